@@ -1,0 +1,1 @@
+"""Device drivers: one folder per device kind (protocol, transport, fake, emulator)."""

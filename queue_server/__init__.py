@@ -1,0 +1,1 @@
+"""The hall's local queue server: numbering, calling, events, evaluations, web pages."""

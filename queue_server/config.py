@@ -1,0 +1,215 @@
+"""The hall described by one TOML file: every key has a default, a type and a line of help.
+
+Unknown keys and bad values are a clear error at start (`HallConfigError` names the key).
+`docs/CONFIG.md` is generated from these models (`hall config-docs`); a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_CONFIG = ASSETS / "halls" / "demo.toml"
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+class HallConfigError(ValueError):
+    """A hall TOML file that cannot be used; the message names the key and the problem."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HallSection(Strict):
+    name: str = Field("政务服务中心", description="Hall name shown on tickets, the display and the kiosk.")
+    timezone: str = Field(
+        "Asia/Shanghai", description="IANA time zone; the business day rolls over at local midnight here."
+    )
+    enforce_hours: bool = Field(
+        True, description="Refuse tickets outside a service's opening hours (false: issue at any time)."
+    )
+    notices: list[str] = Field(
+        default_factory=list, description="Notices (信息发布) scrolled on the hall display and kiosk."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+
+class PriorityClass(Strict):
+    label: str = Field(description="Chinese name of the class shown to staff, e.g. 老年人.")
+    offset: float = Field(
+        0.0, ge=0, le=240, description="Head start in minutes-equivalent added to the score."
+    )
+    rate: float = Field(
+        1.0, gt=0, le=10, description="How fast the score grows per minute waited (ordinary = 1)."
+    )
+
+
+def _default_classes() -> dict[str, PriorityClass]:
+    return {
+        "ordinary": PriorityClass(label="普通", offset=0, rate=1),
+        "elderly": PriorityClass(label="老年人", offset=15, rate=1),
+        "disabled": PriorityClass(label="残疾人", offset=15, rate=1),
+        "pregnant": PriorityClass(label="孕妇", offset=15, rate=1),
+        "military": PriorityClass(label="军人", offset=20, rate=1),
+        "appointment": PriorityClass(label="预约", offset=30, rate=1),
+    }
+
+
+class RoutingSection(Strict):
+    policy: Literal["accumulating", "interleave", "strict"] = Field(
+        "accumulating",
+        description="Calling order: accumulating priority (default), N priority : 1 ordinary "
+        "interleave, or strict priority (for comparison only; it can starve ordinary tickets).",
+    )
+    interleave_n: int = Field(
+        3, ge=1, le=20, description="With policy = interleave: priority tickets called per ordinary one."
+    )
+    elderly_age: int = Field(
+        60, ge=50, le=100, description="Age (from the ID card's birth date) that earns the elderly class."
+    )
+    noshow_reactivate_minutes: int = Field(
+        30, ge=0, le=480, description="How long a skipped (过号) ticket may be re-activated."
+    )
+    classes: dict[str, PriorityClass] = Field(
+        default_factory=_default_classes,
+        description="Priority classes by code; must include `ordinary`.",
+    )
+
+    @model_validator(mode="after")
+    def _has_ordinary(self) -> RoutingSection:
+        if "ordinary" not in self.classes:
+            raise ValueError("routing.classes must define `ordinary`")
+        return self
+
+
+class SecuritySection(Strict):
+    max_failed_logins: int = Field(5, ge=1, le=20, description="Failed password logins before lockout.")
+    lockout_minutes: int = Field(15, ge=1, le=1440, description="How long an account stays locked.")
+    session_idle_minutes: int = Field(
+        30, ge=1, le=720, description="Idle time after which a staff login session expires."
+    )
+    retention_days: int = Field(
+        30, ge=1, le=3650, description="Days after which personal data on tickets is purged."
+    )
+
+
+class Service(Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$", description="Service code (事项编码).")
+    name: str = Field(min_length=1, description="Chinese name shown to citizens.")
+    name_en: str = Field("", description="English name for the kiosk's English mode.")
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$", description="Ticket number prefix, e.g. A.")
+    number_range: tuple[int, int] = Field(
+        (1, 999), description="First and last ticket number of a day; the width of the last sets padding."
+    )
+    daily_quota: int = Field(0, ge=0, description="Tickets per business day (0 = up to the number range).")
+    hours: list[str] = Field(
+        default_factory=lambda: ["08:30-12:00", "13:30-17:30"],
+        description="Opening hours for issuing tickets, local time, `HH:MM-HH:MM`.",
+    )
+    real_name: bool = Field(False, description="Whether a ticket needs an ID card (实名取号).")
+    avg_service_min: float = Field(
+        8.0, gt=0, le=240, description="Typical service time in minutes until history says otherwise."
+    )
+    guide: str = Field("", description="Service guide (办事指南): materials and conditions, plain text.")
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_format(cls, v: list[str]) -> list[str]:
+        for span in v:
+            if not _HOURS.match(span) or span[:5] >= span[6:]:
+                raise ValueError(f"opening hours {span!r} must be HH:MM-HH:MM with start < end")
+        return v
+
+    @field_validator("number_range")
+    @classmethod
+    def _range(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= v[0] < v[1] <= 99999:
+            raise ValueError("number_range must be [first, last] with 0 <= first < last <= 99999")
+        return v
+
+    @property
+    def number_width(self) -> int:
+        return len(str(self.number_range[1]))
+
+
+class Window(Strict):
+    no: int = Field(ge=1, le=9999, description="Window number (窗口号) as painted above it.")
+    name: str = Field("", description="Window name, e.g. 综合窗口.")
+    kind: Literal["comprehensive", "dedicated", "tidal"] = Field(
+        "comprehensive", description="综合窗口, 专窗 or 潮汐窗口."
+    )
+    services: dict[str, Annotated[float, Field(gt=0, le=100)]] = Field(
+        description="Service codes this window serves, each with a weight (higher = preferred)."
+    )
+    status: Literal["open", "paused", "closed"] = Field("open", description="State at start-up.")
+
+
+class HallConfig(Strict):
+    hall: HallSection = Field(default_factory=HallSection, description="The hall itself.")
+    routing: RoutingSection = Field(default_factory=RoutingSection, description="Calling order.")
+    security: SecuritySection = Field(default_factory=SecuritySection, description="Accounts, retention.")
+    services: list[Service] = Field(min_length=1, description="Services (事项) issued at this hall.")
+    windows: list[Window] = Field(min_length=1, description="Windows (窗口) of this hall.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HallConfig:
+        codes = [s.code for s in self.services]
+        prefixes = [s.prefix for s in self.services]
+        if len(set(codes)) != len(codes):
+            raise ValueError("services: duplicate service code")
+        if len(set(prefixes)) != len(prefixes):
+            raise ValueError("services: two services share a ticket prefix")
+        nos = [w.no for w in self.windows]
+        if len(set(nos)) != len(nos):
+            raise ValueError("windows: duplicate window number")
+        for w in self.windows:
+            unknown = set(w.services) - set(codes)
+            if unknown:
+                raise ValueError(f"window {w.no} serves unknown service(s) {sorted(unknown)}")
+        return self
+
+    def service(self, code: str) -> Service | None:
+        return next((s for s in self.services if s.code == code), None)
+
+
+def _describe(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"  {where}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> HallConfig:
+    try:
+        return HallConfig.model_validate(data)
+    except ValidationError as err:
+        raise HallConfigError(f"{source}: invalid hall configuration:\n{_describe(err)}") from None
+
+
+def load_config(path: str | Path | None = None) -> HallConfig:
+    """Read and validate a hall TOML file (the demo hall when no path is given)."""
+    p = Path(path) if path else DEMO_CONFIG
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HallConfigError(f"{p}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise HallConfigError(f"{p}: not valid TOML: {err}") from None
+    return parse_config(data, str(p))
