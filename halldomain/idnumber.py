@@ -39,7 +39,9 @@ class IdNumber:
     def age_on(self, day: date) -> int | None:
         if self.birth is None:
             return None
-        return day.year - self.birth.year - ((day.month, day.day) < (self.birth.month, self.birth.day))
+        return (
+            day.year - self.birth.year - ((day.month, day.day) < (self.birth.month, self.birth.day))
+        )
 
     @property
     def masked(self) -> str:
