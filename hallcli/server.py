@@ -69,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
                     port = sock.getsockname()[1]
             print(f"hall server: listening on http://{args.host}:{port}", flush=True)
 
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # uvicorn re-raises the signal after shutdown (exit status -15); a graceful
+            # shutdown on SIGTERM/SIGINT is a clean exit here, status 0.
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()
+
     config = uvicorn.Config(
         create_app(hall),
         host=args.host,

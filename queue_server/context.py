@@ -139,16 +139,16 @@ class HallContext:
                 if cls.offset > own_cls.offset:
                     total += _count(conn, service, code, None)
                 elif code == row["priority"]:
-                    total += _count(conn, service, code, row["issued_ts"])
+                    total += _count_before(conn, service, code, row["issued_ts"], row["id"])
             return total
         own = own_cls.offset + own_cls.rate * max(0.0, now - row["issued_ts"]) / 60.0
         total = 0
         for code, cls in classes.items():
             if code == row["priority"]:
-                threshold = row["issued_ts"]
+                total += _count_before(conn, service, code, row["issued_ts"], row["id"])
             else:
                 threshold = now - 60.0 * (own - cls.offset) / cls.rate
-            total += _count(conn, service, code, threshold)
+                total += _count(conn, service, code, threshold)
         return total
 
     def estimate(self, conn: sqlite3.Connection, service: str, ahead: int) -> WaitRange:
@@ -200,3 +200,16 @@ def _count(conn: sqlite3.Connection, service: str, priority: str, before_ts: flo
         " AND issued_ts < ?"
     )
     return int(conn.execute(sql, (service, priority, before_ts)).fetchone()[0])
+
+
+def _count_before(
+    conn: sqlite3.Connection, service: str, priority: str, issued_ts: float, ticket_id: int
+) -> int:
+    """Same-class tickets ahead: issued earlier, or at the same instant with a lower id."""
+    sql = (
+        "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
+        " AND (issued_ts < ? OR (issued_ts = ? AND id < ?))"
+    )
+    return int(
+        conn.execute(sql, (service, priority, issued_ts, issued_ts, ticket_id)).fetchone()[0]
+    )
