@@ -121,6 +121,64 @@ class SecuritySection(Strict):
     )
 
 
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class CalendarSection(Strict):
+    holidays: list[Annotated[str, Field(pattern=_DATE)]] = Field(
+        default_factory=list,
+        description="Public holidays (YYYY-MM-DD) that are not working days, e.g. 国庆节.",
+    )
+    workdays: list[Annotated[str, Field(pattern=_DATE)]] = Field(
+        default_factory=list,
+        description="Weekend dates that are working days (调休上班), YYYY-MM-DD.",
+    )
+
+
+class FollowupSection(Strict):
+    deadline_working_days: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="Working days to follow up (回访) and rectify (整改) a 差评 (local rule).",
+    )
+
+
+class UploadSection(Strict):
+    endpoint: str = Field(
+        "",
+        description="URL of the provincial 好差评 platform; empty keeps records queued.",
+    )
+    field_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Platform field name -> record field (record_id, ticket_number, "
+        "service_code, service_name, window, staff, channel, level, reasons, comment, "
+        "evaluated_at, hall); empty uses the built-in names.",
+    )
+    timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per upload.")
+    backoff_base_s: float = Field(
+        5.0, gt=0, le=3600, description="First retry delay; doubles after every failure."
+    )
+    backoff_max_s: float = Field(
+        3600.0, gt=0, le=86400, description="Longest delay between retries (never given up)."
+    )
+
+
+class OversightSection(Strict):
+    per_window_alert: float = Field(
+        10.0,
+        gt=0,
+        le=1000,
+        description="Alert when a service has more waiting people than this per open window.",
+    )
+    wait_alert_min: int = Field(
+        30,
+        ge=1,
+        le=1440,
+        description="Alert when a service's predicted wait (upper end) passes these minutes.",
+    )
+
+
 class Service(Strict):
     code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$", description="Service code (事项编码).")
     name: str = Field(min_length=1, description="Chinese name shown to citizens.")
@@ -146,6 +204,10 @@ class Service(Strict):
     )
     guide: str = Field(
         "", description="Service guide (办事指南): materials and conditions, plain text."
+    )
+    forms: list[str] = Field(
+        default_factory=list,
+        description="Sample forms (示例表单) shown with the guide: a title or a URL each.",
     )
 
     @field_validator("hours")
@@ -192,6 +254,18 @@ class HallConfig(Strict):
         min_length=1, description="Services (事项) issued at this hall."
     )
     windows: list[Window] = Field(min_length=1, description="Windows (窗口) of this hall.")
+    calendar: CalendarSection = Field(
+        default_factory=lambda: CalendarSection(), description="Working-day calendar."
+    )
+    followup: FollowupSection = Field(
+        default_factory=lambda: FollowupSection(), description="好差评 follow-up of 差评."
+    )
+    upload: UploadSection = Field(
+        default_factory=lambda: UploadSection(), description="Upload to the provincial platform."
+    )
+    oversight: OversightSection = Field(
+        default_factory=lambda: OversightSection(), description="效能监察 alert thresholds."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> HallConfig:

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from queue_server import followup, upload
 from queue_server.context import HallContext
 from queue_server.db import Tx
 from queue_server.errors import Conflict, Forbidden, Invalid
@@ -62,6 +63,8 @@ def create(
     assert row is not None
     view = evaluation_view(row)
     tx.emit("evaluation.created", view)
+    followup.open_case(ctx, tx, view)  # every 差评 opens a follow-up case
+    upload.enqueue(ctx, tx, view)  # store and forward to the provincial platform
     return view
 
 

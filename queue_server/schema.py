@@ -157,3 +157,56 @@ def m001_core(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
         """
     )
+
+
+@MIGRATIONS()
+def m101_admin_tables(db: Database) -> None:
+    """Administration: 差评 follow-up cases, the provincial upload queue, device pairing codes."""
+    db.executescript(
+        """
+        CREATE TABLE followup_cases (
+            id INTEGER PRIMARY KEY,
+            evaluation_id INTEGER NOT NULL UNIQUE REFERENCES evaluations (id),
+            status TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            due_day TEXT NOT NULL,
+            assignee TEXT NOT NULL DEFAULT '',
+            assigned_at TEXT,
+            followup_at TEXT,
+            followup_by TEXT,
+            followup_note TEXT,
+            followup_result TEXT,
+            rectification TEXT,
+            rectified_at TEXT,
+            rectified_by TEXT,
+            closed_at TEXT,
+            closed_by TEXT,
+            conclusion TEXT
+        );
+        CREATE INDEX followup_cases_status ON followup_cases (status, due_day);
+
+        CREATE TABLE upload_queue (
+            record_id TEXT PRIMARY KEY,
+            evaluation_id INTEGER NOT NULL REFERENCES evaluations (id),
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ts REAL NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX upload_queue_due ON upload_queue (status, next_attempt_ts);
+
+        CREATE TABLE pairing_codes (
+            code_hash TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            window INTEGER,
+            name TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_ts REAL NOT NULL,
+            used_at TEXT
+        );
+        """
+    )

@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from queue_server.api import events, misc, tickets, windows
+from queue_server import upload
+from queue_server.api import admin, events, misc, tickets, windows
 from queue_server.api.common import error, install_error_handlers
 from queue_server.errors import NotFound
 from queue_server.hall import Hall
@@ -25,10 +26,12 @@ def create_app(hall: Hall) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hall.broadcaster.bind(asyncio.get_running_loop())
         task = asyncio.create_task(_housekeeping(hall))
+        uploader = asyncio.create_task(upload.run_forever(hall))
         try:
             yield
         finally:
             task.cancel()
+            uploader.cancel()
             hall.persist_session_activity()
 
     app = FastAPI(
@@ -40,8 +43,9 @@ def create_app(hall: Hall) -> FastAPI:
     app.state.hall = hall
     app.add_middleware(JsonBodyMiddleware)
     install_error_handlers(app)
-    for router in (misc.router, tickets.router, windows.router, events.router):
+    for router in (misc.router, tickets.router, windows.router, events.router, admin.router):
         app.include_router(router, prefix=API)
+    app.include_router(admin.pages)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:

@@ -1,0 +1,598 @@
+"""Hall administration API (/api/v1/admin/…) and the /admin page.
+
+Everything here needs an admin token except `POST /devices/pair`, which a new device calls
+with its one-time pairing code. Every change goes through the single writer and appends an
+audit record (who, when, what, before and after).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server import (
+    accounts,
+    admin_config,
+    devices,
+    evaluations,
+    followup,
+    oversight,
+    stats,
+    upload,
+)
+from queue_server.accounts import Principal
+from queue_server.api.common import hall_of, json, principal, require
+from queue_server.db import Tx
+from queue_server.errors import Invalid, NotFound, TooMany
+
+router = APIRouter()
+pages = APIRouter()
+Who = Annotated[Principal, Depends(principal)]
+WEB = Path(__file__).resolve().parent.parent / "web" / "admin"
+STATIC = {"admin.js": "text/javascript", "admin.css": "text/css"}
+PAIR_FAILURES_PER_MIN = 20
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConfigIn(Body):
+    config: dict[str, Any]
+    version: int | None = Field(None, description="The version edited; 409 if it has changed.")
+
+
+class ImportIn(Body):
+    toml: str = Field(max_length=1_000_000)
+    apply: bool = Field(False, description="false: only preview the changes")
+    version: int | None = None
+
+
+class AccountIn(Body):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(max_length=256)
+    role: Literal["admin", "staff"] = "staff"
+    name: str = Field(min_length=1, max_length=64)
+    window: int | None = Field(None, ge=1, le=9999)
+    staff_no: str = Field("", max_length=32)
+
+
+class AccountPatch(Body):
+    name: str | None = Field(None, min_length=1, max_length=64)
+    role: Literal["admin", "staff"] | None = None
+    window: int | None = Field(None, ge=0, le=9999, description="0 unbinds the window")
+    staff_no: str | None = Field(None, max_length=32)
+    disabled: bool | None = None
+    password: str | None = Field(None, max_length=256)
+
+
+class PairingIn(Body):
+    role: Literal["kiosk", "display", "evaluator"]
+    name: str = Field(min_length=1, max_length=64)
+    window: int | None = Field(None, ge=1, le=9999)
+
+
+class PairIn(Body):
+    code: str = Field(min_length=4, max_length=32)
+
+
+class AssignIn(Body):
+    assignee: str = Field(max_length=64)
+
+
+class FollowupIn(Body):
+    result: Literal["satisfied", "unsatisfied", "unreachable"]
+    note: str = Field(max_length=1000)
+
+
+class RectifyIn(Body):
+    measures: str = Field(max_length=1000)
+
+
+class CloseIn(Body):
+    conclusion: str = Field(max_length=1000)
+
+
+def _admin(who: Principal) -> None:
+    require(who, "admin")
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+@router.get("/admin/config")
+async def get_config(request: Request, who: Who) -> Response:
+    """The live hall configuration and its version."""
+    _admin(who)
+    hall = hall_of(request)
+    return json(admin_config.snapshot(hall.ctx, hall.db.reader))
+
+
+@router.post("/admin/config/preview")
+async def preview_config(body: ConfigIn, request: Request, who: Who) -> Response:
+    """What would change (a diff), without applying anything."""
+    _admin(who)
+    hall = hall_of(request)
+    new = admin_config.validate(body.config)
+    return json({"changes": admin_config.preview(hall.ctx, new)})
+
+
+@router.put("/admin/config")
+async def put_config(body: ConfigIn, request: Request, who: Who) -> Response:
+    """Replace the live configuration; applies at once, no restart (event `config.changed`)."""
+    _admin(who)
+    hall = hall_of(request)
+    new = admin_config.validate(body.config)
+    result = await hall.run(
+        lambda tx: admin_config.apply(hall.ctx, tx, new, who.actor, body.version)
+    )
+    return json(result)
+
+
+@router.get("/admin/config.toml")
+async def export_toml(request: Request, who: Who) -> Response:
+    """The live configuration as a hall TOML file."""
+    _admin(who)
+    hall = hall_of(request)
+    return Response(
+        admin_config.to_toml(hall.config),
+        media_type="application/toml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="hall.toml"'},
+    )
+
+
+@router.post("/admin/config/import")
+async def import_toml(body: ImportIn, request: Request, who: Who) -> Response:
+    """Preview (apply=false) or apply (apply=true) a hall TOML file."""
+    _admin(who)
+    hall = hall_of(request)
+    new = admin_config.from_toml(body.toml)
+    if not body.apply:
+        return json({"applied": False, "changes": admin_config.preview(hall.ctx, new)})
+    result = await hall.run(
+        lambda tx: admin_config.apply(
+            hall.ctx, tx, new, who.actor, body.version, action="config.import"
+        )
+    )
+    return json({"applied": True} | result)
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+
+def _forget_tokens(request: Request, token_ids: set[int]) -> None:
+    hall = hall_of(request)
+    for token, p in list(hall._tokens.items()):
+        if p.token_id in token_ids:
+            hall.forget_token(token)
+
+
+def _account_out(row: Any) -> dict[str, Any]:
+    locked = bool(row["locked_until"] and row["locked_until"] > time.time())
+    return accounts.account_view(row) | {"disabled": bool(row["disabled"]), "locked": locked}
+
+
+@router.get("/admin/accounts")
+async def list_accounts(request: Request, who: Who) -> Response:
+    _admin(who)
+    rows = hall_of(request).db.rows("SELECT * FROM accounts ORDER BY role, username")
+    return json([_account_out(r) for r in rows])
+
+
+def _check_window(request: Request, window: int | None) -> None:
+    if window and not any(w.no == window for w in hall_of(request).config.windows):
+        raise Invalid(f"没有 {window} 号窗口", "unknown_window")
+
+
+@router.post("/admin/accounts", status_code=201)
+async def create_account(body: AccountIn, request: Request, who: Who) -> Response:
+    _admin(who)
+    hall = hall_of(request)
+    _check_window(request, body.window)
+
+    def op(tx: Tx) -> dict[str, Any]:
+        aid = accounts.create_account(
+            tx, body.username, body.password, body.role, body.name, body.window, body.staff_no
+        )
+        hall.audit(
+            tx, who.actor, "account.create", body.username, after=_audit_account(body.model_dump())
+        )
+        return _account_out(tx.one("SELECT * FROM accounts WHERE id = ?", (aid,)))
+
+    return json(await hall.run(op), 201)
+
+
+def _audit_account(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k not in ("password", "password_hash")}
+
+
+@router.patch("/admin/accounts/{account_id}")
+async def update_account(
+    account_id: int, body: AccountPatch, request: Request, who: Who
+) -> Response:
+    """Change a staff member's name, role, window (assign a window), number, or lock them out."""
+    _admin(who)
+    hall = hall_of(request)
+    _check_window(request, body.window)
+    new_hash = accounts.hash_password(body.password) if body.password else None
+
+    def op(tx: Tx) -> tuple[dict[str, Any], set[int]]:
+        row = tx.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
+        if row is None:
+            raise NotFound("没有这个账号", "account_not_found")
+        before = _audit_account(dict(row))
+        changes: dict[str, Any] = {}
+        for key in ("name", "role", "staff_no"):
+            value = getattr(body, key)
+            if value is not None and value != row[key]:
+                changes[key] = value
+        if body.window is not None:
+            changes["window"] = body.window or None
+        if body.disabled is not None:
+            changes["disabled"] = int(body.disabled)
+        if new_hash:
+            changes["password_hash"] = new_hash
+            changes["failed_logins"] = 0
+            changes["locked_until"] = None
+        if changes:
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            tx.execute(f"UPDATE accounts SET {sets} WHERE id = ?", (*changes.values(), account_id))
+        revoked: set[int] = set()
+        if body.disabled or body.role is not None or new_hash:
+            # Sessions of a disabled account, a changed role or a reset password end now.
+            revoked = {
+                int(r[0])
+                for r in tx.execute(
+                    "SELECT id FROM tokens WHERE account_id = ? AND revoked_at IS NULL",
+                    (account_id,),
+                ).fetchall()
+            }
+            tx.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+                (tx.now_iso, account_id),
+            )
+        after_row = tx.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
+        assert after_row is not None
+        hall.audit(
+            tx, who.actor, "account.update", row["username"], before=before,
+            after=_audit_account(dict(after_row)), password_reset=bool(new_hash),
+        )  # fmt: skip
+        return _account_out(after_row), revoked
+
+    view, revoked = await hall.run(op)
+    _forget_tokens(request, revoked)
+    return json(view)
+
+
+# -- devices -------------------------------------------------------------------------------
+
+
+@router.get("/admin/devices")
+async def list_devices(request: Request, who: Who) -> Response:
+    """Registered devices with their last heartbeat and health ("kiosk-2: paper near end")."""
+    _admin(who)
+    hall = hall_of(request)
+    return json(devices.list_devices(hall.db.reader, time.time()))
+
+
+@router.post("/admin/devices/pairing-codes", status_code=201)
+async def create_pairing_code(body: PairingIn, request: Request, who: Who) -> Response:
+    """A one-time code (10 minutes) that a new device exchanges for its token."""
+    _admin(who)
+    hall = hall_of(request)
+    _check_window(request, body.window)
+
+    def op(tx: Tx) -> dict[str, Any]:
+        out = devices.create_code(tx, body.role, body.window, body.name, who.actor, time.time())
+        hall.audit(
+            tx, who.actor, "device.pairing_code", body.name, role=body.role, window=body.window
+        )
+        return out
+
+    return json(await hall.run(op), 201)
+
+
+@router.delete("/admin/devices/{token_id}")
+async def revoke_device(token_id: int, request: Request, who: Who) -> Response:
+    _admin(who)
+    hall = hall_of(request)
+
+    def op(tx: Tx) -> str:
+        name = devices.revoke(tx, token_id)
+        hall.audit(tx, who.actor, "device.revoke", name)
+        return name
+
+    name = await hall.run(op)
+    _forget_tokens(request, {token_id})
+    return json({"status": "revoked", "name": name})
+
+
+_pair_failures: list[float] = []
+
+
+@router.post("/devices/pair")
+async def pair_device(body: PairIn, request: Request) -> Response:
+    """A new device exchanges its one-time pairing code for its token (no token needed)."""
+    hall = hall_of(request)
+    now = time.time()
+    _pair_failures[:] = [t for t in _pair_failures if now - t < 60]
+    if len(_pair_failures) >= PAIR_FAILURES_PER_MIN:
+        raise TooMany("配对尝试过于频繁，请稍后再试", "too_many_attempts")
+
+    def op(tx: Tx) -> dict[str, Any]:
+        out = devices.redeem(tx, body.code, now)
+        hall.audit(tx, "device:" + out["name"], "device.pair", out["name"], role=out["role"])
+        return out
+
+    try:
+        return json(await hall.run(op))
+    except Exception:
+        _pair_failures.append(now)
+        raise
+
+
+# -- 好差评: ratings, follow-up cases, upload ------------------------------------------------
+
+
+@router.get("/admin/evaluations")
+async def browse_evaluations(
+    request: Request,
+    who: Who,
+    day_from: str | None = None,
+    day_to: str | None = None,
+    service: str | None = None,
+    window: int | None = None,
+    staff: str | None = None,
+    level: int | None = None,
+    channel: str | None = None,
+    bad: bool = False,
+    limit: int = 500,
+) -> Response:
+    """Ratings filtered by day range, service, window, staff, level, channel (bad: level ≤ 2)."""
+    _admin(who)
+    hall = hall_of(request)
+    today = hall.clock.business_day()
+    lo, hi = _days(day_from or today, day_to or day_from or today)
+    sql = (
+        "SELECT e.*, c.id AS case_id, c.status AS case_status FROM evaluations e"
+        " LEFT JOIN followup_cases c ON c.evaluation_id = e.id"
+        " WHERE e.business_day BETWEEN ? AND ?"
+    )
+    params: list[Any] = [lo, hi]
+    for col, value in (("service", service), ("window", window), ("staff", staff),
+                       ("level", level), ("channel", channel)):  # fmt: skip
+        if value not in (None, ""):
+            sql += f" AND e.{col} = ?"
+            params.append(value)
+    if bad:
+        sql += " AND e.level <= 2"
+    sql += " ORDER BY e.id DESC LIMIT ?"
+    params.append(max(1, min(limit, 5000)))
+    out = []
+    for r in hall.db.rows(sql, params):
+        v = evaluations.evaluation_view(r)
+        v["case_id"] = r["case_id"]
+        v["case_status"] = r["case_status"]
+        out.append(v)
+    return json(out)
+
+
+@router.get("/admin/cases")
+async def list_cases(
+    request: Request, who: Who, status: str | None = None, overdue: bool = False
+) -> Response:
+    """差评 follow-up cases; status=active for the ones not closed; overdue=true to filter."""
+    _admin(who)
+    hall = hall_of(request)
+    return json(followup.list_cases(hall.ctx, hall.db.reader, status, overdue))
+
+
+@router.get("/admin/cases/{case_id}")
+async def get_case(case_id: int, request: Request, who: Who) -> Response:
+    _admin(who)
+    hall = hall_of(request)
+    return json(followup.get(hall.ctx, hall.db.reader, case_id))
+
+
+@router.post("/admin/cases/{case_id}/assign")
+async def assign_case(case_id: int, body: AssignIn, request: Request, who: Who) -> Response:
+    """Assign the follow-up call (回访) to someone."""
+    _admin(who)
+    hall = hall_of(request)
+    return json(
+        await hall.run(lambda tx: followup.assign(hall.ctx, tx, case_id, body.assignee, who.actor))
+    )
+
+
+@router.post("/admin/cases/{case_id}/followup")
+async def record_followup(case_id: int, body: FollowupIn, request: Request, who: Who) -> Response:
+    """Record the follow-up call (回访)."""
+    _admin(who)
+    hall = hall_of(request)
+    return json(
+        await hall.run(
+            lambda tx: followup.record_followup(
+                hall.ctx, tx, case_id, body.result, body.note, who.actor
+            )
+        )
+    )
+
+
+@router.post("/admin/cases/{case_id}/rectify")
+async def record_rectification(
+    case_id: int, body: RectifyIn, request: Request, who: Who
+) -> Response:
+    """Record the rectification (整改)."""
+    _admin(who)
+    hall = hall_of(request)
+    return json(
+        await hall.run(
+            lambda tx: followup.record_rectification(
+                hall.ctx, tx, case_id, body.measures, who.actor
+            )
+        )
+    )
+
+
+@router.post("/admin/cases/{case_id}/close")
+async def close_case(case_id: int, body: CloseIn, request: Request, who: Who) -> Response:
+    """Close a case (409 without a follow-up record)."""
+    _admin(who)
+    hall = hall_of(request)
+    return json(
+        await hall.run(lambda tx: followup.close(hall.ctx, tx, case_id, body.conclusion, who.actor))
+    )
+
+
+@router.get("/admin/uploads")
+async def list_uploads(
+    request: Request, who: Who, status: str | None = None, limit: int = 200
+) -> Response:
+    """The provincial upload queue: counts and the latest records."""
+    _admin(who)
+    hall = hall_of(request)
+    conn = hall.db.reader
+    return json(
+        {
+            "endpoint": hall.config.upload.endpoint,
+            "summary": upload.summary(conn),
+            "records": upload.list_records(conn, status, max(1, min(limit, 1000))),
+        }
+    )
+
+
+@router.post("/admin/uploads/retry")
+async def retry_uploads(request: Request, who: Who) -> Response:
+    """Try every pending record again now instead of waiting for its backoff."""
+    _admin(who)
+    hall = hall_of(request)
+
+    def op(tx: Tx) -> int:
+        n = upload.retry_now(tx)
+        hall.audit(tx, who.actor, "upload.retry", "", count=n)
+        return n
+
+    n = await hall.run(op)
+    sent, failed = await upload.process_once(hall)
+    return json({"rescheduled": n, "sent": sent, "failed": failed})
+
+
+# -- 效能监察 -------------------------------------------------------------------------------
+
+
+@router.get("/admin/floor")
+async def live_floor(request: Request, who: Who) -> Response:
+    """Every window's state, every service's queue, and alerts (suggest a tidal window)."""
+    _admin(who)
+    hall = hall_of(request)
+    return json(oversight.floor(hall.ctx, hall.db.reader))
+
+
+def _days(day_from: str, day_to: str) -> tuple[str, str]:
+    try:
+        lo, hi = date.fromisoformat(day_from), date.fromisoformat(day_to)
+    except ValueError:
+        raise Invalid("日期格式应为 YYYY-MM-DD", "invalid_date") from None
+    if hi < lo:
+        lo, hi = hi, lo
+    if (hi - lo).days > 366:
+        raise Invalid("统计区间不能超过一年", "range_too_long")
+    return lo.isoformat(), hi.isoformat()
+
+
+def _report(request: Request, day_from: str | None, day_to: str | None, by: str) -> Any:
+    if by not in stats.DIMENSIONS:
+        raise Invalid(f"by 应为 {', '.join(stats.DIMENSIONS)}", "invalid_dimension")
+    hall = hall_of(request)
+    today = hall.clock.business_day()
+    lo, hi = _days(day_from or today, day_to or day_from or today)
+    hist = stats.load_history(hall.db.reader, lo, hi)
+    rows = stats.report(hist, by)
+    names = {s.code: s.name for s in hall.config.services}
+    for row in rows:
+        if by == "service":
+            row["label"] = names.get(row["key"], row["key"])
+        elif by == "window" and row["key"] != "合计":
+            row["label"] = f"{row['key']} 号窗口"
+        elif by == "hour" and row["key"] != "合计":
+            row["label"] = f"{row['key']}:00"
+        else:
+            row["label"] = str(row["key"])
+    return lo, hi, hist, rows
+
+
+@router.get("/admin/reports")
+async def reports(
+    request: Request,
+    who: Who,
+    day_from: str | None = None,
+    day_to: str | None = None,
+    by: str = "hour",
+) -> Response:
+    """Tickets, waits, service times, no-shows, transfers, satisfaction from the event history."""
+    _admin(who)
+    lo, hi, hist, rows = _report(request, day_from, day_to, by)
+    return json({"day_from": lo, "day_to": hi, "by": by, "events": hist.events, "rows": rows})
+
+
+@router.get("/admin/reports.csv")
+async def reports_csv(
+    request: Request,
+    who: Who,
+    day_from: str | None = None,
+    day_to: str | None = None,
+    by: str = "hour",
+) -> Response:
+    _admin(who)
+    lo, hi, _hist, rows = _report(request, day_from, day_to, by)
+    labels = {"day": "日期", "hour": "时段", "service": "事项", "window": "窗口", "staff": "人员"}
+    for row in rows:
+        row["key"] = row["label"]
+    return Response(
+        stats.to_csv(rows, labels[by]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="report-{by}-{lo}-{hi}.csv"'},
+    )
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+
+@router.get("/admin/audit")
+async def audit_log(
+    request: Request, who: Who, action: str | None = None, limit: int = 200
+) -> Response:
+    """The latest audit records (who, when, what, result, detail)."""
+    _admin(who)
+    import orjson
+
+    sql = "SELECT id, ts, actor, action, target, result, detail FROM audit_log"
+    params: list[Any] = []
+    if action:
+        sql += " WHERE action LIKE ?"
+        params.append(action.replace("%", "") + "%")
+    sql += " ORDER BY id DESC LIMIT ?"
+    params.append(max(1, min(limit, 2000)))
+    rows = hall_of(request).db.rows(sql, params)
+    return json([dict(r) | {"detail": orjson.loads(r["detail"])} for r in rows])
+
+
+# -- the page ------------------------------------------------------------------------------
+
+
+@pages.get("/admin", include_in_schema=False)
+async def admin_page() -> Response:
+    return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8")
+
+
+@pages.get("/admin/static/{name}", include_in_schema=False)
+async def admin_static(name: str) -> Response:
+    if name not in STATIC:
+        raise NotFound("没有这个文件", "not_found")
+    return FileResponse(WEB / name, media_type=f"{STATIC[name]}; charset=utf-8")

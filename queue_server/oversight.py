@@ -1,0 +1,151 @@
+"""效能监察 live floor: every window's state, every service's queue, and alerts.
+
+An alert is raised when a service has more than `[oversight].per_window_alert` people
+waiting per open window serving it (one hall uses >10 to trigger cross-window service), or
+when its predicted wait passes `[oversight].wait_alert_min`; it suggests the closed or
+paused windows (tidal windows first) that could serve the queue.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from queue_server.context import HallContext
+
+KIND_LABELS = {"comprehensive": "综合窗口", "dedicated": "专窗", "tidal": "潮汐窗口"}
+
+
+def _minutes(now: float, ts: float | None) -> float | None:
+    return None if ts is None else round(max(0.0, now - ts) / 60.0, 1)
+
+
+def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
+    now = ctx.clock.timestamp()
+    today = ctx.clock.business_day(now)
+    status = {r["no"]: r for r in conn.execute("SELECT * FROM windows").fetchall()}
+    current = {
+        r["window"]: r
+        for r in conn.execute(
+            "SELECT window, number, service, called_ts, called_at FROM tickets"
+            " WHERE status = 'called'"
+        ).fetchall()
+    }
+    last_done = dict(
+        conn.execute(
+            "SELECT window, MAX(COALESCE(finished_ts, skipped_ts, called_ts)) FROM tickets"
+            " WHERE business_day = ? AND window IS NOT NULL GROUP BY window",
+            (today,),
+        ).fetchall()
+    )
+    served_today = dict(
+        conn.execute(
+            "SELECT window, COUNT(*) FROM tickets WHERE business_day = ? AND status = 'done'"
+            " GROUP BY window",
+            (today,),
+        ).fetchall()
+    )
+    windows: list[dict[str, Any]] = []
+    for w in ctx.config.windows:
+        row = status.get(w.no)
+        st = row["status"] if row else "closed"
+        since_ts = ctx.clock.parse_iso(row["status_since"]) if row else None
+        cur = current.get(w.no)
+        idle_since = None
+        if st == "open" and cur is None:
+            candidates = [t for t in (since_ts, last_done.get(w.no)) if t is not None]
+            idle_since = max(candidates) if candidates else None
+        windows.append(
+            {
+                "no": w.no,
+                "name": w.name,
+                "kind": w.kind,
+                "kind_label": KIND_LABELS[w.kind],
+                "services": list(w.services),
+                "status": st,
+                "status_since": row["status_since"] if row else None,
+                "staff": row["staff"] if row else None,
+                "serving": (
+                    {
+                        "number": cur["number"],
+                        "service": cur["service"],
+                        "called_at": cur["called_at"],
+                        "minutes": _minutes(now, cur["called_ts"]),
+                    }
+                    if cur
+                    else None
+                ),
+                "idle_since": ctx.clock.iso(idle_since) if idle_since else None,
+                "idle_min": _minutes(now, idle_since),
+                "served_today": int(served_today.get(w.no, 0)),
+            }
+        )
+    queues = {
+        r["service"]: r
+        for r in conn.execute(
+            "SELECT service, COUNT(*) AS n, MIN(issued_ts) AS oldest FROM tickets"
+            " WHERE status = 'waiting' GROUP BY service"
+        ).fetchall()
+    }
+    cfg = ctx.config.oversight
+    services = []
+    alerts = []
+    for svc in ctx.config.services:
+        q = queues.get(svc.code)
+        waiting = int(q["n"]) if q else 0
+        serving_windows = [w for w in windows if svc.code in w["services"]]
+        open_windows = [w["no"] for w in serving_windows if w["status"] == "open"]
+        est = ctx.estimate(conn, svc.code, waiting).as_dict()
+        per_window = round(waiting / len(open_windows), 1) if open_windows else None
+        item = {
+            "code": svc.code,
+            "name": svc.name,
+            "waiting": waiting,
+            "longest_wait_min": _minutes(now, q["oldest"]) if q else None,
+            "open_windows": open_windows,
+            "per_window": per_window,
+            "wait_estimate": est,
+        }
+        services.append(item)
+        reasons = []
+        if waiting and not open_windows:
+            reasons.append(f"有 {waiting} 人等候但没有开放的窗口")
+        elif per_window is not None and per_window > cfg.per_window_alert:
+            reasons.append(f"每个开放窗口 {per_window} 人等候（阈值 {cfg.per_window_alert:g}）")
+        if waiting and est["high_min"] > cfg.wait_alert_min:
+            reasons.append(f"预计等候最长 {est['high_min']} 分钟（阈值 {cfg.wait_alert_min}）")
+        if reasons:
+            spare = sorted(
+                (w for w in windows if w["status"] != "open"),
+                key=lambda w: (
+                    svc.code not in w["services"],
+                    w["kind"] != "tidal",
+                    w["no"],
+                ),
+            )
+            suggest = [
+                {"no": w["no"], "kind": w["kind"], "serves": svc.code in w["services"]}
+                for w in spare[:3]
+            ]
+            alerts.append(
+                {
+                    "service": svc.code,
+                    "service_name": svc.name,
+                    "reasons": reasons,
+                    "suggest_windows": suggest,
+                    "text": f"“{svc.name}”" + "；".join(reasons) + "。"
+                    + (
+                        "建议开启 " + "、".join(f"{s['no']} 号" for s in suggest) + "窗口（潮汐窗口）"
+                        if suggest
+                        else "建议增开潮汐窗口"
+                    ),
+                }
+            )  # fmt: skip
+    return {
+        "now": ctx.clock.iso(now),
+        "business_day": today,
+        "windows": windows,
+        "services": services,
+        "alerts": alerts,
+        "thresholds": {"per_window": cfg.per_window_alert, "wait_min": cfg.wait_alert_min},
+    }

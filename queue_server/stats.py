@@ -1,0 +1,247 @@
+"""效能监察 reports computed from the event history, so that they are auditable and repeatable.
+
+Every ticket's story is in the durable `events` table (`ticket.issued`, `ticket.called`,
+`ticket.finished`, `ticket.skipped`, `ticket.transferred`, `ticket.reactivated`; each event's
+data is the ticket view) and every rating in `evaluation.created`. Replaying them gives the
+same figures whenever they are computed; nothing here reads the mutable `tickets` table.
+
+Definitions (docs/ADMIN.md):
+- wait: first call minus issue time, in minutes; service time: finish minus the last call.
+- median and 90th percentile: linear interpolation between closest ranks (the "inclusive"
+  method; numpy's default), so a known day gives exact, checkable answers.
+- no-show rate: tickets whose last call ended in 过号 (skip) / tickets called.
+- satisfaction (好评率): ratings of 3 (基本满意) or better / all ratings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+DIMENSIONS = ("day", "hour", "service", "window", "staff")
+TICKET_EVENTS = (
+    "ticket.issued", "ticket.called", "ticket.finished", "ticket.skipped",
+    "ticket.transferred", "ticket.reactivated", "ticket.cancelled", "evaluation.created",
+)  # fmt: skip
+
+
+@dataclass
+class TicketFacts:
+    id: int
+    number: str
+    day: str
+    service: str
+    hour: str
+    issued_ts: float
+    first_called_ts: float | None = None
+    last_called_ts: float | None = None
+    finished_ts: float | None = None
+    window: int | None = None
+    staff: str | None = None
+    transfers: int = 0
+    no_show: bool = False
+
+    @property
+    def wait_min(self) -> float | None:
+        if self.first_called_ts is None:
+            return None
+        return max(0.0, self.first_called_ts - self.issued_ts) / 60.0
+
+    @property
+    def service_min(self) -> float | None:
+        if self.finished_ts is None or self.last_called_ts is None:
+            return None
+        return max(0.0, self.finished_ts - self.last_called_ts) / 60.0
+
+
+@dataclass
+class Rating:
+    day: str
+    hour: str
+    service: str
+    window: int | None
+    staff: str | None
+    level: int
+
+
+@dataclass
+class History:
+    tickets: dict[int, TicketFacts] = field(default_factory=dict)
+    ratings: list[Rating] = field(default_factory=list)
+    events: int = 0
+
+
+def _ts(text: str | None) -> float | None:
+    return datetime.fromisoformat(text).timestamp() if text else None
+
+
+def _hour(text: str) -> str:
+    return text[11:13]
+
+
+def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> History:
+    """Replay the events of business days `day_from`..`day_to` (inclusive, YYYY-MM-DD)."""
+    # Event ts is local ISO time, so a string range on it brackets the days; one day of slack
+    # on either side catches events of a business day written just across midnight.
+    lo = (date.fromisoformat(day_from) - timedelta(days=1)).isoformat()
+    hi = (date.fromisoformat(day_to) + timedelta(days=2)).isoformat()
+    marks = ",".join("?" * len(TICKET_EVENTS))
+    rows = conn.execute(
+        f"SELECT type, data FROM events WHERE ts >= ? AND ts < ? AND type IN ({marks}) ORDER BY id",
+        (lo, hi, *TICKET_EVENTS),
+    )
+    hist = History()
+    for kind, raw in rows:
+        data = orjson.loads(raw)
+        day = data.get("business_day", "")
+        if not day_from <= day <= day_to:
+            continue
+        hist.events += 1
+        if kind == "evaluation.created":
+            hist.ratings.append(
+                Rating(
+                    day,
+                    _hour(data["created_at"]),
+                    data["service"],
+                    data.get("window"),
+                    data.get("staff"),
+                    int(data["level"]),
+                )  # fmt: skip
+            )
+            continue
+        tid = int(data["id"])
+        facts = hist.tickets.get(tid)
+        if kind == "ticket.issued" or facts is None:
+            issued_at = data["issued_at"]
+            facts = TicketFacts(
+                tid, data["number"], day, data["service"], _hour(issued_at), _ts(issued_at) or 0.0
+            )
+            hist.tickets[tid] = facts
+            if kind == "ticket.issued":
+                continue
+        if kind == "ticket.called":
+            called = _ts(data.get("called_at"))
+            if facts.first_called_ts is None:
+                facts.first_called_ts = called
+            facts.last_called_ts = called
+            facts.window = data.get("window")
+            facts.no_show = False
+        elif kind == "ticket.finished":
+            facts.finished_ts = _ts(data.get("finished_at"))
+            facts.window = data.get("window", facts.window)
+            facts.staff = data.get("staff") or facts.staff
+            facts.no_show = False
+        elif kind == "ticket.skipped":
+            facts.no_show = True
+        elif kind == "ticket.reactivated":
+            facts.no_show = False
+        elif kind == "ticket.transferred":
+            facts.transfers += 1
+    return hist
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy 'linear', statistics 'inclusive')."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo = math.floor(pos)
+    hi = math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def _r(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def _key(obj: TicketFacts | Rating, dim: str) -> Any:
+    if dim == "day":
+        return obj.day
+    if dim == "hour":
+        return obj.hour
+    if dim == "service":
+        return obj.service
+    if dim == "window":
+        return obj.window
+    return obj.staff
+
+
+def report(hist: History, dim: str) -> list[dict[str, Any]]:
+    """One row per value of `dim` (day, hour, service, window or staff), plus a total row."""
+    if dim not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dim!r}")
+    groups: dict[Any, tuple[list[TicketFacts], list[Rating]]] = {}
+    for t in hist.tickets.values():
+        groups.setdefault(_key(t, dim), ([], []))[0].append(t)
+    for r in hist.ratings:
+        groups.setdefault(_key(r, dim), ([], []))[1].append(r)
+    keys = sorted((k for k in groups if k is not None), key=lambda k: (str(type(k)), k))
+    rows = [_row(k, *groups[k]) for k in keys]
+    rows.append(_row("合计", list(hist.tickets.values()), hist.ratings))
+    return rows
+
+
+def _row(key: Any, tickets: list[TicketFacts], ratings: list[Rating]) -> dict[str, Any]:
+    waits = [w for t in tickets if (w := t.wait_min) is not None]
+    services = [s for t in tickets if (s := t.service_min) is not None]
+    called = len(waits)
+    no_show = sum(1 for t in tickets if t.no_show)
+    good = sum(1 for r in ratings if r.level >= 3)
+    return {
+        "key": key,
+        "tickets": len(tickets),
+        "called": called,
+        "done": len(services),
+        "no_show": no_show,
+        "no_show_rate": _r(no_show / called, 4) if called else None,
+        "transfers": sum(t.transfers for t in tickets),
+        "wait_mean": _r(sum(waits) / len(waits)) if waits else None,
+        "wait_median": _r(percentile(waits, 0.5)),
+        "wait_p90": _r(percentile(waits, 0.9)),
+        "service_mean": _r(sum(services) / len(services)) if services else None,
+        "service_median": _r(percentile(services, 0.5)),
+        "service_p90": _r(percentile(services, 0.9)),
+        "ratings": len(ratings),
+        "bad_ratings": sum(1 for r in ratings if r.level <= 2),
+        "satisfaction": _r(good / len(ratings), 4) if ratings else None,
+        "mean_level": _r(sum(r.level for r in ratings) / len(ratings)) if ratings else None,
+    }
+
+
+CSV_HEADERS = {
+    "key": "分组",
+    "tickets": "取号数",
+    "called": "叫号数",
+    "done": "办结数",
+    "no_show": "过号数",
+    "no_show_rate": "过号率",
+    "transfers": "转移次数",
+    "wait_mean": "平均等候(分)",
+    "wait_median": "等候中位数(分)",
+    "wait_p90": "等候90分位(分)",
+    "service_mean": "平均办理(分)",
+    "service_median": "办理中位数(分)",
+    "service_p90": "办理90分位(分)",
+    "ratings": "评价数",
+    "bad_ratings": "差评数",
+    "satisfaction": "好评率",
+    "mean_level": "平均评分",
+}
+
+
+def to_csv(rows: list[dict[str, Any]], dim_label: str) -> str:
+    """CSV with Chinese headers and a BOM, so that Excel opens it as UTF-8."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([dim_label if k == "key" else v for k, v in CSV_HEADERS.items()])
+    for row in rows:
+        w.writerow(["" if row[k] is None else row[k] for k in CSV_HEADERS])
+    return "\ufeff" + buf.getvalue()
