@@ -278,7 +278,7 @@ async def list_devices(request: Request, who: Who) -> Response:
     """Registered devices with their last heartbeat and health ("kiosk-2: paper near end")."""
     _admin(who)
     hall = hall_of(request)
-    return json(devices.list_devices(hall.db.reader, time.time()))
+    return json(devices.list_devices(hall.db.reader, hall.clock.timestamp()))
 
 
 @router.post("/admin/devices/pairing-codes", status_code=201)
