@@ -24,7 +24,11 @@ ROLE_LABELS = {"kiosk": "自助取号机", "display": "大厅显示屏", "evalua
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on a kiosk
 CODE_LEN = 8
 CODE_TTL_S = 600
-STALE_S = 120  # a device that has not reported for this long is shown offline
+STALE_S = 120
+PART_LABELS = {
+    "printer": "打印机", "idcard": "身份证读卡器", "reader": "读卡器", "camera": "摄像头",
+    "scanner": "扫码器", "network": "网络", "screen": "屏幕", "keypad": "按键", "audio": "音响",
+}  # fmt: skip  # a device that has not reported for this long is shown offline
 
 
 def _normalise(code: str) -> str:
@@ -81,7 +85,7 @@ def _health_text(health: dict[str, Any]) -> tuple[str, str]:
             worst = "error" if order.get(st, 1) >= 2 else "warn"
         if st != "ok":
             detail = info.get("detail") or info.get("message") or st
-            parts.append(f"{part}: {detail}")
+            parts.append(f"{PART_LABELS.get(part, part)}：{detail}")
     return worst, "；".join(parts) or "正常"
 
 

@@ -1,0 +1,254 @@
+"""The /admin page in headless Chromium: the main flows, with screenshots in /test-artifacts/.
+
+Flows: log in; create a service and see it in GET /api/v1/services (what the kiosk lists);
+assign a window (its services and its staff); follow a 差评 up to closure. Screenshots are
+taken at 1366×768, the smallest screen the page is designed for.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import LiveServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path("/test-artifacts/admin")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def _seed(db: Path) -> dict[str, str]:
+    from queue_server.accounts import create_account, create_token
+    from queue_server.hall import Hall
+
+    hall = Hall(db)
+    try:
+
+        def op(tx):  # type: ignore[no-untyped-def]
+            create_account(tx, "admin", "Admin1234", "admin", "大厅管理员", None, "GZ0001")
+            create_account(tx, "staff01", "Staff1234", "staff", "王芳", 1, "GZ0101")
+            create_account(tx, "staff11", "Staff1234", "staff", "刘洋", 11, "GZ0111")
+            return {
+                "kiosk": create_token(tx, "kiosk", "kiosk-1"),
+                "admin": create_token(tx, "admin", "admin-api"),
+            }
+
+        return hall.run_sync(op)
+    finally:
+        hall.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("admin-browser") / "hall.db"
+    tokens = _seed(db)
+    srv = LiveServer(db)
+    yield srv, tokens
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.errors = errors  # type: ignore[attr-defined]
+        yield pg
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def _busy_morning(url: str, tokens: dict[str, str]) -> dict:
+    """Some activity so the floor and reports have something to show; returns a 差评 ticket."""
+    k = {"Authorization": f"Bearer {tokens['kiosk']}"}
+    a = {"Authorization": f"Bearer {tokens['admin']}"}
+    for svc in ["SW"] * 6 + ["QYKB"] * 3 + ["GCJS"] * 2:
+        assert (
+            httpx.post(f"{url}/api/v1/tickets", json={"service": svc}, headers=k).status_code == 201
+        )
+    served = []
+    for no in (11, 12, 17):
+        t = httpx.post(f"{url}/api/v1/windows/{no}/call-next", headers=a).json()
+        served.append(httpx.post(f"{url}/api/v1/tickets/{t['id']}/finish", headers=a).json())
+    httpx.post(f"{url}/api/v1/windows/11/call-next", headers=a)
+    httpx.post(f"{url}/api/v1/windows/13/pause", headers=a)
+    for no in (19, 20, 23):
+        httpx.post(f"{url}/api/v1/windows/{no}/close", headers=a)
+    for t, level in zip(served[1:], (5, 4), strict=True):
+        httpx.post(
+            f"{url}/api/v1/evaluations", json={"ticket_id": t["id"], "level": level}, headers=a
+        )
+    bad = served[0]
+    r = httpx.post(
+        f"{url}/api/v1/evaluations",
+        json={"ticket_id": bad["id"], "level": 1, "reasons": ["等候时间长", "态度不好"],
+              "comment": "窗口人员一直在聊天"},
+        headers=a,
+    )  # fmt: skip
+    assert r.status_code == 201
+    return bad
+
+
+def test_login_floor_and_reports(server, page):
+    srv, tokens = server
+    _busy_morning(srv.url, tokens)
+    page.goto(f"{srv.url}/admin")
+    page.fill("input[name=username]", "staff01")
+    page.fill("input[name=password]", "Staff1234")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=需要管理员账号")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "Admin1234")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=各事项排队")
+    page.wait_for_selector(".tile.busy")
+    shot(page, "01-floor")
+    page.click("nav >> text=统计报表")
+    page.wait_for_selector("svg.chart")
+    shot(page, "02-reports-hour")
+    page.select_option("#report-form select[name=by]", "service")
+    page.click("#report-go")
+    page.wait_for_selector("td:has-text('税务')")
+    shot(page, "03-reports-service")
+    assert page.errors == []
+
+
+def test_create_service_reaches_the_kiosk_list(server, page):
+    srv, tokens = server
+    page.goto(f"{srv.url}/admin#services")
+    page.wait_for_selector("#svc-new")
+    page.click("#svc-new")
+    form = "#svc-form"
+    page.fill(f"{form} [name=code]", "LNYL")
+    page.fill(f"{form} [name=name]", "老年优待证办理")
+    page.fill(f"{form} [name=prefix]", "M")
+    page.fill(f"{form} [name=daily_quota]", "80")
+    page.fill(f"{form} [name=guide]", "需携带：本人身份证、一寸照片一张")
+    page.fill(f"{form} [name=forms]", "老年人优待证申请表")
+    page.check("#svc-wins input[value='24']")
+    shot(page, "04-service-form")
+    page.click("#svc-save")
+    page.wait_for_selector("td:has-text('老年优待证办理')")
+    shot(page, "05-services")
+    k = {"Authorization": f"Bearer {tokens['kiosk']}"}
+    services = httpx.get(f"{srv.url}/api/v1/services", headers=k).json()
+    new = next(s for s in services if s["code"] == "LNYL")
+    assert new["name"] == "老年优待证办理" and new["prefix"] == "M"
+    assert new["guide"].startswith("需携带")
+    t = httpx.post(f"{srv.url}/api/v1/tickets", json={"service": "LNYL"}, headers=k)
+    assert t.status_code == 201 and t.json()["number"] == "M001"
+    assert page.errors == []
+
+
+def test_assign_a_window(server, page):
+    srv, tokens = server
+    page.goto(f"{srv.url}/admin#windows")
+    page.wait_for_selector("#win-new")
+    row = page.locator("tr", has=page.locator("td >> text=/^21$/"))
+    row.locator("button:has-text('编辑')").click()
+    page.check("#win-svcs input[value=LNYL]")
+    page.fill("#win-svcs input[name=wt-LNYL]", "2")
+    page.check("#win-staff label:has-text('刘洋') input")
+    shot(page, "06-window-form")
+    page.click("#win-save")
+    page.wait_for_selector("tr:has(td:has-text('刘洋'))")
+    shot(page, "07-windows")
+    a = {"Authorization": f"Bearer {tokens['admin']}"}
+    w21 = httpx.get(f"{srv.url}/api/v1/windows/21", headers=a).json()
+    assert "LNYL" in w21["services"] and w21["weights"]["LNYL"] == 2
+    login = httpx.post(
+        f"{srv.url}/api/v1/login", json={"username": "staff11", "password": "Staff1234"}
+    ).json()
+    assert login["window"] == 21
+    assert page.errors == []
+
+
+def test_follow_up_a_bad_rating_to_closure(server, page):
+    srv, _tokens = server
+    page.goto(f"{srv.url}/admin#ratings")
+    page.wait_for_selector("#cases [data-case]")
+    shot(page, "08-ratings")
+    page.click("#cases [data-case]")
+    page.wait_for_selector("#case-assign")
+    assert page.is_disabled("#case-close")  # no follow-up yet: cannot close
+    page.fill("#case-assignee", "张科长")
+    page.click("#case-assign")
+    page.wait_for_selector("text=已于")
+    page.select_option("#case-result", "satisfied")
+    page.fill("#case-note", "已电话回访，向群众致歉，群众表示理解")
+    page.click("#case-followup")
+    page.wait_for_selector("text=向群众致歉")
+    page.fill("#case-measures", "窗口工作纪律专项整顿，纳入月度考核")
+    page.click("#case-rectify")
+    page.wait_for_selector("text=专项整顿")
+    shot(page, "09-case-followed-up")
+    page.fill("#case-conclusion", "已回访并整改完毕")
+    page.click("#case-close")
+    page.wait_for_selector("#modal .tag.ok:has-text('已办结')")
+    shot(page, "10-case-closed")
+    page.click("#case-x")
+    page.wait_for_selector("text=0 件未办结")
+    assert page.errors == []
+
+
+def test_devices_toml_and_audit_pages(server, page):
+    srv, _tokens = server
+    page.goto(f"{srv.url}/admin#devices")
+    page.wait_for_selector("#pair-go")
+    page.fill("#pair-name", "kiosk-2")
+    page.click("#pair-go")
+    page.wait_for_selector("#pair-out b")
+    code = page.inner_text("#pair-out b")
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+    paired = httpx.post(f"{srv.url}/api/v1/devices/pair", json={"code": code}).json()
+    h = {"Authorization": f"Bearer {paired['token']}"}
+    httpx.post(
+        f"{srv.url}/api/v1/devices/heartbeat",
+        json={"health": {"printer": {"status": "warn", "detail": "打印纸将用完"}}},
+        headers=h,
+    )
+    page.click("nav >> text=设备管理")
+    page.reload()
+    page.wait_for_selector("td:has-text('打印纸将用完')")
+    shot(page, "11-devices")
+    page.goto(f"{srv.url}/admin#toml")
+    page.wait_for_selector("#toml-text")
+    text = httpx.get(
+        f"{srv.url}/api/v1/admin/config.toml",
+        headers={"Authorization": f"Bearer {_tokens['admin']}"},
+    ).text
+    page.fill("#toml-text", text.replace("per_window_alert = 10.0", "per_window_alert = 6.0"))
+    page.click("#toml-preview")
+    page.wait_for_selector("td:has-text('oversight.per_window_alert')")
+    shot(page, "12-toml-preview")
+    page.click("#toml-apply")
+    page.wait_for_selector("text=已导入")
+    page.goto(f"{srv.url}/admin#audit")
+    page.wait_for_selector("td:has-text('config.import')")
+    shot(page, "13-audit")
+    page.goto(f"{srv.url}/admin#hall")
+    page.wait_for_selector("#hall-save")
+    shot(page, "14-hall-settings")
+    page.goto(f"{srv.url}/admin#routing")
+    page.wait_for_selector("#routing-save")
+    shot(page, "15-routing")
+    page.goto(f"{srv.url}/admin#uploads")
+    page.wait_for_selector("#retry")
+    shot(page, "16-uploads")
+    assert page.errors == []
