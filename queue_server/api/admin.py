@@ -208,6 +208,9 @@ async def create_account(body: AccountIn, request: Request, who: Who) -> Respons
     return json(await hall.run(op), 201)
 
 
+_AUDIT_SKIP = ("failed_logins", "locked_until", "created_at")
+
+
 def _audit_account(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if k not in ("password", "password_hash")}
 
@@ -259,9 +262,12 @@ async def update_account(
             )
         after_row = tx.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
         assert after_row is not None
+        after = _audit_account(dict(after_row))
+        changed = [k for k in after if k not in _AUDIT_SKIP and after[k] != before.get(k)]
         hall.audit(
-            tx, who.actor, "account.update", row["username"], before=before,
-            after=_audit_account(dict(after_row)), password_reset=bool(new_hash),
+            tx, who.actor, "account.update", row["username"],
+            before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed},
+            password_reset=bool(new_hash),
         )  # fmt: skip
         return _account_out(after_row), revoked
 

@@ -133,6 +133,7 @@ function route() {
   S.tab = TABS[tab] ? tab : "floor";
   $$("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.tab === S.tab));
   closeModal();
+  $("#toast").hidden = true;
   guarded(() => TABS[S.tab]());
 }
 window.addEventListener("hashchange", route);
@@ -765,7 +766,7 @@ TABS.audit = async function renderAudit() {
       ${[["", "全部"], ["config", "配置变更"], ["account", "账号"], ["device", "设备"], ["followup", "差评工单"], ["login", "登录"], ["window", "窗口"], ["upload", "上报"]].map(([v, l]) => `<option value="${v}" ${v === q ? "selected" : ""}>${l}</option>`).join("")}</select></label>
       <span class="muted">审计记录只增不改，哈希链可用 <code>./hall audit verify</code> 校验。</span></div>
     <div class="card"><div class="scroll" style="max-height:600px"><table><thead><tr><th>时间</th><th>操作人</th><th>操作</th><th>对象</th><th>结果</th><th>详情</th></tr></thead><tbody>
-    ${rows.map((r) => `<tr><td style="white-space:nowrap">${esc(r.ts.slice(0, 19).replace("T", " "))}</td><td>${esc(r.actor)}</td><td>${esc(r.action)}</td><td>${esc(r.target)}</td>
+    ${rows.map((r) => `<tr><td style="white-space:nowrap">${esc(r.ts.slice(0, 19).replace("T", " "))}</td><td style="white-space:nowrap">${esc(r.actor)}</td><td>${esc(r.action)}</td><td>${esc(r.target)}</td>
       <td>${r.result === "ok" ? '<span class="tag ok">成功</span>' : `<span class="tag bad">${esc(r.result)}</span>`}</td><td>${auditDetail(r.detail)}</td></tr>`).join("")}</tbody></table></div></div>`;
   $("#audit-action").addEventListener("change", (ev) => { S.auditAction = ev.target.value; TABS.audit(); });
 };
@@ -773,6 +774,11 @@ function auditDetail(d) {
   if (d && Array.isArray(d.changes)) {
     const items = d.changes.slice(0, 6).map((c) => `${esc(c.path)}：${esc(JSON.stringify(c.before))} → ${esc(JSON.stringify(c.after))}`);
     return `<details><summary>${d.changes.length} 项变更</summary><div style="font-size:12px">${items.join("<br>")}${d.changes.length > 6 ? "<br>…" : ""}</div></details>`;
+  }
+  if (d && d.before && d.after && typeof d.before === "object") {
+    const keys = Object.keys(d.after);
+    const extra = Object.entries(d).filter(([k]) => k !== "before" && k !== "after" && d[k]).map(([k, v]) => `${esc(k)}: ${esc(JSON.stringify(v))}`);
+    return `<span style="font-size:12px">${keys.map((k) => `${esc(k)}：${esc(JSON.stringify(d.before[k]))} → ${esc(JSON.stringify(d.after[k]))}`).concat(extra).join("<br>") || "无字段变化"}</span>`;
   }
   const text = JSON.stringify(d);
   return text === "{}" ? "" : `<span style="font-size:12px">${esc(text.length > 160 ? text.slice(0, 160) + "…" : text)}</span>`;
