@@ -71,6 +71,7 @@ async def services(request: Request, who: Who) -> Response:
                 "open": (not hall.config.hall.enforce_hours) or hall.clock.within(svc.hours),
                 "hours": svc.hours,
                 "guide": svc.guide,
+                "forms": svc.forms,
             }
         )
     return json(out)

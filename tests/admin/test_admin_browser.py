@@ -150,7 +150,7 @@ def test_create_service_reaches_the_kiosk_list(server, page):
     services = httpx.get(f"{srv.url}/api/v1/services", headers=k).json()
     new = next(s for s in services if s["code"] == "LNYL")
     assert new["name"] == "老年优待证办理" and new["prefix"] == "M"
-    assert new["guide"].startswith("需携带")
+    assert new["guide"].startswith("需携带") and new["forms"] == ["老年人优待证申请表"]
     t = httpx.post(f"{srv.url}/api/v1/tickets", json={"service": "LNYL"}, headers=k)
     assert t.status_code == 201 and t.json()["number"] == "M001"
     assert page.errors == []
