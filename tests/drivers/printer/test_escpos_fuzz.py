@@ -13,7 +13,7 @@ from drivers.printer.status import decode_status
 
 FUZZ = settings(max_examples=100, deadline=None)
 BASE = TicketPrint("大厅", "事项", "A001", 1, 1, 2, datetime(2026, 1, 1, 8, 0), "x")
-CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
+CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)  # GBK ends at U+9FA5
 TEXT = st.text(
     alphabet=st.one_of(CJK, st.sampled_from("：（）！，。、A1 ")), min_size=1, max_size=40
 )
