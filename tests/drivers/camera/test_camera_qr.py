@@ -77,7 +77,7 @@ def test_image_file_url(tmp_path) -> None:
 def test_video_file_url(tmp_path) -> None:
     path = tmp_path / "clip.avi"
     frame = cv2.resize(qr_image("VIDEO-CODE"), (320, 320), interpolation=cv2.INTER_NEAREST)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5, (320, 320))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 5, (320, 320))
     if not writer.isOpened():
         pytest.skip("this OpenCV build cannot write MJPG")
     blank = np.full_like(frame, 255)
@@ -86,8 +86,8 @@ def test_video_file_url(tmp_path) -> None:
     writer.release()
     camera = open_camera(f"file://{path}")
     texts = []
-    while (image := camera.read()) is not None:
-        texts += decode_qr(image)
+    while (shot := camera.read()) is not None:
+        texts += decode_qr(shot)
     assert "VIDEO-CODE" in texts
 
 
