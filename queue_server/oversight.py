@@ -115,32 +115,7 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
         if waiting and est["high_min"] > cfg.wait_alert_min:
             reasons.append(f"预计等候最长 {est['high_min']} 分钟（阈值 {cfg.wait_alert_min}）")
         if reasons:
-            spare = sorted(
-                (w for w in windows if w["status"] != "open"),
-                key=lambda w: (
-                    svc.code not in w["services"],
-                    w["kind"] != "tidal",
-                    w["no"],
-                ),
-            )
-            suggest = [
-                {"no": w["no"], "kind": w["kind"], "serves": svc.code in w["services"]}
-                for w in spare[:3]
-            ]
-            alerts.append(
-                {
-                    "service": svc.code,
-                    "service_name": svc.name,
-                    "reasons": reasons,
-                    "suggest_windows": suggest,
-                    "text": f"“{svc.name}”" + "；".join(reasons) + "。"
-                    + (
-                        "建议开启 " + "、".join(f"{s['no']} 号" for s in suggest) + "窗口（潮汐窗口）"
-                        if suggest
-                        else "建议增开潮汐窗口"
-                    ),
-                }
-            )  # fmt: skip
+            alerts.append(_alert(svc.code, svc.name, reasons, windows))
     return {
         "now": ctx.clock.iso(now),
         "business_day": today,
@@ -148,4 +123,34 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
         "services": services,
         "alerts": alerts,
         "thresholds": {"per_window": cfg.per_window_alert, "wait_min": cfg.wait_alert_min},
+    }
+
+
+def _alert(
+    code: str, name: str, reasons: list[str], windows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """An alert with the windows to open: closed or paused ones serving the service (tidal
+    first); failing those, tidal windows that would first need the service added."""
+    spare = [w for w in windows if w["status"] != "open"]
+    serving = sorted(
+        (w for w in spare if code in w["services"]), key=lambda w: (w["kind"] != "tidal", w["no"])
+    )
+    if serving:
+        suggest = [{"no": w["no"], "kind": w["kind"], "serves": True} for w in serving[:3]]
+        advice = "建议开启 " + "、".join(f"{w['no']} 号" for w in suggest) + "窗口"
+    else:
+        tidal = [w for w in spare if w["kind"] == "tidal"][:3]
+        suggest = [{"no": w["no"], "kind": w["kind"], "serves": False} for w in tidal]
+        advice = (
+            "建议在窗口管理中为 " + "、".join(f"{w['no']} 号" for w in suggest)
+            + "潮汐窗口加入该事项并开启"
+            if suggest
+            else "建议增开潮汐窗口"
+        )  # fmt: skip
+    return {
+        "service": code,
+        "service_name": name,
+        "reasons": reasons,
+        "suggest_windows": suggest,
+        "text": f"“{name}”" + "；".join(reasons) + "。" + advice,
     }

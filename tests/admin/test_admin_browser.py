@@ -119,6 +119,11 @@ def test_login_floor_and_reports(server, page):
     page.wait_for_selector("text=各事项排队")
     page.wait_for_selector(".tile.busy")
     shot(page, "01-floor")
+    # The alert offers the closed window that serves the long queue; one click opens it.
+    page.click("button[data-open='19']")
+    page.wait_for_selector(".tile[data-window='19'] .tag.ok")
+    a = {"Authorization": f"Bearer {tokens['admin']}"}
+    assert httpx.get(f"{srv.url}/api/v1/windows/19", headers=a).json()["status"] == "open"
     page.click("nav >> text=统计报表")
     page.wait_for_selector("svg.chart")
     shot(page, "02-reports-hour")

@@ -125,6 +125,7 @@ def test_live_floor_alerts_when_queue_is_long(api, hall, clock):
         assert api.post(f"/api/v1/windows/{no}/close", headers=h).status_code == 200
     floor = api.get("/api/v1/admin/floor", headers=h).json()
     (alert,) = [a for a in floor["alerts"] if a["service"] == "SW"]
-    assert "6.0 人等候" in alert["text"] or "6 人" in alert["text"]
-    assert alert["suggest_windows"][0]["no"] in (12, 13, 23, 24)
-    assert "潮汐" in alert["text"]
+    assert "每个开放窗口 6.0 人等候" in alert["text"]
+    # Closed windows that serve SW, the tidal one first.
+    assert [w["no"] for w in alert["suggest_windows"]] == [23, 12, 13]
+    assert "建议开启 23 号、12 号、13 号窗口" in alert["text"]

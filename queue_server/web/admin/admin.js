@@ -198,14 +198,14 @@ async function renderFloor() {
   const served = f.windows.reduce((a, w) => a + w.served_today, 0);
   const alerts = f.alerts.length
     ? f.alerts.map((a) => `<div class="alert"><strong>预警</strong> ${esc(a.text)}
-        ${a.suggest_windows.map((w) => `<button class="small" data-open="${w.no}">开启 ${w.no} 号窗口</button>`).join(" ")}</div>`).join("")
+        ${a.suggest_windows.filter((w) => w.serves).map((w) => `<button class="small" data-open="${w.no}">开启 ${w.no} 号窗口</button>`).join(" ")}</div>`).join("")
     : `<div class="alert calm">各事项排队正常（阈值：每个开放窗口 ${f.thresholds.per_window} 人，预计等候 ${f.thresholds.wait_min} 分钟）</div>`;
   const tiles = f.windows.map((w) => {
     const cls = w.status !== "open" ? w.status : w.serving ? "busy" : "open";
     const state = w.status === "closed" ? '<span class="tag off">已关闭</span>'
       : w.status === "paused" ? '<span class="tag warn">暂停</span>'
         : w.serving ? '<span class="tag info">办理中</span>' : '<span class="tag ok">空闲</span>';
-    const line = w.serving ? `正在办理 <b>${esc(w.serving.number)}</b> · ${fmt(w.serving.minutes)} 分钟`
+    const line = w.serving ? `办理 <b>${esc(w.serving.number)}</b> · ${fmt(w.serving.minutes)} 分`
       : w.status === "open" ? `空闲 ${fmt(w.idle_min)} 分钟` : `自 ${esc((w.status_since || "").slice(11, 16))}`;
     return `<div class="tile ${cls}" data-window="${w.no}"><div class="row"><span class="no">${w.no} 号</span>${state}</div>
       <div class="line muted">${esc(w.name || w.kind_label)}${w.staff ? " · " + esc(w.staff) : ""}</div>
@@ -225,7 +225,7 @@ async function renderFloor() {
       <div class="kpi"><div class="v">${f.alerts.length}</div><div class="l">预警</div></div>
     </div>
     ${alerts}
-    <div class="cols">
+    <div class="cols floor">
       <div class="card"><h3 style="margin-top:0">各事项排队</h3>
         ${barChart(f.services.map((s) => s.name.replace(/业务$/, "")), [{ name: "等候人数", values: f.services.map((s) => s.waiting) }], { height: 180, title: "各事项等候人数" })}
         <table><thead><tr><th>事项</th><th class="num">等候</th><th class="num">最长等候(分)</th><th class="num">开放窗口</th><th class="num">每窗口人数</th><th class="num">预计等候(分)</th></tr></thead><tbody>${rows}</tbody></table>
