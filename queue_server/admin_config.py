@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 import tomli_w
 
 from queue_server import audit
@@ -180,6 +179,8 @@ def apply(
             )
     for no in old_nos - new_nos:
         tx.execute("DELETE FROM windows WHERE no = ?", (no,))
+        # Staff bound to a window that is gone would be refused at login; unbind them.
+        tx.execute("UPDATE accounts SET window = NULL WHERE window = ?", (no,))
     listed = [c.as_dict() for c in changes]
     audit.append(
         tx.conn, tx.now_iso, actor, action, f"config v{new_version}", "ok",
@@ -204,7 +205,3 @@ def apply(
 
 def snapshot(ctx: HallContext, conn: Any) -> dict[str, Any]:
     return {"version": version(conn), "config": config_dict(ctx.config)}
-
-
-def dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()

@@ -243,5 +243,14 @@ def to_csv(rows: list[dict[str, Any]], dim_label: str) -> str:
     w = csv.writer(buf)
     w.writerow([dim_label if k == "key" else v for k, v in CSV_HEADERS.items()])
     for row in rows:
-        w.writerow(["" if row[k] is None else row[k] for k in CSV_HEADERS])
+        w.writerow([_cell(row[k]) for k in CSV_HEADERS])
     return "\ufeff" + buf.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell; text that a spreadsheet would run as a formula is quoted with '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -30,7 +30,7 @@ from queue_server.db import Tx
 log = logging.getLogger("hall.upload")
 RECORD_FIELDS = (
     "record_id", "hall", "ticket_number", "business_day", "service_code", "service_name",
-    "window", "staff", "channel", "level", "level_label", "reasons", "comment", "evaluated_at",
+    "window", "staff", "staff_no", "channel", "level", "level_label", "reasons", "comment", "evaluated_at",
 )  # fmt: skip
 BATCH = 50
 POLL_S = 2.0
@@ -58,6 +58,7 @@ def enqueue(ctx: HallContext, tx: Tx, evaluation: dict[str, Any]) -> str:
         "service_name": svc.name if svc else evaluation["service"],
         "window": evaluation["window"],
         "staff": evaluation["staff"],
+        "staff_no": _staff_no(tx, evaluation["staff"]),
         "channel": evaluation["channel"],
         "level": evaluation["level"],
         "level_label": evaluation["level_label"],
@@ -71,6 +72,14 @@ def enqueue(ctx: HallContext, tx: Tx, evaluation: dict[str, Any]) -> str:
         (record_id, evaluation["id"], orjson.dumps(record).decode(), tx.now_iso),
     )
     return record_id
+
+
+def _staff_no(tx: Tx, name: str | None) -> str:
+    """The staff member's number (工号) when the name belongs to exactly one account."""
+    if not name:
+        return ""
+    rows = tx.execute("SELECT staff_no FROM accounts WHERE name = ? LIMIT 2", (name,)).fetchall()
+    return str(rows[0]["staff_no"]) if len(rows) == 1 else ""
 
 
 def wire_body(record: dict[str, Any], cfg: UploadSection) -> dict[str, Any]:

@@ -92,9 +92,18 @@ def test_new_window_gets_a_row_and_removed_window_goes(api, hall):
     assert api.put("/api/v1/admin/config", json={"config": cfg}, headers=h).status_code == 200
     nos = [w["no"] for w in api.get("/api/v1/windows", headers=h).json()]
     assert 99 in nos
+    r = api.post(
+        "/api/v1/admin/accounts",
+        json={"username": "tidal99", "password": "Pass12345", "name": "周敏", "window": 99},
+        headers=h,
+    )
+    assert r.status_code == 201
     cfg["windows"] = [w for w in cfg["windows"] if w["no"] != 99]
     assert api.put("/api/v1/admin/config", json={"config": cfg}, headers=h).status_code == 200
     assert 99 not in [w["no"] for w in api.get("/api/v1/windows", headers=h).json()]
+    # Staff of a removed window are unbound, so that they can still log in.
+    login = api.post("/api/v1/login", json={"username": "tidal99", "password": "Pass12345"})
+    assert login.status_code == 200 and login.json()["window"] is None
 
 
 def test_removing_a_service_with_people_waiting_is_refused(api):

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from queue_server import upload
+from queue_server.accounts import create_account
 from queue_server.hall import Hall
 from tests.admin.helpers import FakeProvince, rate, served_ticket, set_config
 
@@ -24,6 +25,9 @@ def once(hall, now: float) -> tuple[int, int]:
 
 def test_records_survive_a_failing_endpoint_and_a_restart(tmp_path, clock, province):
     hall = Hall(tmp_path / "hall.db", clock=clock)
+    hall.run_sync(
+        lambda tx: create_account(tx, "staff11", "Staff1234", "staff", "王芳", 11, "GZ0111")
+    )
     set_config(hall, upload={"endpoint": province.url, "backoff_base_s": 5, "backoff_max_s": 60})
     a, b = served_ticket(hall), served_ticket(hall)
     rate(hall, a["id"], 5)
@@ -44,7 +48,8 @@ def test_records_survive_a_failing_endpoint_and_a_restart(tmp_path, clock, provi
         got = sorted(province.records.values(), key=lambda r: r["level"])
         assert got[0]["ticket_number"] == b["number"] and got[0]["reasons"] == ["等候时间长"]
         assert got[0]["service_code"] == "SW" and got[0]["window"] == 11
-        assert got[0]["staff"] == "王芳" and got[0]["channel"] == "window"
+        assert got[0]["staff"] == "王芳" and got[0]["staff_no"] == "GZ0111"
+        assert got[0]["channel"] == "window"
         assert got[1]["level"] == 5 and got[1]["evaluated_at"].startswith("2026-11-17T09:00")
         assert {
             r["upload_status"] for r in hall.db.rows("SELECT upload_status FROM evaluations")
