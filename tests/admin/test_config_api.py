@@ -175,3 +175,21 @@ def test_config_survives_restart(tmp_path, clock):
         h2.close()
     conn = sqlite3.connect(tmp_path / "h.db")
     assert conn.execute("SELECT value FROM meta WHERE key = 'config_version'").fetchone()[0] == "2"
+
+
+def test_cli_export_gives_a_file_the_server_starts_from(tmp_path, hall):
+    import subprocess
+
+    from queue_server.config import load_config
+    from tests.admin.helpers import set_config
+    from tests.support import ROOT, hall_cmd
+
+    set_config(hall, followup={"deadline_working_days": 15})
+    out = tmp_path / "hall.toml"
+    db = hall.db.path
+    r = subprocess.run(
+        hall_cmd("config", "export", "--db", str(db), "--out", str(out)),
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert load_config(out) == hall.config
