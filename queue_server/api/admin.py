@@ -12,7 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +35,7 @@ from queue_server.errors import Invalid, NotFound, TooMany
 router = APIRouter()
 pages = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
+RowId = Annotated[int, PathParam(ge=1, le=2**62)]
 WEB = Path(__file__).resolve().parent.parent / "web" / "admin"
 STATIC = {"admin.js": "text/javascript", "admin.css": "text/css"}
 PAIR_FAILURES_PER_MIN = 20
@@ -217,7 +219,7 @@ def _audit_account(d: dict[str, Any]) -> dict[str, Any]:
 
 @router.patch("/admin/accounts/{account_id}")
 async def update_account(
-    account_id: int, body: AccountPatch, request: Request, who: Who
+    account_id: RowId, body: AccountPatch, request: Request, who: Who
 ) -> Response:
     """Change a staff member's name, role, window (assign a window), number, or lock them out."""
     _admin(who)
@@ -305,7 +307,7 @@ async def create_pairing_code(body: PairingIn, request: Request, who: Who) -> Re
 
 
 @router.delete("/admin/devices/{token_id}")
-async def revoke_device(token_id: int, request: Request, who: Who) -> Response:
+async def revoke_device(token_id: RowId, request: Request, who: Who) -> Response:
     _admin(who)
     hall = hall_of(request)
 
@@ -353,9 +355,9 @@ async def browse_evaluations(
     day_from: str | None = None,
     day_to: str | None = None,
     service: str | None = None,
-    window: int | None = None,
+    window: Annotated[int | None, Query(ge=1, le=9999)] = None,
     staff: str | None = None,
-    level: int | None = None,
+    level: Annotated[int | None, Query(ge=1, le=5)] = None,
     channel: str | None = None,
     bad: bool = False,
     limit: int = 500,
@@ -400,14 +402,14 @@ async def list_cases(
 
 
 @router.get("/admin/cases/{case_id}")
-async def get_case(case_id: int, request: Request, who: Who) -> Response:
+async def get_case(case_id: RowId, request: Request, who: Who) -> Response:
     _admin(who)
     hall = hall_of(request)
     return json(followup.get(hall.ctx, hall.db.reader, case_id))
 
 
 @router.post("/admin/cases/{case_id}/assign")
-async def assign_case(case_id: int, body: AssignIn, request: Request, who: Who) -> Response:
+async def assign_case(case_id: RowId, body: AssignIn, request: Request, who: Who) -> Response:
     """Assign the follow-up call (回访) to someone."""
     _admin(who)
     hall = hall_of(request)
@@ -417,7 +419,7 @@ async def assign_case(case_id: int, body: AssignIn, request: Request, who: Who) 
 
 
 @router.post("/admin/cases/{case_id}/followup")
-async def record_followup(case_id: int, body: FollowupIn, request: Request, who: Who) -> Response:
+async def record_followup(case_id: RowId, body: FollowupIn, request: Request, who: Who) -> Response:
     """Record the follow-up call (回访)."""
     _admin(who)
     hall = hall_of(request)
@@ -432,7 +434,7 @@ async def record_followup(case_id: int, body: FollowupIn, request: Request, who:
 
 @router.post("/admin/cases/{case_id}/rectify")
 async def record_rectification(
-    case_id: int, body: RectifyIn, request: Request, who: Who
+    case_id: RowId, body: RectifyIn, request: Request, who: Who
 ) -> Response:
     """Record the rectification (整改)."""
     _admin(who)
@@ -447,7 +449,7 @@ async def record_rectification(
 
 
 @router.post("/admin/cases/{case_id}/close")
-async def close_case(case_id: int, body: CloseIn, request: Request, who: Who) -> Response:
+async def close_case(case_id: RowId, body: CloseIn, request: Request, who: Who) -> Response:
     """Close a case (409 without a follow-up record)."""
     _admin(who)
     hall = hall_of(request)
