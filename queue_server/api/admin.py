@@ -131,10 +131,7 @@ async def put_config(body: ConfigIn, request: Request, who: Who) -> Response:
     _admin(who)
     hall = hall_of(request)
     new = admin_config.validate(body.config)
-    result = await hall.run(
-        lambda tx: admin_config.apply(hall.ctx, tx, new, who.actor, body.version)
-    )
-    return json(result)
+    return json(await _apply_live(hall, new, who.actor, body.version, "config.update"))
 
 
 @router.get("/admin/config.toml")
@@ -157,12 +154,24 @@ async def import_toml(body: ImportIn, request: Request, who: Who) -> Response:
     new = admin_config.from_toml(body.toml)
     if not body.apply:
         return json({"applied": False, "changes": admin_config.preview(hall.ctx, new)})
-    result = await hall.run(
-        lambda tx: admin_config.apply(
-            hall.ctx, tx, new, who.actor, body.version, action="config.import"
-        )
-    )
+    result = await _apply_live(hall, new, who.actor, body.version, "config.import")
     return json({"applied": True} | result)
+
+
+async def _apply_live(
+    hall: Any, new: Any, actor: str, version: int | None, action: str
+) -> dict[str, Any]:
+    old = hall.ctx.config
+    try:
+        return await hall.run(  # type: ignore[no-any-return]
+            lambda tx: admin_config.apply(hall.ctx, tx, new, actor, version, action=action)
+        )
+    except Exception:
+        # The operation swaps the configuration last; if the commit itself then failed,
+        # the running hall goes back to what the database still holds.
+        if hall.ctx.config is new:
+            hall.ctx.config = old
+        raise
 
 
 # -- accounts ------------------------------------------------------------------------------
