@@ -466,7 +466,7 @@ TABS.services = function renderServices() {
       <td>${wins.length ? esc(wins.join("、")) : '<span class="tag warn">无窗口</span>'}</td>
       <td style="white-space:nowrap"><button class="small" data-edit="${i}">编辑</button> <button class="small danger" data-del="${i}">删除</button></td></tr>`;
   }).join("");
-  main().innerHTML = `<h2>事项管理</h2><div class="card"><div class="row" style="margin-bottom:8px"><span class="muted">修改后立即生效，取号机和显示屏通过事件流自动刷新。</span><span class="grow"></span><button class="primary" id="svc-new">新增事项</button></div>
+  main().innerHTML = `<h2>事项管理</h2><div class="card"><div class="row" style="margin-bottom:8px"><span class="muted">修改后立即生效，无需重启；并通过事件流（config.changed）通知取号机和显示屏。</span><span class="grow"></span><button class="primary" id="svc-new">新增事项</button></div>
     <table><thead><tr><th>编码</th><th>名称</th><th>字母</th><th>号段</th><th class="num">每日限额</th><th>取号时间</th><th>实名</th><th>受理窗口</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`;
   $("#svc-new").addEventListener("click", () => editService(-1));
   $$("[data-edit]").forEach((b) => b.addEventListener("click", () => editService(+b.dataset.edit)));
