@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,13 @@ DEMO_HALL = Path(__file__).resolve().parents[2] / "assets" / "halls" / "demo.tom
 
 
 class CannedServer:
-    def __init__(self, hall_toml: Path = DEMO_HALL, base_url: str = "http://hall.local") -> None:
+    def __init__(
+        self,
+        hall_toml: Path = DEMO_HALL,
+        base_url: str = "http://hall.local",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.now = clock
         cfg = tomllib.loads(hall_toml.read_text(encoding="utf-8"))
         self.base_url = base_url
         self.hall_cfg = cfg.get("hall", {})
@@ -68,7 +75,7 @@ class CannedServer:
         return {
             "name": self.hall_cfg.get("name", "政务服务中心"),
             "notices": self.hall_cfg.get("notices", []),
-            "business_day": datetime.now(self.tz).date().isoformat(),
+            "business_day": self.now().astimezone(self.tz).date().isoformat(),
             "timezone": str(self.tz),
             "elderly_age": self.elderly_age,
             "classes": self.classes,
@@ -115,7 +122,7 @@ class CannedServer:
                         and t["status"] in ("waiting", "called")
                     ):
                         raise Refused(409, "active_ticket", f"您已有该业务的排队号 {t['number']}")
-                age = idn.age_on(datetime.now(self.tz).date())
+                age = idn.age_on(self.now().astimezone(self.tz).date())
                 if age is not None and age >= self.elderly_age:
                     priority = "elderly"
                 id_masked, name_masked = idn.masked, mask_name(card.get("name", ""))
@@ -127,13 +134,13 @@ class CannedServer:
                 seq = int(body["seq"])
                 if lease is None or not lease["first"] <= seq <= lease["last"]:
                     raise Refused(422, "bad_lease", "号段无效")
-                if lease["business_day"] != datetime.now(self.tz).date().isoformat():
+                if lease["business_day"] != self.now().astimezone(self.tz).date().isoformat():
                     status = "expired"
                 issued_at = body["issued_at"]
             else:
                 seq = self.next_seq[s["code"]]
                 self.next_seq[s["code"]] = seq + 1
-                issued_at = datetime.now(self.tz).isoformat(timespec="seconds")
+                issued_at = self.now().astimezone(self.tz).isoformat(timespec="seconds")
             tid = f"t{len(self.tickets) + 1}"
             ahead = self._waiting(s["code"])
             t = {
@@ -187,11 +194,11 @@ class CannedServer:
                 "lease_id": f"L{len(self.leases) + 1}",
                 "service": service,
                 "prefix": s["prefix"],
-                "business_day": datetime.now(self.tz).date().isoformat(),
+                "business_day": self.now().astimezone(self.tz).date().isoformat(),
                 "first": first,
                 "last": first + size - 1,
                 "width": 3,
-                "expires_at": (datetime.now(UTC) + timedelta(hours=12)).isoformat(),
+                "expires_at": (self.now() + timedelta(hours=12)).isoformat(),
             }
             self.leases[lease["lease_id"]] = lease
             return dict(lease)
