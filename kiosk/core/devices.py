@@ -8,6 +8,7 @@ below keep `--simulate` and the screenshots working.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
