@@ -144,8 +144,12 @@ class KioskFlow:
     def refresh(self) -> None:
         """New waiting counts from the server: redraw the home screen without speaking again."""
         if self.screen.name == "home":
-            self.screen = replace(self._build("home"), gen=self.screen.gen)
-            self.on_change(self.screen)
+            fresh = replace(
+                self._build("home"), gen=self.screen.gen, idle_left=self.screen.idle_left
+            )
+            if fresh != self.screen:
+                self.screen = fresh
+                self.on_change(self.screen)
 
     # dispatch
     def _dispatch(self, action: str) -> None:
@@ -344,7 +348,7 @@ class KioskFlow:
             t("home.title", self.lang),
             tiles=tuple(self._service_tile(s, "service") for s in chunk),
             buttons=tuple(nav + buttons + self._mode_buttons()),
-            lines=(label,) if label else (),
+            page=label,
             ticker=self.state.snap.hall.notices
             if not self.elder
             else self.state.snap.hall.notices[:1],
@@ -410,7 +414,7 @@ class KioskFlow:
             "guide_list",
             t("guide.list", self.lang),
             tiles=tiles,
-            lines=(label,) if label else (),
+            page=label,
             buttons=tuple([*nav, Button("home", t("btn.back", self.lang))]),
         )
 

@@ -44,6 +44,7 @@ class Screen:
     animation: str = ""  # "card" (swipe the ID card), "scan" (card or QR), "wait"
     idle_left: int | None = None  # seconds before the idle reset, once the warning shows
     ticker: tuple[str, ...] = ()  # hall notices (信息发布) on the home screen
+    page: str = ""  # "第 1/2 页" when the tiles take more than one page
     speech: str = ""  # what the voice reads for this screen
 
     def actions(self) -> set[str]:
