@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("test", help="run ruff, mypy and the full pytest suite; exit 0 only if all pass")
+    p = sub.add_parser(
+        "test", help="run ruff, mypy and the full pytest suite; exit 0 only if all pass"
+    )
     p.add_argument("--fast", action="store_true", help="skip ruff and mypy")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
     p.set_defaults(func=run)

@@ -17,6 +17,43 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_TABLE = "10X98765432"
 _RESIDENT = re.compile(r"^\d{17}[\dX]$")
 _FOREIGN_2017 = re.compile(r"^[A-Z]{3}\d{12}$")
+# Common two-character surnames (复姓): the whole surname stays visible when masking.
+COMPOUND_SURNAMES = frozenset(
+    [
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "令狐",
+        "夏侯",
+        "轩辕",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+        "申屠",
+        "呼延",
+        "万俟",
+        "闻人",
+        "澹台",
+        "公冶",
+        "太史",
+        "赫连",
+        "钟离",
+        "宗政",
+        "濮阳",
+        "淳于",
+        "单于",
+    ]
+)
 
 
 class IdNumberError(ValueError):
@@ -39,7 +76,9 @@ class IdNumber:
     def age_on(self, day: date) -> int | None:
         if self.birth is None:
             return None
-        return day.year - self.birth.year - ((day.month, day.day) < (self.birth.month, self.birth.day))
+        return (
+            day.year - self.birth.year - ((day.month, day.day) < (self.birth.month, self.birth.day))
+        )
 
     @property
     def masked(self) -> str:
@@ -90,6 +129,5 @@ def mask_name(name: str) -> str:
         return ""
     if name.isascii():
         return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
-    compound = len(name) >= 4  # 复姓 such as 欧阳, 司马 for four-character names
-    keep = 2 if compound else 1
+    keep = 2 if len(name) > 2 and name[:2] in COMPOUND_SURNAMES else 1
     return name[:keep] + "*" * (len(name) - keep)

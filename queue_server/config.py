@@ -28,15 +28,20 @@ class Strict(BaseModel):
 
 
 class HallSection(Strict):
-    name: str = Field("政务服务中心", description="Hall name shown on tickets, the display and the kiosk.")
+    name: str = Field(
+        "政务服务中心", description="Hall name shown on tickets, the display and the kiosk."
+    )
     timezone: str = Field(
-        "Asia/Shanghai", description="IANA time zone; the business day rolls over at local midnight here."
+        "Asia/Shanghai",
+        description="IANA time zone; the business day rolls over at local midnight here.",
     )
     enforce_hours: bool = Field(
-        True, description="Refuse tickets outside a service's opening hours (false: issue at any time)."
+        True,
+        description="Refuse tickets outside a service's opening hours (false: issue at any time).",
     )
     notices: list[str] = Field(
-        default_factory=list, description="Notices (信息发布) scrolled on the hall display and kiosk."
+        default_factory=list,
+        description="Notices (信息发布) scrolled on the hall display and kiosk.",
     )
 
     @field_validator("timezone")
@@ -77,10 +82,16 @@ class RoutingSection(Strict):
         "interleave, or strict priority (for comparison only; it can starve ordinary tickets).",
     )
     interleave_n: int = Field(
-        3, ge=1, le=20, description="With policy = interleave: priority tickets called per ordinary one."
+        3,
+        ge=1,
+        le=20,
+        description="With policy = interleave: priority tickets called per ordinary one.",
     )
     elderly_age: int = Field(
-        60, ge=50, le=100, description="Age (from the ID card's birth date) that earns the elderly class."
+        60,
+        ge=50,
+        le=100,
+        description="Age (from the ID card's birth date) that earns the elderly class.",
     )
     noshow_reactivate_minutes: int = Field(
         30, ge=0, le=480, description="How long a skipped (过号) ticket may be re-activated."
@@ -98,7 +109,9 @@ class RoutingSection(Strict):
 
 
 class SecuritySection(Strict):
-    max_failed_logins: int = Field(5, ge=1, le=20, description="Failed password logins before lockout.")
+    max_failed_logins: int = Field(
+        5, ge=1, le=20, description="Failed password logins before lockout."
+    )
     lockout_minutes: int = Field(15, ge=1, le=1440, description="How long an account stays locked.")
     session_idle_minutes: int = Field(
         30, ge=1, le=720, description="Idle time after which a staff login session expires."
@@ -114,18 +127,26 @@ class Service(Strict):
     name_en: str = Field("", description="English name for the kiosk's English mode.")
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$", description="Ticket number prefix, e.g. A.")
     number_range: tuple[int, int] = Field(
-        (1, 999), description="First and last ticket number of a day; the width of the last sets padding."
+        (1, 999),
+        description="First and last ticket number of a day; the width of the last sets padding.",
     )
-    daily_quota: int = Field(0, ge=0, description="Tickets per business day (0 = up to the number range).")
+    daily_quota: int = Field(
+        0, ge=0, description="Tickets per business day (0 = up to the number range)."
+    )
     hours: list[str] = Field(
         default_factory=lambda: ["08:30-12:00", "13:30-17:30"],
         description="Opening hours for issuing tickets, local time, `HH:MM-HH:MM`.",
     )
     real_name: bool = Field(False, description="Whether a ticket needs an ID card (实名取号).")
     avg_service_min: float = Field(
-        8.0, gt=0, le=240, description="Typical service time in minutes until history says otherwise."
+        8.0,
+        gt=0,
+        le=240,
+        description="Typical service time in minutes until history says otherwise.",
     )
-    guide: str = Field("", description="Service guide (办事指南): materials and conditions, plain text.")
+    guide: str = Field(
+        "", description="Service guide (办事指南): materials and conditions, plain text."
+    )
 
     @field_validator("hours")
     @classmethod
@@ -160,10 +181,16 @@ class Window(Strict):
 
 
 class HallConfig(Strict):
-    hall: HallSection = Field(default_factory=HallSection, description="The hall itself.")
-    routing: RoutingSection = Field(default_factory=RoutingSection, description="Calling order.")
-    security: SecuritySection = Field(default_factory=SecuritySection, description="Accounts, retention.")
-    services: list[Service] = Field(min_length=1, description="Services (事项) issued at this hall.")
+    hall: HallSection = Field(default_factory=lambda: HallSection(), description="The hall itself.")
+    routing: RoutingSection = Field(
+        default_factory=lambda: RoutingSection(), description="Calling order."
+    )
+    security: SecuritySection = Field(
+        default_factory=lambda: SecuritySection(), description="Accounts, retention."
+    )
+    services: list[Service] = Field(
+        min_length=1, description="Services (事项) issued at this hall."
+    )
     windows: list[Window] = Field(min_length=1, description="Windows (窗口) of this hall.")
 
     @model_validator(mode="after")

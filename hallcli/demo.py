@@ -1,0 +1,108 @@
+"""`hall demo`: a whole demo hall on this machine, with accounts and the URLs to open."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / ".hall-demo"
+DEMO_PASSWORD_ADMIN = "Admin1234"
+DEMO_PASSWORD_STAFF = "Staff1234"
+DEMO_STAFF = [
+    ("staff01", "王芳", 1, "GZ0101"),
+    ("staff02", "李强", 2, "GZ0102"),
+    ("staff03", "陈静", 3, "GZ0103"),
+    ("staff11", "刘洋", 11, "GZ0111"),
+    ("staff14", "赵敏", 14, "GZ0114"),
+]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run a whole demo hall on this machine")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--fresh", action="store_true", help="start from an empty demo database")
+    p.add_argument("--no-kiosk", action="store_true", help="do not open the kiosk window")
+    p.set_defaults(func=run)
+
+
+def free_port(host: str, preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind((host, preferred))
+            return preferred
+        except OSError:
+            s.bind((host, 0))
+            return int(s.getsockname()[1])
+
+
+def seed(db: Path) -> dict[str, str]:
+    """Create the demo accounts and device tokens in a new demo database."""
+    from queue_server.accounts import create_account, create_token
+    from queue_server.hall import Hall
+
+    hall = Hall(db)
+    tokens: dict[str, str] = {}
+    try:
+
+        def op(tx):  # type: ignore[no-untyped-def]
+            create_account(tx, "admin", DEMO_PASSWORD_ADMIN, "admin", "大厅管理员", None, "GZ0001")
+            for username, name, window, staff_no in DEMO_STAFF:
+                create_account(tx, username, DEMO_PASSWORD_STAFF, "staff", name, window, staff_no)
+            tokens["kiosk"] = create_token(tx, "kiosk", "kiosk-1")
+            tokens["display"] = create_token(tx, "display", "display-1")
+            tokens["evaluator"] = create_token(tx, "evaluator", "evaluator-1", 1)
+            hall.audit(tx, "demo", "demo.seed")
+
+        hall.run_sync(op)
+    finally:
+        hall.close()
+    (db.parent / "tokens.txt").write_text(
+        "".join(f"{k}={v}\n" for k, v in tokens.items()), encoding="utf-8"
+    )
+    return tokens
+
+
+def read_tokens(db: Path) -> dict[str, str]:
+    path = db.parent / "tokens.txt"
+    if not path.exists():
+        return {}
+    pairs = (
+        line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line
+    )
+    return {k: v for k, v in pairs}
+
+
+def run(args: argparse.Namespace) -> int:
+    from hallcli import server
+
+    DEMO_DIR.mkdir(exist_ok=True)
+    db = DEMO_DIR / "demo.db"
+    if args.fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+    tokens = seed(db) if not db.exists() else read_tokens(db)
+    port = free_port(args.host, args.port)
+    base = f"http://{args.host}:{port}"
+    print(
+        f"""
+武江区政务服务中心 — demo hall
+  database     {db}
+  staff        {base}/staff       accounts: {", ".join(f"{u} (window {w})" for u, _, w, _ in DEMO_STAFF)}
+                                  password: {DEMO_PASSWORD_STAFF}
+  display      {base}/display?access_token={tokens.get("display", "")}
+  evaluator    {base}/evaluator?window=1&access_token={tokens.get("evaluator", "")}
+  admin        {base}/admin       account: admin  password: {DEMO_PASSWORD_ADMIN}
+  API docs     {base}/docs
+  kiosk token  {tokens.get("kiosk", "")}
+Press Ctrl+C to stop.
+""",
+        flush=True,
+    )
+    ns = argparse.Namespace(
+        db=str(db), config=None, host=args.host, port=port, log_level="warning",
+        time_scale=None, start_time=None,
+    )  # fmt: skip
+    return server.run(ns)

@@ -1,0 +1,121 @@
+"""The FastAPI application: JSON API under /api/v1, event stream, web pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from queue_server.api import events, misc, tickets, windows
+from queue_server.api.common import error, install_error_handlers
+from queue_server.errors import NotFound
+from queue_server.hall import Hall
+
+API = "/api/v1"
+HOUSEKEEPING_S = 30.0
+
+
+def create_app(hall: Hall) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hall.broadcaster.bind(asyncio.get_running_loop())
+        task = asyncio.create_task(_housekeeping(hall))
+        try:
+            yield
+        finally:
+            task.cancel()
+            hall.persist_session_activity()
+
+    app = FastAPI(
+        title="hall queue server",
+        version="0.1.0",
+        description='政务服务大厅排队叫号 API. Errors are `{"error": {"code", "message"}}`.',
+        lifespan=lifespan,
+    )
+    app.state.hall = hall
+    app.add_middleware(JsonBodyMiddleware)
+    install_error_handlers(app)
+    for router in (misc.router, tickets.router, windows.router, events.router):
+        app.include_router(router, prefix=API)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> HTMLResponse:
+        name = html.escape(hall.config.hall.name)
+        links = "".join(
+            f'<li><a href="{p}">{label}</a> <code>{p}</code></li>'
+            for p, label in (
+                ("/staff", "窗口工作台 Staff console"),
+                ("/display", "大厅显示屏 Hall display"),
+                ("/evaluator?window=1", "窗口评价器 Window evaluator"),
+                ("/admin", "管理后台 Administration"),
+                ("/docs", "API 文档 OpenAPI"),
+            )
+        )
+        return HTMLResponse(
+            f"<!doctype html><html lang=zh><meta charset=utf-8><title>{name}</title>"
+            f"<body style='font:18px sans-serif;margin:2em'><h1>{name}</h1><ul>{links}</ul>"
+        )
+
+    @app.get("/t/{ticket_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def ticket_page(ticket_id: int, request: Request) -> Response:
+        """What a phone shows after scanning a ticket's QR code: number, state, people ahead."""
+        from queue_server.tickets import get_row
+
+        try:
+            row = get_row(hall.db.reader, ticket_id)
+        except NotFound as err:
+            return error(404, err.code, err.message)
+        view = hall.ctx.ticket_view(hall.db.reader, row)
+        states = {
+            "waiting": f"等候中，前面还有 {view['ahead']} 人，预计 "
+            f"{view['wait_estimate']['low_min']}–{view['wait_estimate']['high_min']} 分钟",
+            "called": f"请到 {view['window']} 号窗口办理",
+            "done": "已办结，感谢您的耐心",
+            "no_show": "已过号，请到窗口咨询",
+            "cancelled": "已取消",
+            "expired": "已过期",
+        }
+        return HTMLResponse(
+            "<!doctype html><html lang=zh><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width,initial-scale=1'>"
+            "<meta http-equiv=refresh content=30>"
+            f"<title>{html.escape(view['number'])}</title>"
+            "<body style='font:22px sans-serif;text-align:center;padding:1em'>"
+            f"<p>{html.escape(hall.config.hall.name)}</p>"
+            f"<p style='font-size:64px;font-weight:bold;margin:.2em'>{html.escape(view['number'])}</p>"
+            f"<p>{html.escape(view['service_name'])}</p>"
+            f"<p>{html.escape(states.get(view['status'], view['status']))}</p>"
+        )
+
+    return app
+
+
+class JsonBodyMiddleware:
+    """Read API request bodies as JSON whatever Content-Type the client sent (curl -d sends
+    form encoding); the API speaks only JSON, so this spares integrators a confusing 422."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API):
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            headers.append((b"content-type", b"application/json"))
+            scope = dict(scope, headers=headers)
+        await self.app(scope, receive, send)
+
+
+async def _housekeeping(hall: Hall) -> None:
+    """Roll the business day at local midnight even when the hall is quiet; save session use."""
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_S)
+        try:
+            await hall.run(lambda tx: None)
+            hall.persist_session_activity()
+        except Exception:  # noqa: BLE001 - housekeeping must never stop
+            continue

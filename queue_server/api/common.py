@@ -1,0 +1,86 @@
+"""Shared pieces of the HTTP layer: JSON responses, authentication, role checks, errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from queue_server.accounts import Principal
+from queue_server.errors import Forbidden, HallError
+from queue_server.hall import Hall
+
+log = logging.getLogger("hall.api")
+
+
+def json(obj: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(obj), status_code=status, media_type="application/json")
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return json({"error": {"code": code, "message": message}}, status)
+
+
+def hall_of(request: Request) -> Hall:
+    return request.app.state.hall  # type: ignore[no-any-return]
+
+
+def bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return request.query_params.get("access_token") or None
+
+
+def principal(request: Request) -> Principal:
+    """Dependency: the caller's credential (401 when missing, unknown or revoked)."""
+    return hall_of(request).authenticate(bearer(request))
+
+
+def require(p: Principal, *roles: str, window: int | None = None) -> None:
+    """403 unless the caller has one of `roles` (and, for a window-bound token, that window)."""
+    if p.role not in roles:
+        raise Forbidden(f"当前账号（{p.role}）无权执行此操作", "role_not_allowed")
+    if window is not None and p.role in ("staff", "evaluator") and p.window not in (None, window):
+        raise Forbidden(f"当前账号只能操作 {p.window} 号窗口", "other_window")
+
+
+def window_scope(p: Principal) -> int | None:
+    """The window a staff or evaluator token is bound to (None: any window)."""
+    return p.window if p.role in ("staff", "evaluator") else None
+
+
+_VALIDATION_MESSAGES = {
+    "json_invalid": "请求体不是有效的 JSON",
+    "missing": "缺少必填字段",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HallError)
+    async def _hall_error(request: Request, exc: HallError) -> Response:
+        return error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errs = exc.errors()
+        first = errs[0] if errs else {}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
+        kind = str(first.get("type", "invalid"))
+        text = _VALIDATION_MESSAGES.get(kind, str(first.get("msg", "请求字段无效")))
+        return error(422, "invalid_request", f"{where}: {text}" if where else text)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        return error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error(500, "internal_error", "服务器内部错误，请联系管理员")

@@ -1,0 +1,97 @@
+"""Request bodies (pydantic) and documented response shapes for the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class IdCardIn(Body):
+    id_number: str = Field(max_length=32, description="ID number; only a keyed hash is stored.")
+    name: str | None = Field(None, max_length=64, description="Name; only a masked form is stored.")
+
+
+class TicketIn(Body):
+    service: str = Field(max_length=32, description="Service code.")
+    channel: Literal["kiosk", "counter", "appointment"] = "kiosk"
+    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+    id_card: IdCardIn | None = None
+    priority: str | None = Field(None, max_length=32, description="Priority class code.")
+    lease_id: str | None = Field(
+        None, max_length=64, description="Offline sync: the kiosk's lease."
+    )
+    seq: int | None = Field(None, ge=0, le=99999, description="Offline sync: number in the lease.")
+    issued_at: str | None = Field(
+        None, max_length=40, description="Offline sync: when it was issued."
+    )
+
+
+class WaitEstimate(BaseModel):
+    low_min: int
+    high_min: int
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: str
+    service: str
+    service_name: str
+    status: Literal["waiting", "called", "no_show", "done", "cancelled", "expired"]
+    priority: str
+    priority_label: str
+    channel: str
+    issued_at: str
+    window: int | None
+    ahead: int
+    wait_estimate: WaitEstimate
+    call_reason: dict | None = None
+    id_masked: str | None = None
+    name_masked: str | None = None
+    qr: str
+
+
+class TransferIn(Body):
+    service: str | None = Field(None, max_length=32)
+    window: int | None = Field(None, ge=1, le=9999)
+
+
+class CallTicketIn(Body):
+    number: str | None = Field(None, max_length=16)
+    ticket_id: int | None = None
+
+
+class LookupIn(Body):
+    id_number: str = Field(max_length=32)
+
+
+class EvaluationIn(Body):
+    ticket_id: int
+    level: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    reasons: list[str] = Field(default_factory=list, max_length=10)
+    comment: str = Field("", max_length=500)
+    channel: Literal["window", "kiosk", "qr"] = "window"
+
+
+class LeaseIn(Body):
+    service: str = Field(max_length=32)
+    size: int = Field(20, ge=1, le=200)
+
+
+class HeartbeatIn(Body):
+    health: dict[str, dict[str, str]] = Field(default_factory=dict)
+    state: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class LoginIn(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    window: int | None = Field(None, ge=1, le=9999)
+
+
+class ErrorOut(BaseModel):
+    error: dict[str, str]

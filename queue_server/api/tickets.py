@@ -1,0 +1,153 @@
+"""Ticket endpoints: issue, read, look up, and the staff actions on one ticket."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from queue_server import tickets as ops
+from queue_server.accounts import Principal
+from queue_server.api.common import hall_of, json, principal, require, window_scope
+from queue_server.api.models import LeaseIn, LookupIn, TicketIn, TicketOut, TransferIn
+from queue_server.errors import Forbidden
+
+router = APIRouter()
+Who = Annotated[Principal, Depends(principal)]
+TICKET = {"model": TicketOut}
+
+
+def with_qr(request: Request, view: dict[str, Any]) -> dict[str, Any]:
+    view["qr"] = f"{str(request.base_url).rstrip('/')}/t/{view['id']}"
+    return view
+
+
+@router.post("/tickets", status_code=201, responses={201: TICKET, 200: TICKET})
+async def issue_ticket(body: TicketIn, request: Request, who: Who) -> Response:
+    """Issue a ticket (取号). The same idempotency_key returns the same ticket, never a second."""
+    require(who, "kiosk", "staff", "admin")
+    if who.role == "kiosk" and body.channel == "counter":
+        raise Forbidden("自助终端不能以窗口代取号渠道取号", "channel_not_allowed")
+    hall = hall_of(request)
+    req = ops.IssueRequest(
+        service=body.service,
+        channel=body.channel,
+        idempotency_key=body.idempotency_key,
+        id_number=body.id_card.id_number if body.id_card else None,
+        name=body.id_card.name if body.id_card else None,
+        priority=body.priority,
+        device=who.name,
+        lease_id=body.lease_id,
+        seq=body.seq,
+        issued_at=body.issued_at,
+        enforce_hours=who.role == "kiosk",
+    )
+    view, created = await hall.run(lambda tx: ops.issue(hall.ctx, tx, req))
+    return json(with_qr(request, view), 201 if created else 200)
+
+
+@router.get("/tickets/{ticket_id}", responses={200: TICKET})
+async def get_ticket(ticket_id: int, request: Request, who: Who) -> Response:
+    hall = hall_of(request)
+    row = ops.get_row(hall.db.reader, ticket_id)
+    return json(with_qr(request, hall.ctx.ticket_view(hall.db.reader, row)))
+
+
+@router.get("/tickets")
+async def list_tickets(
+    request: Request,
+    who: Who,
+    status: str = "waiting",
+    service: str | None = None,
+    window: int | None = None,
+    limit: int = 200,
+) -> Response:
+    """Today's tickets by status (the queue a window or the display shows), oldest first."""
+    require(who, "staff", "admin", "display")
+    hall = hall_of(request)
+    sql = "SELECT * FROM tickets WHERE business_day = ? AND status = ?"
+    params: list[Any] = [hall.clock.business_day(), status]
+    if service:
+        sql += " AND service = ?"
+        params.append(service)
+    if window is not None:
+        codes = [w.services for w in hall.config.windows if w.no == window]
+        served = list(codes[0]) if codes else []
+        marks = ",".join("?" * len(served)) or "''"
+        sql += f" AND (service IN ({marks}) OR target_window = ? OR window = ?)"
+        params += [*served, window, window]
+    sql += " ORDER BY issued_ts LIMIT ?"
+    params.append(max(1, min(limit, 1000)))
+    conn = hall.db.reader
+    rows = conn.execute(sql, params).fetchall()
+    return json([with_qr(request, hall.ctx.ticket_view(conn, r)) for r in rows])
+
+
+@router.post("/tickets/lookup")
+async def lookup(body: LookupIn, request: Request, who: Who) -> Response:
+    """Today's active tickets of the person with this ID number (查询我的号)."""
+    require(who, "kiosk", "staff", "admin")
+    hall = hall_of(request)
+    found = ops.lookup_by_id(hall.ctx, hall.db.reader, body.id_number)
+    return json([with_qr(request, v) for v in found])
+
+
+async def _act(request: Request, who: Principal, fn: Any) -> Response:
+    require(who, "staff", "admin")
+    hall = hall_of(request)
+    view = await hall.run(lambda tx: fn(hall.ctx, tx))
+    return json(with_qr(request, view))
+
+
+@router.post("/tickets/{ticket_id}/recall", responses={200: TICKET})
+async def recall(ticket_id: int, request: Request, who: Who) -> Response:
+    """Announce the called ticket again (重呼)."""
+    return await _act(request, who, lambda c, tx: ops.recall(c, tx, ticket_id, window_scope(who)))
+
+
+@router.post("/tickets/{ticket_id}/skip", responses={200: TICKET})
+async def skip(ticket_id: int, request: Request, who: Who) -> Response:
+    """The called citizen did not come (过号)."""
+    return await _act(request, who, lambda c, tx: ops.skip(c, tx, ticket_id, window_scope(who)))
+
+
+@router.post("/tickets/{ticket_id}/finish", responses={200: TICKET})
+async def finish(ticket_id: int, request: Request, who: Who) -> Response:
+    """Service done (办结); the window's evaluator then asks for a rating."""
+    return await _act(request, who, lambda c, tx: ops.finish(c, tx, ticket_id, window_scope(who)))
+
+
+@router.post("/tickets/{ticket_id}/transfer", responses={200: TICKET})
+async def transfer(ticket_id: int, body: TransferIn, request: Request, who: Who) -> Response:
+    """Send the ticket to another service and/or window, keeping its place in time (转移)."""
+    return await _act(
+        request,
+        who,
+        lambda c, tx: ops.transfer(c, tx, ticket_id, body.service, body.window, window_scope(who)),
+    )
+
+
+@router.post("/tickets/{ticket_id}/reactivate", responses={200: TICKET})
+async def reactivate(ticket_id: int, request: Request, who: Who) -> Response:
+    """Put a skipped ticket back in its queue within the configured time (过号重排)."""
+    return await _act(request, who, lambda c, tx: ops.reactivate(c, tx, ticket_id))
+
+
+@router.post("/tickets/{ticket_id}/cancel", responses={200: TICKET})
+async def cancel(ticket_id: int, request: Request, who: Who) -> Response:
+    require(who, "kiosk", "staff", "admin")
+    hall = hall_of(request)
+    view = await hall.run(lambda tx: ops.cancel(hall.ctx, tx, ticket_id))
+    return json(with_qr(request, view))
+
+
+@router.post("/kiosk/leases", status_code=201)
+async def lease(body: LeaseIn, request: Request, who: Who) -> Response:
+    """Reserve a block of numbers the kiosk may issue by itself through a network cut."""
+    require(who, "kiosk", "admin")
+    hall = hall_of(request)
+    out = await hall.run(
+        lambda tx: ops.lease_numbers(hall.ctx, tx, body.service, body.size, who.name)
+    )
+    return json(out, 201)

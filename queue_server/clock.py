@@ -1,0 +1,82 @@
+"""Local time in the hall's zone, the business day, and opening hours.
+
+The business day rolls over at local midnight in the hall's zone (not UTC, not cron):
+see shared/DOMAIN.md and the bugs other systems had (TheQ #626, NovoSGA #395).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+
+class Clock:
+    """Wall clock in the hall's zone; tests replace it with a `FixedClock`."""
+
+    def __init__(self, timezone: str = "Asia/Shanghai") -> None:
+        self.zone = ZoneInfo(timezone)
+
+    def timestamp(self) -> float:
+        return time.time()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp(), self.zone)
+
+    def business_day(self, ts: float | None = None) -> str:
+        t = self.timestamp() if ts is None else ts
+        return datetime.fromtimestamp(t, self.zone).date().isoformat()
+
+    def iso(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, self.zone).isoformat(timespec="seconds")
+
+    def parse_iso(self, text: str) -> float:
+        dt = datetime.fromisoformat(text)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=self.zone)
+        return dt.timestamp()
+
+    def within(self, spans: list[str], ts: float | None = None) -> bool:
+        """Whether local time is inside one of the `HH:MM-HH:MM` spans."""
+        t = self.now() if ts is None else datetime.fromtimestamp(ts, self.zone)
+        hm = t.strftime("%H:%M")
+        return any(span[:5] <= hm < span[6:] for span in spans)
+
+
+class FixedClock(Clock):
+    """A clock that stands still until moved: for tests and the accelerated simulation."""
+
+    def __init__(self, start: datetime | float, timezone: str = "Asia/Shanghai") -> None:
+        super().__init__(timezone)
+        self._t = start.timestamp() if isinstance(start, datetime) else float(start)
+
+    def timestamp(self) -> float:
+        return self._t
+
+    def advance(self, seconds: float) -> None:
+        self._t += seconds
+
+    def set(self, when: datetime) -> None:
+        self._t = when.timestamp()
+
+
+def local_day(d: date) -> str:
+    return d.isoformat()
+
+
+class ScaledClock(Clock):
+    """Simulated time running `scale` times faster than the wall clock from `start`.
+
+    Only for the hall-day simulation (`hall server --time-scale`): a whole day in minutes.
+    """
+
+    def __init__(
+        self, start: datetime | float, scale: float, timezone: str = "Asia/Shanghai"
+    ) -> None:
+        super().__init__(timezone)
+        self._start = start.timestamp() if isinstance(start, datetime) else float(start)
+        self._real0 = time.time()
+        self.scale = scale
+
+    def timestamp(self) -> float:
+        return self._start + (time.time() - self._real0) * self.scale

@@ -1,0 +1,215 @@
+"""What every operation needs to know about the hall: configuration, clock, keys, caches."""
+
+from __future__ import annotations
+
+import hmac
+import sqlite3
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from queue_server.clock import Clock
+from queue_server.config import HallConfig, Service
+from queue_server.db import Tx
+from queue_server.errors import Invalid
+from queue_server.estimate import WaitRange, wait_range
+
+ACTIVE = ("waiting", "called")
+RECENT_SERVICE_TIMES = 20
+
+
+@dataclass
+class Capacity:
+    """Open windows serving each service (by weight share) and how many of them are free."""
+
+    servers: dict[str, float]
+    free: dict[str, float]
+    at: float
+
+
+@dataclass
+class HallContext:
+    config: HallConfig
+    clock: Clock
+    id_key: bytes
+    current_day: str = ""
+    service_times: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _capacity: Capacity | None = None
+
+    # -- configuration -----------------------------------------------------------------
+    def service(self, code: str) -> Service:
+        svc = self.config.service(code)
+        if svc is None:
+            raise Invalid(f"未知的事项编码：{code}", "unknown_service")
+        return svc
+
+    def class_label(self, code: str) -> str:
+        cls = self.config.routing.classes.get(code)
+        return cls.label if cls else code
+
+    def id_hash(self, id_number: str) -> str:
+        """Keyed hash of an ID number (HMAC-SM3, HMAC-SHA256 where SM3 is unavailable)."""
+        try:
+            return hmac.new(self.id_key, id_number.encode(), "sm3").hexdigest()
+        except ValueError:
+            return hmac.new(self.id_key, id_number.encode(), "sha256").hexdigest()
+
+    # -- business day ------------------------------------------------------------------
+    def roll_day(self, tx: Tx) -> None:
+        """Start a new business day if local midnight has passed: expire yesterday's tickets."""
+        today = self.clock.business_day()
+        if today == self.current_day:
+            return
+        stale = tx.execute(
+            "SELECT id FROM tickets WHERE business_day < ? AND status IN ('waiting', 'called')",
+            (today,),
+        ).fetchall()
+        if stale:
+            tx.execute(
+                "UPDATE tickets SET status = 'expired' "
+                "WHERE business_day < ? AND status IN ('waiting', 'called')",
+                (today,),
+            )
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('business_day', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (today,),
+        )
+        if self.current_day:
+            tx.emit("day.rolled", {"business_day": today, "expired": len(stale)})
+        self.current_day = today
+        self._capacity = None
+
+    # -- service times and capacity ----------------------------------------------------
+    def record_service_time(self, service: str, minutes: float) -> None:
+        times = self.service_times[service]
+        times.append(minutes)
+        while len(times) > RECENT_SERVICE_TIMES:
+            times.popleft()
+
+    def mean_service_min(self, service: str) -> float:
+        times = list(self.service_times.get(service, ()))
+        configured = self.service(service).avg_service_min
+        if len(times) < 3:
+            return configured
+        # Blend with the configured value while history is thin.
+        n = len(times)
+        w = min(1.0, n / RECENT_SERVICE_TIMES)
+        return w * (sum(times) / n) + (1 - w) * configured
+
+    def invalidate_capacity(self) -> None:
+        self._capacity = None
+
+    def capacity(self, conn: sqlite3.Connection) -> Capacity:
+        cap = self._capacity
+        now = time.monotonic()
+        if cap is not None and now - cap.at < 1.0:
+            return cap
+        status = dict(conn.execute("SELECT no, status FROM windows").fetchall())
+        busy = {r[0] for r in conn.execute("SELECT window FROM tickets WHERE status = 'called'")}
+        servers: dict[str, float] = defaultdict(float)
+        free: dict[str, float] = defaultdict(float)
+        for w in self.config.windows:
+            if status.get(w.no) != "open":
+                continue
+            total = sum(w.services.values())
+            for code, weight in w.services.items():
+                servers[code] += weight / total
+                if w.no not in busy:
+                    free[code] += 1
+        cap = Capacity(dict(servers), dict(free), now)
+        self._capacity = cap
+        return cap
+
+    # -- derived ticket fields ---------------------------------------------------------
+    def ahead(self, conn: sqlite3.Connection, row: sqlite3.Row | dict[str, Any]) -> int:
+        """People ahead of a waiting ticket in its service, in calling order right now."""
+        if row["status"] != "waiting":
+            return 0
+        classes = self.config.routing.classes
+        now = self.clock.timestamp()
+        own_cls = classes.get(row["priority"], classes["ordinary"])
+        service = row["service"]
+        if self.config.routing.policy == "strict":
+            total = 0
+            for code, cls in classes.items():
+                if cls.offset > own_cls.offset:
+                    total += _count(conn, service, code, None)
+                elif code == row["priority"]:
+                    total += _count_before(conn, service, code, row["issued_ts"], row["id"])
+            return total
+        own = own_cls.offset + own_cls.rate * max(0.0, now - row["issued_ts"]) / 60.0
+        total = 0
+        for code, cls in classes.items():
+            if code == row["priority"]:
+                total += _count_before(conn, service, code, row["issued_ts"], row["id"])
+            else:
+                threshold = now - 60.0 * (own - cls.offset) / cls.rate
+                total += _count(conn, service, code, threshold)
+        return total
+
+    def estimate(self, conn: sqlite3.Connection, service: str, ahead: int) -> WaitRange:
+        cap = self.capacity(conn)
+        return wait_range(
+            ahead,
+            cap.servers.get(service, 0.0),
+            self.mean_service_min(service),
+            cap.free.get(service, 0.0),
+        )
+
+    def ticket_view(self, conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+        ahead = self.ahead(conn, row)
+        est = self.estimate(conn, row["service"], ahead) if row["status"] == "waiting" else None
+        svc = self.config.service(row["service"])
+        return {
+            "id": row["id"],
+            "number": row["number"],
+            "service": row["service"],
+            "service_name": svc.name if svc else row["service"],
+            "status": row["status"],
+            "priority": row["priority"],
+            "priority_label": self.class_label(row["priority"]),
+            "channel": row["channel"],
+            "business_day": row["business_day"],
+            "issued_at": row["issued_at"],
+            "window": row["window"],
+            "target_window": row["target_window"],
+            "called_at": row["called_at"],
+            "finished_at": row["finished_at"],
+            "call_count": row["call_count"],
+            "transfers": row["transfers"],
+            "ahead": ahead,
+            "wait_estimate": est.as_dict() if est else {"low_min": 0, "high_min": 0},
+            "call_reason": orjson.loads(row["call_reason"]) if row["call_reason"] else None,
+            "id_masked": row["id_masked"],
+            "name_masked": row["name_masked"],
+        }
+
+
+def _count(conn: sqlite3.Connection, service: str, priority: str, before_ts: float | None) -> int:
+    if before_ts is None:
+        sql = (
+            "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
+        )
+        return int(conn.execute(sql, (service, priority)).fetchone()[0])
+    sql = (
+        "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
+        " AND issued_ts < ?"
+    )
+    return int(conn.execute(sql, (service, priority, before_ts)).fetchone()[0])
+
+
+def _count_before(
+    conn: sqlite3.Connection, service: str, priority: str, issued_ts: float, ticket_id: int
+) -> int:
+    """Same-class tickets ahead: issued earlier, or at the same instant with a lower id."""
+    sql = (
+        "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
+        " AND (issued_ts < ? OR (issued_ts = ? AND id < ?))"
+    )
+    return int(
+        conn.execute(sql, (service, priority, issued_ts, issued_ts, ticket_id)).fetchone()[0]
+    )

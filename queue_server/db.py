@@ -1,0 +1,213 @@
+"""SQLite storage: one writer thread with group commit, read connections, durable events.
+
+Every state change is an *operation*: a function of a `Tx` run by the single writer thread
+(shared/STYLE.md practice 4). The writer takes whatever operations are queued, opens one
+`BEGIN IMMEDIATE` transaction, runs each inside its own SAVEPOINT (so each operation is atomic
+on its own: a failing one rolls back alone) and commits once. Issuing and calling are each one
+such operation, serialised by the one writer, so two windows can never get the same ticket.
+
+Durability: WAL with `synchronous=FULL`. A commit is acknowledged only after the WAL is on
+disk, so a power cut loses nothing that a client was told about; group commit amortises the
+fsync across everything queued meanwhile. See docs/OPERATIONS.md.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+import sqlite_utils
+
+from queue_server.schema import MIGRATIONS
+
+log = logging.getLogger("hall.db")
+T = TypeVar("T")
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    type: str
+    data: dict[str, Any]
+    wire: bytes  # pre-formatted text/event-stream frame
+
+    @classmethod
+    def make(cls, id: int, type: str, data: dict[str, Any]) -> Event:
+        body = orjson.dumps(data)
+        wire = b"id: %d\nevent: %s\ndata: %s\n\n" % (id, type.encode(), body)
+        return cls(id, type, data, wire)
+
+
+class Tx:
+    """What an operation sees: the write connection and a way to emit events atomically."""
+
+    def __init__(self, conn: sqlite3.Connection, now_iso: str) -> None:
+        self.conn = conn
+        self.events: list[Event] = []
+        self.now_iso = now_iso
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def emit(self, type: str, data: dict[str, Any]) -> Event:
+        cur = self.conn.execute(
+            "INSERT INTO events (ts, type, data) VALUES (?, ?, ?)",
+            (self.now_iso, type, orjson.dumps(data).decode()),
+        )
+        ev = Event.make(int(cur.lastrowid or 0), type, data)
+        self.events.append(ev)
+        return ev
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class DatabaseDamaged(RuntimeError):
+    """The database file failed its integrity check at start-up."""
+
+
+class Database:
+    """The hall's SQLite file: migrations at open, one writer thread, a reader for queries."""
+
+    def __init__(self, path: str | Path, clock_iso: Callable[[], str]) -> None:
+        self.path = Path(path)
+        self._clock_iso = clock_iso
+        self._write = connect(self.path)
+        self._check_integrity()
+        MIGRATIONS.apply(sqlite_utils.Database(self._write))
+        self.reader = connect(self.path, readonly=True)
+        self.on_commit: Callable[[list[Event]], None] | None = None
+        self._queue: queue.SimpleQueue[
+            tuple[Callable[[Tx], Any], concurrent.futures.Future[Any]] | None
+        ] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="hall-db-writer", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+    def _check_integrity(self) -> None:
+        try:
+            result = self._write.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as err:
+            raise DatabaseDamaged(f"{self.path}: not a usable SQLite database ({err})") from None
+        if result != "ok":
+            raise DatabaseDamaged(f"{self.path}: integrity check failed: {result}")
+
+    # -- writing ---------------------------------------------------------------------------
+    def submit(self, op: Callable[[Tx], T]) -> concurrent.futures.Future[T]:
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        if self._closed:
+            fut.set_exception(RuntimeError("database is closed"))
+            return fut
+        self._queue.put((op, fut))
+        return fut
+
+    def write(self, op: Callable[[Tx], T]) -> T:
+        """Run an operation in the writer and wait for its commit (for CLI and tests)."""
+        return self.submit(op).result()
+
+    def _run(self) -> None:
+        conn = self._write
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            self._run_batch(conn, batch)
+
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[Any]) -> None:
+        outcomes: list[
+            tuple[concurrent.futures.Future[Any], Any, BaseException | None, list[Event]]
+        ] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            now_iso = self._clock_iso()
+            for op, fut in batch:
+                tx = Tx(conn, now_iso)
+                conn.execute("SAVEPOINT op")
+                try:
+                    result = op(tx)
+                except BaseException as err:  # noqa: BLE001 - each op fails alone
+                    conn.execute("ROLLBACK TO op")
+                    conn.execute("RELEASE op")
+                    outcomes.append((fut, None, err, []))
+                else:
+                    conn.execute("RELEASE op")
+                    outcomes.append((fut, result, None, tx.events))
+            conn.execute("COMMIT")
+        except BaseException as err:  # noqa: BLE001 - the commit itself failed: nothing landed
+            log.exception("write batch failed")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _op, fut in batch:
+                if not fut.done():
+                    fut.set_exception(err)
+            return
+        events = [ev for *_rest, evs in outcomes for ev in evs]
+        if events and self.on_commit:
+            try:
+                self.on_commit(events)
+            except Exception:  # noqa: BLE001
+                log.exception("event publication failed")
+        for fut, result, failure, _evs in outcomes:
+            if failure is not None:
+                fut.set_exception(failure)
+            else:
+                fut.set_result(result)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+        self.reader.close()
+        self._write.close()
+
+    # -- reading ---------------------------------------------------------------------------
+    def rows(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return self.reader.execute(sql, params).fetchall()
+
+    def row(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        return self.reader.execute(sql, params).fetchone()
+
+    def backup(self, out: str | Path) -> None:
+        """Online backup of the live database (sqlite3 backup API, page by page)."""
+        dest = sqlite3.connect(str(out))
+        try:
+            src = connect(self.path, readonly=True)
+            with dest:
+                src.backup(dest, pages=1024)
+            src.close()
+        finally:
+            dest.close()

@@ -1,0 +1,159 @@
+"""The running hall: storage, configuration, clock, event fan-out and credentials together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from queue_server import audit
+from queue_server.accounts import Principal, lookup_token
+from queue_server.clock import Clock
+from queue_server.config import HallConfig, load_config, parse_config
+from queue_server.context import RECENT_SERVICE_TIMES, HallContext
+from queue_server.db import Database, Tx
+from queue_server.errors import Unauthorized
+from queue_server.events import Broadcaster
+
+log = logging.getLogger("hall")
+T = TypeVar("T")
+
+
+class Hall:
+    def __init__(
+        self,
+        db_path: str | Path,
+        config_path: str | Path | None = None,
+        clock: Clock | None = None,
+        config: HallConfig | None = None,
+    ) -> None:
+        self._clock_override = clock
+        self.db = Database(db_path, self._now_iso)
+        self.config_ignored = False
+        stored = self.db.row("SELECT value FROM meta WHERE key = 'config'")
+        if stored is None:
+            cfg = config or load_config(config_path)
+            self.clock = clock or Clock(cfg.hall.timezone)
+            key = secrets.token_bytes(32)
+            self.db.write(lambda tx: self._initialise(tx, cfg, key))
+        else:
+            cfg = parse_config(orjson.loads(stored["value"]), "stored configuration")
+            self.clock = clock or Clock(cfg.hall.timezone)
+            self.config_ignored = config_path is not None or config is not None
+        key_row = self.db.row("SELECT value FROM meta WHERE key = 'id_hash_key'")
+        assert key_row is not None
+        day_row = self.db.row("SELECT value FROM meta WHERE key = 'business_day'")
+        self.ctx = HallContext(cfg, self.clock, bytes.fromhex(key_row["value"]))
+        self.ctx.current_day = day_row["value"] if day_row else ""
+        self._load_service_times()
+        self.broadcaster = Broadcaster()
+        self.db.on_commit = self.broadcaster.publish_threadsafe
+        self._tokens: dict[str, Principal] = {}
+        self.db.write(self._roll_day)
+
+    @property
+    def config(self) -> HallConfig:
+        return self.ctx.config
+
+    def _now_iso(self) -> str:
+        clock = getattr(self, "clock", None) or self._clock_override or Clock()
+        return clock.iso(clock.timestamp())
+
+    def _initialise(self, tx: Tx, cfg: HallConfig, key: bytes) -> None:
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('config', ?), ('id_hash_key', ?)",
+            (cfg.model_dump_json(), key.hex()),
+        )
+        for w in cfg.windows:
+            tx.execute(
+                "INSERT INTO windows (no, status, status_since) VALUES (?, ?, ?)",
+                (w.no, w.status, tx.now_iso),
+            )
+        audit.append(tx.conn, tx.now_iso, "system", "hall.initialise", cfg.hall.name)
+
+    def _load_service_times(self) -> None:
+        for svc in self.config.services:
+            rows = self.db.rows(
+                "SELECT (finished_ts - called_ts) / 60.0 AS m FROM tickets WHERE status = 'done'"
+                " AND service = ? AND called_ts IS NOT NULL ORDER BY finished_ts DESC LIMIT ?",
+                (svc.code, RECENT_SERVICE_TIMES),
+            )
+            for r in reversed(rows):
+                self.ctx.record_service_time(svc.code, r["m"])
+
+    def _roll_day(self, tx: Tx) -> None:
+        self.ctx.roll_day(tx)
+
+    # -- running operations ----------------------------------------------------------------
+    def _maybe_roll(self) -> None:
+        if self.clock.business_day() != self.ctx.current_day:
+            self.db.submit(self._roll_day)
+
+    async def run(self, op: Callable[[Tx], T]) -> T:
+        """Run one operation in the writer and wait for its commit."""
+        self._maybe_roll()
+        return await asyncio.wrap_future(self.db.submit(op))
+
+    def run_sync(self, op: Callable[[Tx], T]) -> T:
+        self._maybe_roll()
+        return self.db.write(op)
+
+    def audit(
+        self, tx: Tx, actor: str, action: str, target: str = "", result: str = "ok", **detail: Any
+    ) -> None:
+        audit.append(tx.conn, tx.now_iso, actor, action, target, result, detail)
+
+    # -- credentials -------------------------------------------------------------------------
+    def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            raise Unauthorized("缺少访问令牌", "missing_token")
+        principal = self._tokens.get(token)
+        if principal is None:
+            principal = lookup_token(self.db.reader, token)
+            if principal is None:
+                raise Unauthorized("访问令牌无效或已撤销", "invalid_token")
+            self._tokens[token] = principal
+        if principal.kind == "session":
+            idle = self.config.security.session_idle_minutes * 60
+            now = time.time()
+            if principal.last_used_ts and now - principal.last_used_ts > idle:
+                self.revoke(token)
+                raise Unauthorized("登录已超时，请重新登录", "session_expired")
+            principal.last_used_ts = now
+        return principal
+
+    def forget_token(self, token: str) -> None:
+        self._tokens.pop(token, None)
+
+    def revoke(self, token: str) -> None:
+        from queue_server.accounts import token_hash
+
+        self._tokens.pop(token, None)
+        h = token_hash(token)
+        self.db.submit(
+            lambda tx: tx.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                (tx.now_iso, h),
+            )
+        )
+
+    def persist_session_activity(self) -> None:
+        """Write the in-memory last-use times of sessions (so idle timeouts survive a restart)."""
+        sessions = [
+            (p.last_used_ts, p.token_id) for p in self._tokens.values() if p.kind == "session"
+        ]
+        if sessions:
+            self.db.submit(
+                lambda tx: tx.conn.executemany(
+                    "UPDATE tokens SET last_used_ts = ? WHERE id = ?", sessions
+                )
+            )
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,159 @@
+"""Named schema migrations, applied at start-up (sqlite-utils `Migrations`)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("hall")
+
+
+@MIGRATIONS()
+def m001_core(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE windows (
+            no INTEGER PRIMARY KEY,
+            status TEXT NOT NULL,
+            status_since TEXT NOT NULL,
+            staff TEXT,
+            interleave_count INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE counters (
+            business_day TEXT NOT NULL,
+            service TEXT NOT NULL,
+            next_seq INTEGER NOT NULL,
+            issued INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (business_day, service)
+        );
+
+        CREATE TABLE leases (
+            id TEXT PRIMARY KEY,
+            device TEXT NOT NULL,
+            business_day TEXT NOT NULL,
+            service TEXT NOT NULL,
+            first INTEGER NOT NULL,
+            last INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            business_day TEXT NOT NULL,
+            number TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            service TEXT NOT NULL,
+            original_service TEXT NOT NULL,
+            status TEXT NOT NULL,
+            priority TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            issued_ts REAL NOT NULL,
+            target_window INTEGER,
+            window INTEGER,
+            staff TEXT,
+            called_at TEXT,
+            called_ts REAL,
+            finished_at TEXT,
+            finished_ts REAL,
+            skipped_ts REAL,
+            call_count INTEGER NOT NULL DEFAULT 0,
+            transfers INTEGER NOT NULL DEFAULT 0,
+            call_reason TEXT,
+            id_hash TEXT,
+            id_masked TEXT,
+            name_masked TEXT,
+            idempotency_key TEXT,
+            device TEXT,
+            lease_id TEXT,
+            UNIQUE (business_day, number)
+        );
+        CREATE UNIQUE INDEX tickets_idempotency ON tickets (idempotency_key)
+            WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX tickets_queue ON tickets (status, service, priority, issued_ts);
+        CREATE INDEX tickets_target ON tickets (status, target_window, issued_ts)
+            WHERE target_window IS NOT NULL;
+        CREATE INDEX tickets_window ON tickets (window, status);
+        CREATE INDEX tickets_id_hash ON tickets (id_hash, service, status)
+            WHERE id_hash IS NOT NULL;
+        CREATE INDEX tickets_day ON tickets (business_day, status);
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ts TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL
+        );
+
+        CREATE TABLE evaluations (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+            ticket_number TEXT NOT NULL,
+            business_day TEXT NOT NULL,
+            service TEXT NOT NULL,
+            window INTEGER,
+            staff TEXT,
+            channel TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            reasons TEXT NOT NULL,
+            comment TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            upload_status TEXT NOT NULL DEFAULT 'pending',
+            UNIQUE (ticket_id, channel)
+        );
+
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            window INTEGER,
+            staff_no TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until REAL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE tokens (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            role TEXT NOT NULL,
+            window INTEGER,
+            name TEXT NOT NULL,
+            account_id INTEGER REFERENCES accounts (id),
+            created_at TEXT NOT NULL,
+            last_used_ts REAL,
+            revoked_at TEXT
+        );
+
+        CREATE TABLE device_health (
+            device TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            health TEXT NOT NULL,
+            state TEXT NOT NULL
+        );
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            ts TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            result TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        """
+    )

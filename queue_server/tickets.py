@@ -1,0 +1,368 @@
+"""Ticket operations: issue, recall, skip, finish, transfer, re-activate, cancel.
+
+Each function is one operation run by the single writer (queue_server.db): it either commits
+whole, events included, or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from halldomain.idnumber import IdNumberError, mask_name, parse_id_number
+from queue_server.context import HallContext
+from queue_server.db import Tx
+from queue_server.errors import Conflict, Forbidden, Invalid, NotFound
+
+CHANNELS = ("kiosk", "counter", "appointment")
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    service: str
+    channel: str = "kiosk"
+    idempotency_key: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+    priority: str | None = None
+    device: str = ""
+    lease_id: str | None = None
+    seq: int | None = None
+    issued_at: str | None = None
+    enforce_hours: bool = True
+
+
+def get_row(conn: sqlite3.Connection, ticket_id: int) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"没有编号为 {ticket_id} 的号票", "ticket_not_found")
+    return row
+
+
+def format_number(prefix: str, seq: int, width: int) -> str:
+    return f"{prefix}{seq:0{width}d}"
+
+
+def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], bool]:
+    """Issue a ticket; returns (ticket, created). The same idempotency key returns the same one."""
+    if req.idempotency_key:
+        existing = tx.one("SELECT * FROM tickets WHERE idempotency_key = ?", (req.idempotency_key,))
+        if existing is not None:
+            return ctx.ticket_view(tx.conn, existing), False
+    svc = ctx.service(req.service)
+    if req.channel not in CHANNELS:
+        raise Invalid(f"未知的取号渠道：{req.channel}", "unknown_channel")
+    now = ctx.clock.timestamp()
+    today = ctx.clock.business_day(now)
+    if (
+        req.lease_id is None
+        and req.enforce_hours
+        and ctx.config.hall.enforce_hours
+        and not ctx.clock.within(svc.hours, now)
+    ):
+        raise Conflict(f"当前不在“{svc.name}”的取号时间（{'，'.join(svc.hours)}）", "outside_hours")
+
+    id_hash = id_masked = name_masked = None
+    age = None
+    if req.id_number:
+        try:
+            idn = parse_id_number(req.id_number)
+        except IdNumberError as err:
+            raise Invalid(err.message, err.code) from None
+        id_hash = ctx.id_hash(idn.value)
+        id_masked = idn.masked
+        name_masked = mask_name(req.name or "") or None
+        age = idn.age_on(ctx.clock.now().date())
+        dup = tx.one(
+            "SELECT number FROM tickets WHERE id_hash = ? AND service = ? "
+            "AND status IN ('waiting', 'called') AND business_day = ?",
+            (id_hash, svc.code, today),
+        )
+        if dup is not None:
+            raise Conflict(
+                f"您已有“{svc.name}”的有效号票 {dup['number']}，请勿重复取号",
+                "duplicate_active_ticket",
+            )
+    elif svc.real_name:
+        raise Invalid(f"“{svc.name}”需要刷身份证实名取号", "id_card_required")
+
+    priority = _priority(ctx, req, age)
+    if req.lease_id is not None:
+        day, seq, issued_ts, status = _leased_number(ctx, tx, req, svc.code, now, today)
+    else:
+        day, issued_ts, status = today, now, "waiting"
+        seq = _next_number(tx, svc.code, svc.number_range, svc.daily_quota, day, svc.name)
+    number = format_number(svc.prefix, seq, svc.number_width)
+    try:
+        cur = tx.execute(
+            "INSERT INTO tickets (business_day, number, seq, service, original_service, status,"
+            " priority, channel, issued_at, issued_ts, id_hash, id_masked, name_masked,"
+            " idempotency_key, device, lease_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                day, number, seq, svc.code, svc.code, status, priority, req.channel,
+                ctx.clock.iso(issued_ts), issued_ts, id_hash, id_masked, name_masked,
+                req.idempotency_key, req.device, req.lease_id,
+            ),
+        )  # fmt: skip
+    except sqlite3.IntegrityError:
+        raise Conflict(f"号码 {number} 已被使用", "number_taken") from None
+    tx.execute(
+        "UPDATE counters SET issued = issued + 1 WHERE business_day = ? AND service = ?",
+        (day, svc.code),
+    )
+    row = get_row(tx.conn, int(cur.lastrowid or 0))
+    view = ctx.ticket_view(tx.conn, row)
+    tx.emit("ticket.issued", view)
+    return view, True
+
+
+def _priority(ctx: HallContext, req: IssueRequest, age: int | None) -> str:
+    classes = ctx.config.routing.classes
+    if req.priority:
+        if req.priority not in classes:
+            raise Invalid(f"未知的优先类别：{req.priority}", "unknown_priority")
+        if req.priority != "ordinary":
+            return req.priority
+    if req.channel == "appointment" and "appointment" in classes:
+        return "appointment"
+    if age is not None and age >= ctx.config.routing.elderly_age and "elderly" in classes:
+        return "elderly"
+    return "ordinary"
+
+
+def _counter(tx: Tx, service: str, first: int, day: str) -> sqlite3.Row:
+    row = tx.one(
+        "SELECT next_seq, issued FROM counters WHERE business_day = ? AND service = ?",
+        (day, service),
+    )
+    if row is None:
+        tx.execute(
+            "INSERT INTO counters (business_day, service, next_seq, issued) VALUES (?, ?, ?, 0)",
+            (day, service, first),
+        )
+        row = tx.one(
+            "SELECT next_seq, issued FROM counters WHERE business_day = ? AND service = ?",
+            (day, service),
+        )
+    assert row is not None
+    return row
+
+
+def _next_number(
+    tx: Tx, service: str, number_range: tuple[int, int], quota: int, day: str, name: str
+) -> int:
+    counter = _counter(tx, service, number_range[0], day)
+    if quota and counter["issued"] >= quota:
+        raise Conflict(f"今日“{name}”号源已取完，请明日再来或在线预约", "quota_reached")
+    seq = int(counter["next_seq"])
+    if seq > number_range[1]:
+        raise Conflict(f"今日“{name}”号码已用完", "numbers_exhausted")
+    tx.execute(
+        "UPDATE counters SET next_seq = ? WHERE business_day = ? AND service = ?",
+        (seq + 1, day, service),
+    )
+    return seq
+
+
+def lease_numbers(ctx: HallContext, tx: Tx, service: str, size: int, device: str) -> dict[str, Any]:
+    """Reserve a block of numbers a kiosk may issue on its own while the network is down."""
+    svc = ctx.service(service)
+    if not 1 <= size <= 200:
+        raise Invalid("号段大小应在 1 到 200 之间", "invalid_lease_size")
+    now = ctx.clock.timestamp()
+    day = ctx.clock.business_day(now)
+    counter = _counter(tx, svc.code, svc.number_range[0], day)
+    first = int(counter["next_seq"])
+    last = min(first + size - 1, svc.number_range[1])
+    if first > svc.number_range[1]:
+        raise Conflict(f"今日“{svc.name}”号码已用完", "numbers_exhausted")
+    tx.execute(
+        "UPDATE counters SET next_seq = ? WHERE business_day = ? AND service = ?",
+        (last + 1, day, svc.code),
+    )
+    lease_id = uuid.uuid4().hex
+    expires = ctx.clock.iso(_day_end(ctx, now))
+    tx.execute(
+        "INSERT INTO leases (id, device, business_day, service, first, last, created_at, expires_at)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (lease_id, device, day, svc.code, first, last, ctx.clock.iso(now), expires),
+    )
+    lease = {
+        "lease_id": lease_id,
+        "service": svc.code,
+        "prefix": svc.prefix,
+        "business_day": day,
+        "first": first,
+        "last": last,
+        "width": svc.number_width,
+        "expires_at": expires,
+    }
+    tx.emit(
+        "lease.granted", {k: v for k, v in lease.items() if k != "lease_id"} | {"device": device}
+    )
+    return lease
+
+
+def _day_end(ctx: HallContext, now: float) -> float:
+    local = ctx.clock.now()
+    return local.replace(hour=23, minute=59, second=59, microsecond=0).timestamp()
+
+
+def _leased_number(
+    ctx: HallContext, tx: Tx, req: IssueRequest, service: str, now: float, today: str
+) -> tuple[str, int, float, str]:
+    lease = tx.one("SELECT * FROM leases WHERE id = ?", (req.lease_id,))
+    if lease is None or lease["service"] != service:
+        raise Invalid("号段不存在或与事项不符", "unknown_lease")
+    if req.seq is None or not lease["first"] <= req.seq <= lease["last"]:
+        raise Invalid("号码不在所租号段内", "seq_outside_lease")
+    issued_ts = now
+    if req.issued_at:
+        try:
+            issued_ts = min(ctx.clock.parse_iso(req.issued_at), now)
+        except ValueError:
+            raise Invalid("issued_at 不是有效的时间", "invalid_time") from None
+    status = "waiting" if lease["business_day"] == today else "expired"
+    return lease["business_day"], req.seq, issued_ts, status
+
+
+# -- staff actions on a ticket ---------------------------------------------------------------
+
+
+def _require_window(row: sqlite3.Row, allowed_window: int | None) -> None:
+    if allowed_window is not None and row["window"] not in (None, allowed_window):
+        raise Forbidden(f"号票 {row['number']} 不在本窗口办理", "other_window")
+
+
+def _event_view(ctx: HallContext, tx: Tx, ticket_id: int, **extra: Any) -> dict[str, Any]:
+    view = ctx.ticket_view(tx.conn, get_row(tx.conn, ticket_id))
+    view.update(extra)
+    return view
+
+
+def recall(ctx: HallContext, tx: Tx, ticket_id: int, allowed_window: int | None) -> dict[str, Any]:
+    row = get_row(tx.conn, ticket_id)
+    _require_window(row, allowed_window)
+    if row["status"] != "called":
+        raise Conflict(f"号票 {row['number']} 当前不是已呼叫状态，不能重呼", "not_called")
+    tx.execute("UPDATE tickets SET call_count = call_count + 1 WHERE id = ?", (ticket_id,))
+    view = _event_view(ctx, tx, ticket_id)
+    tx.emit("ticket.recalled", view)
+    return view
+
+
+def skip(ctx: HallContext, tx: Tx, ticket_id: int, allowed_window: int | None) -> dict[str, Any]:
+    row = get_row(tx.conn, ticket_id)
+    _require_window(row, allowed_window)
+    if row["status"] != "called":
+        raise Conflict(f"号票 {row['number']} 当前不是已呼叫状态，不能过号", "not_called")
+    tx.execute(
+        "UPDATE tickets SET status = 'no_show', skipped_ts = ? WHERE id = ?",
+        (ctx.clock.timestamp(), ticket_id),
+    )
+    ctx.invalidate_capacity()
+    view = _event_view(ctx, tx, ticket_id)
+    tx.emit("ticket.skipped", view)
+    return view
+
+
+def finish_row(ctx: HallContext, tx: Tx, row: sqlite3.Row) -> dict[str, Any]:
+    now = ctx.clock.timestamp()
+    tx.execute(
+        "UPDATE tickets SET status = 'done', finished_at = ?, finished_ts = ? WHERE id = ?",
+        (ctx.clock.iso(now), now, row["id"]),
+    )
+    if row["called_ts"]:
+        ctx.record_service_time(row["service"], max(0.0, now - row["called_ts"]) / 60.0)
+    ctx.invalidate_capacity()
+    view = _event_view(ctx, tx, row["id"], staff=row["staff"])
+    tx.emit("ticket.finished", view)
+    return view
+
+
+def finish(ctx: HallContext, tx: Tx, ticket_id: int, allowed_window: int | None) -> dict[str, Any]:
+    row = get_row(tx.conn, ticket_id)
+    _require_window(row, allowed_window)
+    if row["status"] != "called":
+        raise Conflict(f"号票 {row['number']} 当前不是办理中，不能办结", "not_called")
+    return finish_row(ctx, tx, row)
+
+
+def transfer(
+    ctx: HallContext,
+    tx: Tx,
+    ticket_id: int,
+    service: str | None,
+    window: int | None,
+    allowed_window: int | None,
+) -> dict[str, Any]:
+    """Send a ticket to another service and/or window, keeping its place in time."""
+    row = get_row(tx.conn, ticket_id)
+    _require_window(row, allowed_window)
+    if row["status"] not in ("waiting", "called", "no_show"):
+        raise Conflict(f"号票 {row['number']} 已结束，不能转移", "not_active")
+    if service is None and window is None:
+        raise Invalid("请指定转入的事项或窗口", "transfer_target_required")
+    new_service = ctx.service(service).code if service else row["service"]
+    if window is not None and not any(w.no == window for w in ctx.config.windows):
+        raise Invalid(f"没有 {window} 号窗口", "unknown_window")
+    tx.execute(
+        "UPDATE tickets SET status = 'waiting', service = ?, target_window = ?, window = NULL,"
+        " transfers = transfers + 1 WHERE id = ?",
+        (new_service, window, ticket_id),
+    )
+    ctx.invalidate_capacity()
+    view = _event_view(ctx, tx, ticket_id, from_service=row["service"], from_window=row["window"])
+    tx.emit("ticket.transferred", view)
+    return view
+
+
+def reactivate(ctx: HallContext, tx: Tx, ticket_id: int) -> dict[str, Any]:
+    """Put a skipped (过号) ticket back in its queue, at its original place in time."""
+    row = get_row(tx.conn, ticket_id)
+    if row["status"] != "no_show":
+        raise Conflict(f"号票 {row['number']} 不是过号状态", "not_no_show")
+    limit = ctx.config.routing.noshow_reactivate_minutes * 60
+    if ctx.clock.timestamp() - (row["skipped_ts"] or 0) > limit:
+        raise Conflict(
+            f"过号已超过 {ctx.config.routing.noshow_reactivate_minutes} 分钟，请重新取号",
+            "reactivation_expired",
+        )
+    tx.execute("UPDATE tickets SET status = 'waiting', window = NULL WHERE id = ?", (ticket_id,))
+    view = _event_view(ctx, tx, ticket_id)
+    tx.emit("ticket.reactivated", view)
+    return view
+
+
+def cancel(ctx: HallContext, tx: Tx, ticket_id: int) -> dict[str, Any]:
+    row = get_row(tx.conn, ticket_id)
+    if row["status"] != "waiting":
+        raise Conflict(f"号票 {row['number']} 不在等候中，不能取消", "not_waiting")
+    tx.execute("UPDATE tickets SET status = 'cancelled' WHERE id = ?", (ticket_id,))
+    view = _event_view(ctx, tx, ticket_id)
+    tx.emit("ticket.cancelled", view)
+    return view
+
+
+def lookup_by_id(
+    ctx: HallContext, conn: sqlite3.Connection, id_number: str
+) -> list[dict[str, Any]]:
+    """Today's active tickets of the person with this ID number (matched by keyed hash)."""
+    try:
+        idn = parse_id_number(id_number)
+    except IdNumberError as err:
+        raise Invalid(err.message, err.code) from None
+    rows = conn.execute(
+        "SELECT * FROM tickets WHERE id_hash = ? AND business_day = ? AND status IN ('waiting', 'called')"
+        " ORDER BY issued_ts",
+        (ctx.id_hash(idn.value), ctx.clock.business_day()),
+    ).fetchall()
+    return [ctx.ticket_view(conn, r) for r in rows]
+
+
+def reason_json(reason: dict[str, Any]) -> str:
+    return orjson.dumps(reason).decode()

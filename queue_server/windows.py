@@ -1,0 +1,191 @@
+"""Window operations: call next, call a given ticket (特呼), pause, resume, open, close."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from queue_server.config import Window
+from queue_server.context import HallContext
+from queue_server.db import Tx
+from queue_server.errors import Conflict, NotFound
+from queue_server.routing import Candidate, choose
+from queue_server.tickets import finish_row, get_row, reason_json
+
+STATUS_LABELS = {"open": "办理中", "paused": "暂停服务", "closed": "已关闭"}
+
+
+def window_config(ctx: HallContext, no: int) -> Window:
+    for w in ctx.config.windows:
+        if w.no == no:
+            return w
+    raise NotFound(f"没有 {no} 号窗口", "window_not_found")
+
+
+def window_row(conn: sqlite3.Connection, no: int) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM windows WHERE no = ?", (no,)).fetchone()
+    if row is None:
+        raise NotFound(f"没有 {no} 号窗口", "window_not_found")
+    return row
+
+
+def window_view(ctx: HallContext, conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    w = window_config(ctx, row["no"])
+    current = conn.execute(
+        "SELECT id, number, service FROM tickets WHERE window = ? AND status = 'called'",
+        (row["no"],),
+    ).fetchone()
+    return {
+        "no": w.no,
+        "name": w.name,
+        "kind": w.kind,
+        "services": list(w.services),
+        "weights": dict(w.services),
+        "status": row["status"],
+        "status_since": row["status_since"],
+        "staff": row["staff"],
+        "current": dict(current) if current else None,
+    }
+
+
+def _finish_current(ctx: HallContext, tx: Tx, no: int) -> None:
+    for row in tx.execute(
+        "SELECT * FROM tickets WHERE window = ? AND status = 'called'", (no,)
+    ).fetchall():
+        finish_row(ctx, tx, row)
+
+
+def _candidates(ctx: HallContext, tx: Tx, w: Window) -> list[Candidate]:
+    codes = list(w.services)
+    marks = ",".join("?" * len(codes))
+    rows = tx.execute(
+        # SQLite returns the other columns from the row holding MIN(issued_ts).
+        f"SELECT id, number, service, priority, MIN(issued_ts) AS issued_ts FROM tickets"
+        f" WHERE status = 'waiting' AND service IN ({marks}) AND target_window IS NULL"
+        f" GROUP BY service, priority",
+        codes,
+    ).fetchall()
+    out = [
+        Candidate(
+            r["id"],
+            r["number"],
+            r["service"],
+            r["priority"],
+            r["issued_ts"],
+            w.services[r["service"]],
+        )
+        for r in rows
+    ]
+    top = max(w.services.values())
+    targeted = tx.execute(
+        "SELECT id, number, service, priority, MIN(issued_ts) AS issued_ts FROM tickets"
+        " WHERE status = 'waiting' AND target_window = ? GROUP BY priority",
+        (w.no,),
+    ).fetchall()
+    out += [
+        Candidate(
+            r["id"], r["number"], r["service"], r["priority"], r["issued_ts"], top, targeted=True
+        )
+        for r in targeted
+    ]
+    return out
+
+
+def _call(
+    ctx: HallContext, tx: Tx, no: int, ticket_id: int, staff: str | None, reason: dict[str, Any]
+) -> dict[str, Any]:
+    now = ctx.clock.timestamp()
+    tx.execute(
+        "UPDATE tickets SET status = 'called', window = ?, target_window = NULL, called_at = ?,"
+        " called_ts = ?, call_count = call_count + 1, staff = ?, call_reason = ? WHERE id = ?",
+        (no, ctx.clock.iso(now), now, staff, reason_json(reason), ticket_id),
+    )
+    ctx.invalidate_capacity()
+    view = ctx.ticket_view(tx.conn, get_row(tx.conn, ticket_id))
+    view["window_name"] = window_config(ctx, no).name
+    tx.emit("ticket.called", view)
+    return view
+
+
+def _require_open(tx: Tx, no: int) -> None:
+    status = window_row(tx.conn, no)["status"]
+    if status == "paused":
+        raise Conflict(f"{no} 号窗口已暂停，请先恢复", "window_paused")
+    if status == "closed":
+        raise Conflict(f"{no} 号窗口已关闭", "window_closed")
+
+
+def call_next(ctx: HallContext, tx: Tx, no: int, staff: str | None) -> dict[str, Any] | None:
+    """Finish the window's current ticket, then call the best waiting one (None: nobody waits)."""
+    w = window_config(ctx, no)
+    _require_open(tx, no)
+    _finish_current(ctx, tx, no)
+    routing = ctx.config.routing
+    counter = window_row(tx.conn, no)["interleave_count"]
+    choice = choose(
+        _candidates(ctx, tx, w),
+        routing.classes,
+        ctx.clock.timestamp(),
+        routing.policy,
+        routing.interleave_n,
+        counter,
+    )
+    if choice is None:
+        return None
+    new_count = counter + 1 if choice.priority_call else 0
+    tx.execute("UPDATE windows SET interleave_count = ? WHERE no = ?", (new_count, no))
+    return _call(ctx, tx, no, choice.candidate.ticket_id, staff, choice.reason)
+
+
+def call_ticket(
+    ctx: HallContext, tx: Tx, no: int, number: str | None, ticket_id: int | None, staff: str | None
+) -> dict[str, Any]:
+    """特呼: call a given waiting (or recently skipped) ticket out of order."""
+    window_config(ctx, no)
+    _require_open(tx, no)
+    row: sqlite3.Row | None
+    if ticket_id is not None:
+        row = get_row(tx.conn, ticket_id)
+    else:
+        row = tx.one(
+            "SELECT * FROM tickets WHERE number = ? AND business_day = ?",
+            ((number or "").upper(), ctx.clock.business_day()),
+        )
+        if row is None:
+            raise NotFound(f"今日没有号票 {number}", "ticket_not_found")
+    if row["status"] not in ("waiting", "no_show"):
+        raise Conflict(f"号票 {row['number']} 当前状态不能呼叫", "not_waiting")
+    if row["status"] == "no_show":
+        limit = ctx.config.routing.noshow_reactivate_minutes * 60
+        if ctx.clock.timestamp() - (row["skipped_ts"] or 0) > limit:
+            raise Conflict(f"号票 {row['number']} 过号已超时", "reactivation_expired")
+    _finish_current(ctx, tx, no)
+    waited = round(max(0.0, ctx.clock.timestamp() - row["issued_ts"]) / 60.0, 1)
+    reason = {
+        "rule": "specific",
+        "class": row["priority"],
+        "class_label": ctx.class_label(row["priority"]),
+        "waited_min": waited,
+        "text": f"{row['number']}：窗口工作人员特呼，已等 {waited} 分钟",
+    }
+    return _call(ctx, tx, no, row["id"], staff, reason)
+
+
+def set_status(
+    ctx: HallContext, tx: Tx, no: int, status: str, staff: str | None = None
+) -> dict[str, Any]:
+    window_config(ctx, no)
+    row = window_row(tx.conn, no)
+    event = {"open": "window.resumed", "paused": "window.paused", "closed": "window.closed"}[status]
+    if row["status"] == "closed" and status == "open":
+        event = "window.opened"
+    if row["status"] != status:
+        tx.execute(
+            "UPDATE windows SET status = ?, status_since = ?, staff = COALESCE(?, staff) WHERE no = ?",
+            (status, tx.now_iso, staff, no),
+        )
+        ctx.invalidate_capacity()
+        view = window_view(ctx, tx.conn, window_row(tx.conn, no))
+        tx.emit(event, view)
+        return view
+    return window_view(ctx, tx.conn, row)

@@ -1,0 +1,67 @@
+"""Starting the real server as a subprocess for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def hall_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hallcli.main", *args]
+
+
+def make_token(db: Path, role: str, window: int | None = None) -> str:
+    args = ["token", "--db", str(db), "--role", role]
+    if window is not None:
+        args += ["--window", str(window)]
+    out = subprocess.run(hall_cmd(*args), cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+class LiveServer:
+    def __init__(self, db: Path, *extra: str) -> None:
+        self.db = db
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            hall_cmd("server", "--db", str(db), "--port", "0", *extra),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        self.url = self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        lines = []
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            m = re.search(r"listening on (http://\S+)", line)
+            if m:
+                return m.group(1)
+        self.proc.kill()
+        raise RuntimeError("server did not start:\n" + "".join(lines))
+
+    def kill9(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                return self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.wait(5)
