@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from drivers.base import Health
@@ -17,32 +18,6 @@ from drivers.base import Health
 from .models import IssuedTicket
 
 log = logging.getLogger("kiosk.printing")
-
-
-@dataclass(frozen=True)
-class LocalTicketPrint:
-    """Same fields as `drivers.printer.TicketPrint`; used when the drivers package lacks it."""
-
-    hall: str
-    service_name: str
-    number: str
-    ahead: int
-    wait_low_min: int
-    wait_high_min: int
-    issued_at: str
-    qr: str
-    notice: str = ""
-    masked_name: str = ""
-    priority_label: str = ""
-
-
-def ticket_print_class() -> Any:
-    try:
-        from drivers.printer import TicketPrint
-
-        return TicketPrint
-    except ImportError:
-        return LocalTicketPrint
 
 
 class PrinterLike(Protocol):
@@ -68,19 +43,25 @@ class TicketPrinting:
         )
 
     def build(self, ticket: IssuedTicket, hall: str, notice: str = "") -> Any:
-        cls = ticket_print_class()
-        return cls(
+        from drivers.printer import TicketPrint
+
+        try:
+            issued_at = datetime.fromisoformat(ticket.issued_at)
+        except ValueError:
+            issued_at = datetime.now().astimezone()
+        label = ticket.priority_label
+        return TicketPrint(
             hall=hall,
             service_name=ticket.service_name,
             number=ticket.number,
             ahead=ticket.ahead,
             wait_low_min=ticket.wait.low_min,
             wait_high_min=ticket.wait.high_min,
-            issued_at=ticket.issued_at,
+            issued_at=issued_at,
             qr=ticket.qr,
             notice=notice,
             masked_name=ticket.name_masked,
-            priority_label=ticket.priority_label,
+            priority_label=f"{label}优先" if label and not label.endswith("优先") else label,
         )
 
     def print_once(self, ticket: IssuedTicket, hall: str, notice: str = "") -> PrintOutcome:
@@ -112,10 +93,12 @@ class TicketPrinting:
         )
 
     def poll(self) -> Health:
+        """Ask the printer (from the sync thread); never while it prints a ticket."""
         if self.printer is None:
             return self.last_health
-        try:
-            self.last_health = self.printer.status()
-        except Exception:
-            self.last_health = Health("error", "exception", "打印机状态读取失败")
-        return self.last_health
+        with self._lock:
+            try:
+                self.last_health = self.printer.status()
+            except Exception:
+                self.last_health = Health("error", "exception", "打印机状态读取失败")
+            return self.last_health

@@ -102,7 +102,8 @@ class Syncer:
                     continue  # its ticket is not on the server yet
                 ticket_id = t.server_id
             try:
-                self.api.evaluate(dict(ev["body"], ticket_id=ticket_id))
+                tid: int | str = int(ticket_id) if str(ticket_id).isdigit() else ticket_id
+                self.api.evaluate(dict(ev["body"], ticket_id=tid))
             except Refused as err:
                 # 409: this ticket was already rated on this channel, which is what we wanted.
                 self.outbox.mark_evaluation(ev["key"], SYNCED if err.status == 409 else REJECTED)

@@ -12,9 +12,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QApplication
 
+from drivers.printer import FakePrinter
 from kiosk.core.app import KioskCore
 from kiosk.core.canned import CannedServer
-from kiosk.core.devices import SIM_CARDS, SimPrinter
+from kiosk.core.devices import sample_cards
 from kiosk.core.settings import KioskSettings
 
 from .window import KioskWindow
@@ -37,7 +38,7 @@ WAITING = {
 @dataclass
 class Rig:
     core: KioskCore
-    printer: SimPrinter
+    printer: Any
     elder: bool
     lang: str
     mono: list[float]
@@ -85,18 +86,18 @@ TOUR: list[tuple[str, Callable[[Rig], None]]] = [
     ("home", lambda r: r.fresh()),
     ("home-page2", lambda r: r.fresh("page:next") if r.elder else r.fresh()),
     ("swipe", lambda r: r.fresh("service:HJ")),
-    ("ticket", lambda r: r.core.flow.card(SIM_CARDS[1])),
+    ("ticket", lambda r: r.core.flow.card(sample_cards()[1])),
     ("rate", lambda r: r.tap("rate")),
     ("rate-reasons", lambda r: r.tap("level:2", "reason:slow")),
     ("thanks", lambda r: r.tap("submit")),
     ("ticket-printer-out", _paper_out),
-    ("message", lambda r: _swipe(r, "service:HJ", SIM_CARDS[1])),
+    ("message", lambda r: _swipe(r, "service:HJ", sample_cards()[1])),
     ("guide-list", lambda r: r.fresh("guides")),
     ("guide", lambda r: r.tap("guide:QYKB")),
     ("idle-warning", _idle),
     ("lookup", lambda r: r.fresh("lookup")),
-    ("lookup-result", lambda r: r.core.flow.card(SIM_CARDS[1])),
-    ("lookup-none", lambda r: _swipe(r, "lookup", SIM_CARDS[0])),
+    ("lookup-result", lambda r: r.core.flow.card(sample_cards()[1])),
+    ("lookup-none", lambda r: _swipe(r, "lookup", sample_cards()[0])),
     ("issuing", _issuing),
 ]
 
@@ -114,7 +115,7 @@ def capture(out_dir: Path) -> list[Path]:
             mono = [0.0]
             server = CannedServer()
             server.waiting_bias = dict(WAITING)
-            printer = SimPrinter()
+            printer = FakePrinter()
             window = KioskWindow()
             window.setFixedSize(w, h)
             core = KioskCore(

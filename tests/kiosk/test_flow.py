@@ -44,7 +44,7 @@ def test_elderly_priority_is_shown_from_the_card(rig: Rig) -> None:
     rig.flow.card(ELDER)
     screen = rig.flow.screen
     assert any("老年人优先" in line for line in screen.lines)
-    assert rig.printer.printed[0].priority_label == "老年人"
+    assert rig.printer.printed[0].priority_label == "老年人优先"
 
 
 def test_cancel_on_the_swipe_screen_goes_home_and_a_late_card_is_ignored(rig: Rig) -> None:
