@@ -137,6 +137,7 @@ class KioskWindow(QWidget):
         self.buttons = {}
         self.body = self._build(screen, m)
         self.outer.addWidget(self.body)
+        self.body.show()
 
     def _build(self, s: Screen, m: Metrics) -> QWidget:
         page = QWidget()
@@ -216,7 +217,7 @@ class KioskWindow(QWidget):
         info = QVBoxLayout()
         info.setSpacing(m.gap // 2)
         for line in s.lines:
-            info.addWidget(label(line, "ticketline"))
+            info.addWidget(label(line, "ticketline" if portrait else ""))
         info.addStretch(1)
         notice: QFrame | None = None
         if s.notice:
@@ -230,9 +231,10 @@ class KioskWindow(QWidget):
             side = int(min(self.width(), self.height()) * (0.34 if portrait else 0.30))
             qr_box = QVBoxLayout()
             qr_box.addWidget(QrWidget(s.qr, side), 0, Qt.AlignmentFlag.AlignHCenter)
-            qr_box.addWidget(
-                label(t("ticket.scan", s.lang), "muted"), 0, Qt.AlignmentFlag.AlignHCenter
-            )
+            caption = label(t("ticket.scan", s.lang), "muted")
+            caption.setFixedWidth(side)
+            caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            qr_box.addWidget(caption)
             qr_box.addStretch(1)
         if portrait:
             box = QVBoxLayout()
@@ -247,20 +249,19 @@ class KioskWindow(QWidget):
                 row.addLayout(qr_box)
             box.addLayout(row, 1)
             return box
-        box2 = QHBoxLayout()
-        box2.setSpacing(m.gap * 3)
+        box2 = QVBoxLayout()
+        box2.setSpacing(m.gap)
+        top = QHBoxLayout()
+        top.setSpacing(m.gap * 3)
         left = QVBoxLayout()
         left.addWidget(number)
         left.addLayout(info, 1)
-        box2.addLayout(left, 1)
-        if notice or qr_box:
-            right = QVBoxLayout()
-            right.setSpacing(m.gap)
-            if notice:
-                right.addWidget(notice)
-            if qr_box:
-                right.addLayout(qr_box, 1)
-            box2.addLayout(right, 1)
+        top.addLayout(left, 1)
+        if qr_box:
+            top.addLayout(qr_box)
+        box2.addLayout(top, 1)
+        if notice:
+            box2.addWidget(notice)
         return box2
 
     def _tiles(self, s: Screen, m: Metrics) -> QGridLayout:
