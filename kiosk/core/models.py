@@ -9,10 +9,11 @@ from typing import Any, Protocol
 class CardLike(Protocol):
     """What the kiosk reads from `drivers.idcard.IdCard` (duck-typed so fakes can stand in)."""
 
-    card_type: str
-    name: str
-    birth: str
-    id_number: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def id_number(self) -> str: ...
 
 
 @dataclass(frozen=True)

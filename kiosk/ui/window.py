@@ -36,7 +36,7 @@ Tap = Callable[[str, int], object]
 def stylesheet(m: Metrics) -> str:
     c = COLORS
     return f"""
-    QWidget#root {{ background: {c["bg"]}; }}
+    QWidget#page {{ background: {c["bg"]}; }}
     QLabel {{ color: {c["text"]}; font-size: {m.body}px; }}
     QFrame#header {{ background: {c["brand"]}; }}
     QLabel#hall {{ color: {c["brand_text"]}; font-size: {m.body}px; font-weight: bold; }}
@@ -126,14 +126,15 @@ class KioskWindow(QWidget):
 
     def _rebuild(self, screen: Screen) -> None:
         m = self.metrics()
+        if self.body is not None:
+            self.outer.removeWidget(self.body)
+            self.body.hide()
+            self.body.setParent(None)  # detached first, so a new style sheet polishes nothing old
+            self.body.deleteLater()
         key = self._key(screen)
         if key != self._style_key:
             self.setStyleSheet(stylesheet(m))
             self._style_key = key
-        if self.body is not None:
-            self.outer.removeWidget(self.body)
-            self.body.hide()
-            self.body.deleteLater()
         self.buttons = {}
         self.body = self._build(screen, m)
         self.outer.addWidget(self.body)
@@ -141,6 +142,8 @@ class KioskWindow(QWidget):
 
     def _build(self, s: Screen, m: Metrics) -> QWidget:
         page = QWidget()
+        page.setObjectName("page")
+        page.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         col = QVBoxLayout(page)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(0)
