@@ -44,11 +44,6 @@ class KioskSettings:
     heartbeat_interval_s: float = field(
         default=15.0, metadata={"help": "Seconds between heartbeats."}
     )
-    thanks_s: int = field(default=8, metadata={"help": "Seconds the thank-you screen stays."})
-    ticket_screen_s: int = field(
-        default=30,
-        metadata={"help": "Seconds the take-your-ticket screen stays before going home."},
-    )
 
     def __post_init__(self) -> None:
         if self.idle_warning_s < 20:
