@@ -168,6 +168,9 @@ class KioskApp:
         key("F4", scan_last)
 
     def stop(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.touch)
         self.ticker.stop()
         self.refresher.stop()
         self.core.stop()

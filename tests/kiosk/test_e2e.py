@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from drivers.idcard import IdCardEmulator, open_reader
 from drivers.idcard.samples import SAMPLES
@@ -141,3 +142,39 @@ def test_network_cut_issue_restore_every_ticket_synced_once(
     after = check._call("GET", "/tickets?limit=1000")
     after = after["items"] if isinstance(after, dict) else after
     assert len(after) == before
+
+
+@pytest.mark.qt
+def test_the_qt_app_with_fake_devices_and_the_real_server(
+    qtbot: Any, server: tuple[LiveServer, str], tmp_path: Path
+) -> None:
+    """Driver threads → Qt bridge → flow → worker thread → printer, as `--simulate` runs it."""
+    from kiosk.ui.app import KioskApp
+
+    live, token = server
+    settings = KioskSettings(server=live.url, token=token, outbox_path=str(tmp_path / "o.db"))
+    urls = {"idcard": "fake://", "printer": "fake://", "camera": "fake://"}
+    kiosk = KioskApp(HttpApi(live.url, token), settings, urls, voice=False)
+    try:
+        qtbot.addWidget(kiosk.window)
+        kiosk.window.resize(1080, 1920)
+        kiosk.window.show()
+        kiosk.start()
+        flow = kiosk.core.flow
+        qtbot.waitUntil(lambda: "service:CRJ" in kiosk.window.buttons, timeout=10000)
+        qtbot.mouseClick(kiosk.window.buttons["service:CRJ"], Qt.MouseButton.LeftButton)
+        assert flow.screen.name == "swipe"
+        kiosk.devices.place_card(SAMPLES["ouyang"])
+        qtbot.waitUntil(lambda: flow.screen.name == "ticket", timeout=10000)
+        number = flow.screen.big
+        printed = kiosk.devices.printer.decoded()  # type: ignore[union-attr]
+        assert any(number in line for line in printed.text)
+        ticket = flow.ctx["ticket"]
+        qtbot.mouseClick(kiosk.window.buttons["home"], Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(kiosk.window.buttons["lookup"], Qt.MouseButton.LeftButton)
+        kiosk.devices.show_qr(ticket.qr)
+        qtbot.waitUntil(lambda: flow.screen.name == "lookup_result", timeout=10000)
+        assert [t.title for t in flow.screen.tiles] == [number]
+        qtbot.waitUntil(lambda: kiosk.core.loop is not None, timeout=10000)
+    finally:
+        kiosk.stop()
