@@ -57,11 +57,16 @@ def parse_device_url(url: str) -> DeviceUrl:
         raise DeviceUrlError("empty device URL")
     if url.startswith("/"):
         url = "serial://" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:  # e.g. an unbalanced [ in the host
+        raise DeviceUrlError(f"{url}: {e}") from None
     scheme = parts.scheme.lower()
     if not scheme:
         raise DeviceUrlError(f"{url}: no scheme (expected one of {', '.join(KNOWN_SCHEMES)})")
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if scheme == "usb":  # usb://VID:PID: the "port" is a hex product id
+        return DeviceUrl(scheme, host=parts.netloc, path=parts.path, params=params, raw=url)
     try:
         port = parts.port
     except ValueError:

@@ -10,6 +10,7 @@ from .frame import (
     Score,
     encode_frame,
     event_for,
+    parse_frames,
 )
 from .keypad import FakeKeypad, Keypad, open_keypad
 
@@ -24,4 +25,5 @@ __all__ = [
     "encode_frame",
     "event_for",
     "open_keypad",
+    "parse_frames",
 ]

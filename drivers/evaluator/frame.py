@@ -75,6 +75,11 @@ def event_for(frame: KeypadFrame) -> KeypadEvent:
     return frame
 
 
+def parse_frames(data: bytes) -> list[KeypadEvent]:
+    """Every valid default frame in `data` (noise skipped): a one-shot CnqsCodec().feed."""
+    return CnqsCodec().feed(data)
+
+
 class CnqsCodec:
     """The default frame: splits a byte stream into frames, resynchronising on garbage."""
 

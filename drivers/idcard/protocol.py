@@ -124,6 +124,7 @@ class FrameParser:
 
     def reset(self) -> None:
         self._buf.clear()
+        self.discarded = 0
 
     @property
     def pending(self) -> int:

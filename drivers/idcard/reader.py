@@ -185,17 +185,16 @@ class IdCardReader:
             self.last_health = health
 
 
-def decode_read_response(data: bytes) -> IdCard:
-    """Data of a 30 01 / 30 10 answer: lengths, 256-byte text, photo (and fingerprint)."""
-    if len(data) < 4:
+def decode_read_response(data: bytes, with_fingerprint: bool = False) -> IdCard:
+    """Data of a 30 01 answer (text length, photo length, text, photo) or of a 30 10 answer
+    (a fingerprint length after the photo length, the fingerprint block after the photo)."""
+    header = 6 if with_fingerprint else 4
+    if len(data) < header:
         raise CardError("bad_response", "读卡数据不完整，请重新放置证件")
     text_len = int.from_bytes(data[0:2], "big")
     photo_len = int.from_bytes(data[2:4], "big")
-    start = 4
-    if len(data) >= 6 + text_len + photo_len and len(data) != 4 + text_len + photo_len:
-        start = 6  # 30 10: a fingerprint length follows
-    text = data[start : start + text_len]
-    photo = data[start + text_len : start + text_len + photo_len]
+    text = data[header : header + text_len]
+    photo = data[header + text_len : header + text_len + photo_len]
     if len(text) != text_len or len(photo) != photo_len:
         raise CardError("bad_response", "读卡数据不完整，请重新放置证件")
     try:

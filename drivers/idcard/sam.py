@@ -83,10 +83,8 @@ class SamModule:
             return p.build_response(p.SW3_SUCCESS, CARD_SERIAL)
         if cmd in (p.READ_TEXT_PHOTO, p.READ_WITH_FINGERPRINT):
             return self._read(with_fingerprint=cmd == p.READ_WITH_FINGERPRINT)
-        if cmd == p.READ_NEW_ADDRESS:
-            if not self._selected and not self._consumed:
-                return p.build_response(0x41)
-            return p.build_response(0x91)
+        if cmd == p.READ_NEW_ADDRESS:  # sample cards carry no appended address
+            return p.build_response(0x91 if self._card is not None else 0x41)
         return p.build_response(0x21)
 
     def _read(self, with_fingerprint: bool) -> bytes:

@@ -62,7 +62,7 @@ def tokenize(data: bytes, encoding: str = "gb18030") -> list[Token]:
         elif b in _PREFIXES and i + 1 < n:
             token, i, chinese = _command(data, i, chinese)
             tokens.append(token)
-        elif b < 0x20 or b in _PREFIXES:
+        elif b < 0x20:
             tokens.append(Token("control", b))
             i += 1
         else:

@@ -20,6 +20,7 @@ from .layout import TicketPrint, render_ticket
 from .status import UNKNOWN_NO_STATUS, decode_status
 from .transport import (
     PrinterTransport,
+    TransportUnavailable,
     file_transport,
     network_transport,
     serial_transport,
@@ -89,6 +90,8 @@ class TicketPrinter:
                 return decode_status(None, None, None)
             printer = self.transport.query(c.STATUS_PRINTER, self.status_timeout)
             cause = self.transport.query(c.STATUS_OFFLINE_CAUSE, self.status_timeout)
+        except TransportUnavailable as e:
+            return e.health
         except Exception as e:
             self.transport.close()
             return Health("error", "connection_failed", f"无法连接打印机：{e.__class__.__name__}")
@@ -153,7 +156,7 @@ def open_printer(
             raise DeviceUrlError(f"{url}: serial URL needs a device, e.g. serial:///dev/ttyS0")
         transport = serial_transport(parsed.path, parsed.param_int("baud", 9600), timeout)
     elif scheme == "usb":
-        vid, pid = _usb_ids(parsed.host, parsed.raw)
+        vid, pid = usb_ids(parsed.host, url)
         in_ep = parsed.param_int("in_ep", 0x82)
         out_ep = parsed.param_int("out_ep", 0x01)
         transport = usb_transport(vid, pid, in_ep, out_ep, timeout)
@@ -162,10 +165,10 @@ def open_printer(
     return TicketPrinter(transport, **options)  # type: ignore[arg-type]
 
 
-def _usb_ids(netloc: str, url: str) -> tuple[int, int]:
-    raw = url.split("://", 1)[1].split("?", 1)[0].strip("/")
+def usb_ids(netloc: str, url: str) -> tuple[int, int]:
+    """`0x0416:0x5011` (or `0416:5011`) → (0x0416, 0x5011)."""
     try:
-        vid, pid = (int(part, 16) for part in raw.split(":"))
+        vid, pid = (int(part, 16) for part in netloc.split(":"))
     except ValueError:
         raise DeviceUrlError(f"{url}: expected usb://VID:PID, e.g. usb://0x0416:0x5011") from None
     return vid, pid

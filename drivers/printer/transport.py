@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from escpos.printer import File, Network, Serial, Usb
 
+from drivers.base import Health
+
 
 class PrinterTransport(Protocol):
     can_query: bool
@@ -126,7 +128,39 @@ def network_transport(host: str, port: int, timeout: float) -> NetworkTransport:
     return NetworkTransport(Network(host, port=port, timeout=timeout))
 
 
-def usb_transport(vid: int, pid: int, in_ep: int, out_ep: int, timeout: float) -> UsbTransport:
+class TransportUnavailable(RuntimeError):
+    """The transport cannot work on this machine at all; `health` says why."""
+
+    def __init__(self, health: Health) -> None:
+        super().__init__(health.message)
+        self.health = health
+
+
+class UnavailableTransport:
+    can_query = True
+
+    def __init__(self, health: Health) -> None:
+        self.health = health
+
+    def write(self, data: bytes) -> None:
+        raise TransportUnavailable(self.health)
+
+    def query(self, command: bytes, timeout: float) -> int | None:
+        raise TransportUnavailable(self.health)
+
+    def close(self) -> None:
+        pass
+
+
+def usb_transport(
+    vid: int, pid: int, in_ep: int, out_ep: int, timeout: float
+) -> UsbTransport | UnavailableTransport:
+    if not Usb.is_usable():
+        return UnavailableTransport(
+            Health(
+                "error", "pyusb_missing", "未安装 pyusb，无法使用 USB 打印机；可改用网络或串口连接"
+            )
+        )
     return UsbTransport(Usb(vid, pid, timeout=int(timeout * 1000), in_ep=in_ep, out_ep=out_ep))
 
 

@@ -79,3 +79,10 @@ def test_device_list(capsys) -> None:
     assert run(["list"]) == 0
     out = capsys.readouterr().out
     assert "serial ports:" in out and "printer:" in out
+
+
+def test_idcard_emulate_prints_a_url_a_reader_can_use(capsys) -> None:
+    assert run(["idcard", "emulate", "--card", "lisi", "--duration", "0.2"]) == 0
+    url = capsys.readouterr().out.strip().splitlines()[-1]
+    assert url.startswith("tcp://127.0.0.1:")
+    assert run(["idcard", "emulate", "--card", "nobody"]) == 1

@@ -59,3 +59,32 @@ def test_every_sw3_code_has_a_chinese_message() -> None:
     assert p.sw3_describe(0x80)[0] == "find_failed"
     assert p.sw3_describe(0x81)[0] == "select_failed"
     assert p.sw3_describe(0x55)[0] == "sw3_55"
+
+
+def test_read_with_fingerprint_answer_decodes() -> None:
+    from drivers.idcard import SAMPLES
+    from drivers.idcard.reader import decode_read_response
+    from drivers.idcard.sam import SamModule
+
+    sam = SamModule()
+    sam.place(SAMPLES["lisi"])
+    for command in (p.FIND_CARD, p.SELECT_CARD):
+        p.FrameParser().feed(sam.handle(p.Frame(bytes(command))))
+    (frame,) = p.FrameParser().feed(sam.handle(p.Frame(bytes(p.READ_WITH_FINGERPRINT))))
+    assert isinstance(frame, p.Frame) and frame.sw3 == 0x90
+    assert decode_read_response(frame.data, with_fingerprint=True) == SAMPLES["lisi"]
+
+
+def test_read_answer_is_1295_bytes_with_len_0508() -> None:
+    from drivers.idcard import SAMPLES
+    from drivers.idcard.sam import SamModule
+
+    sam = SamModule()
+    sam.place(SAMPLES["zhangsan"])
+    sam.handle(p.Frame(bytes(p.FIND_CARD)))
+    sam.handle(p.Frame(bytes(p.SELECT_CARD)))
+    answer = sam.handle(p.Frame(bytes(p.READ_TEXT_PHOTO)))
+    assert len(answer) == 1295 and answer[5:7] == b"\x05\x08"
+    assert answer[7:14] == bytes.fromhex("000090 0100 0400".replace(" ", ""))
+    # one swipe, one read: find now fails until the card is taken away
+    assert p.FrameParser().feed(sam.handle(p.Frame(bytes(p.FIND_CARD))))[0].sw3 == 0x80  # type: ignore[union-attr]

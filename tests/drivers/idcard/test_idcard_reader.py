@@ -165,3 +165,17 @@ def _wait_for(condition, timeout: float = 3.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.01)
+
+
+def test_poller_over_the_pty_sees_each_swipe_of_the_emulator() -> None:
+    names: list[str] = []
+    cards = [SAMPLES["zhangsan"], SAMPLES["hk"], SAMPLES["foreign2017"]]
+    with IdCardEmulator(cards=cards, swipe_gap=0.05) as emu:
+        reader = open_reader(emu.url)
+        poller = CardPoller(reader, interval=0.05, on_card=lambda c: names.append(c.name)).start()
+        try:
+            _wait_for(lambda: len(names) >= 3)
+        finally:
+            poller.stop()
+            reader.close()
+    assert names[:3] == ["张三", "陈美玲", "约翰"]

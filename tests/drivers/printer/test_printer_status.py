@@ -139,3 +139,40 @@ def test_unreachable_tcp_printer_is_not_printed() -> None:
     printer = open_printer(f"tcp://127.0.0.1:{port}?timeout=0.5")
     result = printer.print_ticket(sample_ticket())
     assert not result.printed and result.health.state == "error"
+
+
+def test_serial_printer_over_a_pseudo_terminal_reads_exactly_one_status_byte() -> None:
+    import os
+    import select
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    received = bytearray()
+    stop = threading.Event()
+
+    def printer_side() -> None:  # answers DLE EOT n like a printer with paper near its end
+        replies = {1: b"\x12", 2: b"\x12", 4: b"\x1e\x99"}  # a stray byte after the reply
+        while not stop.is_set():
+            if not select.select([master], [], [], 0.05)[0]:
+                continue
+            data = os.read(master, 4096)
+            received.extend(data)
+            for part in data.split(b"\x10\x04")[1:]:
+                if part[:1]:
+                    os.write(master, replies.get(part[0], b""))
+
+    thread = threading.Thread(target=printer_side, daemon=True)
+    thread.start()
+    try:
+        printer = open_printer(f"serial://{os.ttyname(slave)}?baud=9600&paper=58")
+        result = printer.print_ticket(sample_ticket())
+        printer.close()
+    finally:
+        stop.set()
+        thread.join(1)
+        os.close(master)
+        os.close(slave)
+    assert result.printed and result.health.reason == "paper_near_end"
+    decoded = decode(bytes(received))
+    assert decoded.cuts == 1 and "A023" in decoded.text
