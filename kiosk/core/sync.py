@@ -44,7 +44,7 @@ class Syncer:
         self.health = health
         self.screen = screen
         self.leases_supported = True
-        self._last_heartbeat = 0.0
+        self._last_refusal = ""
 
     def refresh(self) -> None:
         """Hall info and services with their waiting counts; marks the server reachable."""
@@ -160,6 +160,11 @@ class Syncer:
             return True
         except Unreachable:
             self.state.mark_offline()
+            return False
+        except Refused as err:  # e.g. 401: a revoked token; staff see it on the admin page
+            if err.code != self._last_refusal:
+                log.warning("server refused the kiosk: %s %s", err.status, err.code)
+            self._last_refusal = err.code
             return False
 
 

@@ -192,3 +192,13 @@ def test_any_mix_of_cuts_syncs_every_ticket_exactly_once(steps: list[tuple[bool,
     on_server = [t["number"] for t in rig.server.tickets.values()]
     assert sorted(on_server) == sorted(numbers)
     assert len(set(numbers)) == len(numbers)
+
+
+def test_a_refused_token_does_not_break_the_sync_loop(rig: Rig) -> None:
+    from kiosk.core.api import Refused
+
+    def refuse() -> list[dict[str, Any]]:
+        raise Refused(401, "unauthorized", "令牌无效")
+
+    rig.server.services = refuse  # type: ignore[method-assign]
+    assert rig.core.syncer.step() is False
