@@ -176,7 +176,12 @@ def main() -> int:
     if args.child_cold_start:
         child_cold_start()
         return 0
-    quick = args.quick
+    run(args.quick)
+    return 0
+
+
+def run(quick: bool = False) -> None:
+    """Print the kiosk figures; `hall bench` may call this too."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     print(f"kiosk benchmarks (offscreen Qt, {os.cpu_count()} CPUs, load average {load:.1f})")
     print(
@@ -192,7 +197,6 @@ def main() -> int:
     print(
         f"  card placed → ticket bytes     {fmt(card_to_bytes(4 if quick else 12))}   target ≤ 1500 ms"
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -84,6 +84,7 @@ class KioskFlow:
         self.ctx: dict[str, Any] = {}
         self.rated: set[str] = set()
         self.last_activity = monotonic()
+        self.screen_key = self.new_key()
         self.screen = self._build("home")
         self._show(self.screen)
 
@@ -212,7 +213,7 @@ class KioskFlow:
         service = self.state.service(code)
         if service is None:
             return
-        key = self.ctx.get("key") or self.new_key()
+        key = self.ctx.get("key") or self.screen_key
         self.ctx = {"service": service, "key": key}
         if service.real_name:
             self._go("swipe")
@@ -283,6 +284,7 @@ class KioskFlow:
     # screens
     def _go(self, name: str) -> None:
         self.gen += 1
+        self.screen_key = self.new_key()  # one idempotency key per drawn screen
         self.screen = self._build(name)
         self._show(self.screen)
 

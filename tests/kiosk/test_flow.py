@@ -286,3 +286,14 @@ def test_screens_never_show_a_full_id_number(rig: Rig) -> None:
     for screen in rig.screens:
         text = repr(screen)
         assert ELDER.id_number not in text and ELDER.name not in text
+
+
+def test_a_tap_repeated_on_the_same_screen_reuses_its_key(rig: Rig) -> None:
+    home_key = rig.flow.screen_key
+    rig.flow._choose("SW")
+    first = rig.flow.ctx["ticket"]
+    rig.flow.ctx = {}
+    rig.flow.screen_key = home_key  # the same drawn screen, tapped again before it changed
+    rig.flow._choose("SW")
+    assert rig.flow.ctx["ticket"] == first
+    assert rig.server.issue_calls == 1 and len(rig.printer.printed) == 1
