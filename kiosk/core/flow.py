@@ -451,6 +451,7 @@ class KioskFlow:
             return self._base(
                 "lookup_result",
                 t("lookup.none", lang),
+                lines=(t("lookup.none_hint", lang),),
                 buttons=(Button("home", t("btn.home", lang), primary=True),),
             )
         tiles = []
@@ -503,6 +504,7 @@ class KioskFlow:
         return self._base(
             "thanks",
             t("thanks.title", self.lang),
+            lines=(t("thanks.hint", self.lang),),
             buttons=(Button("home", t("btn.home", self.lang), primary=True),),
         )
 

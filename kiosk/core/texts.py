@@ -53,6 +53,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Place your ID card, or hold your ticket's QR code up to the camera",
     ),
     "lookup.none": ("今天没有查到您的排队号", "No active number found for today"),
+    "lookup.none_hint": (
+        "如已取号，请核对证件或咨询服务台工作人员",
+        "If you have taken a number, check your card or ask at the service desk",
+    ),
+    "thanks.hint": ("您的评价将帮助我们改进服务", "Your rating helps us improve"),
     "lookup.found": ("您今天的排队号", "Your numbers today"),
     "lookup.unreadable": ("无法识别该二维码，请重试", "This QR code cannot be read; try again"),
     "lookup.offline": (
