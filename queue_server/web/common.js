@@ -182,10 +182,18 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-export function clockText(d = new Date()) {
-  const p = (n) => String(n).padStart(2, "0");
-  const days = "日一二三四五六";
-  return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日 星期${days[d.getDay()]} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+/** Date and time in the hall's time zone (the page's machine may be set to UTC). */
+export function clockText(timeZone, d = new Date()) {
+  const opts = { year: "numeric", month: "numeric", day: "numeric", weekday: "short",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("zh-CN", { ...opts, timeZone: timeZone || undefined }).formatToParts(d);
+  } catch (_) {
+    parts = new Intl.DateTimeFormat("zh-CN", opts).formatToParts(d);
+  }
+  const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  return `${v.year}年${v.month}月${v.day}日 ${v.weekday.replace("周", "星期")} ${v.hour}:${v.minute}:${v.second}`;
 }
 
 /** Run fn at most once per `ms`, trailing (for refetching lists after bursts of events). */

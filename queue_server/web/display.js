@@ -170,6 +170,7 @@ async function snapshot() {
   renderWindows();
   renderServices();
   renderNotices();
+  tick();
 }
 
 function onEvent(ev) {
@@ -215,7 +216,7 @@ function onEvent(ev) {
 }
 
 function tick() {
-  $("#clock").textContent = clockText();
+  $("#clock").textContent = clockText(state.hall && state.hall.timezone);
 }
 
 function main() {

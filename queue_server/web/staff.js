@@ -180,6 +180,7 @@ async function snapshot() {
   state.window = win;
   state.services = services;
   state.classes = hall.classes || {};
+  state.timezone = hall.timezone;
   document.title = `${session.window}号窗口 · ${hall.name}`;
   state.current = win.current ? await api.get(`/tickets/${win.current.id}`) : null;
   renderHeader();
@@ -403,7 +404,7 @@ function main() {
   $("#idle-stay").addEventListener("click", touch);
   document.addEventListener("keydown", onKey, true);
   for (const t of ["pointerdown", "wheel"]) document.addEventListener(t, touch, { passive: true });
-  setInterval(() => { $("#clock").textContent = clockText().slice(-8); checkIdle(); }, 1000);
+  setInterval(() => { $("#clock").textContent = clockText(state.timezone).slice(-8); checkIdle(); }, 1000);
   const params = new URLSearchParams(location.search);
   if (params.get("window")) $("#login-window").value = params.get("window");
   session = loadSession();
