@@ -16,6 +16,7 @@ const state = {
   classes: {},
   busy: false,
   online: true,
+  epoch: 0, // bumped by every event about this window: a reply older than it is stale
 };
 window.__staff = { state };
 
@@ -192,6 +193,7 @@ async function snapshot() {
 function onEvent(ev) {
   const d = ev.data;
   const mine = session && d.window === session.window;
+  if (mine || (state.current && d.id === state.current.id) || d.no === session.window) state.epoch += 1;
   switch (ev.type) {
     case "ticket.called":
       if (mine) state.current = d;
@@ -236,29 +238,36 @@ async function act(fn) {
   }
 }
 
+/** Take an action's reply as the current ticket, unless the event stream has already said
+ * something newer about this window (another tab's call): then the stream is right. */
+function setCurrent(epoch, ticket) {
+  if (state.epoch === epoch) state.current = ticket;
+}
+
 const actions = {
   next: () => act(async () => {
+    const epoch = state.epoch;
     const t = await api.post(`/windows/${session.window}/call-next`);
-    if (t === null) {
-      state.current = null;
-      toast("当前没有等候的号票", "info");
-    } else {
-      state.current = t;
-      toast(`已呼叫 ${t.number}`, "ok");
-    }
+    setCurrent(epoch, t);
+    if (t === null) toast("当前没有等候的号票", "info");
+    else toast(`已呼叫 ${t.number}`, "ok");
   }),
   recall: () => state.current && act(async () => {
-    state.current = await api.post(`/tickets/${state.current.id}/recall`);
-    toast(`已重呼 ${state.current.number}`, "ok");
+    const epoch = state.epoch;
+    const t = await api.post(`/tickets/${state.current.id}/recall`);
+    setCurrent(epoch, t);
+    toast(`已重呼 ${t.number}`, "ok");
   }),
   skip: () => state.current && act(async () => {
+    const epoch = state.epoch;
     const t = await api.post(`/tickets/${state.current.id}/skip`);
-    state.current = null;
+    setCurrent(epoch, null);
     toast(`${t.number} 已过号`, "ok");
   }),
   finish: () => state.current && act(async () => {
+    const epoch = state.epoch;
     const t = await api.post(`/tickets/${state.current.id}/finish`);
-    state.current = null;
+    setCurrent(epoch, null);
     toast(`${t.number} 已办结，请群众在评价器上评价`, "ok");
   }),
   special: () => openDialog("#dlg-special", () => { $("#special-number").value = ""; $("#special-error").textContent = ""; $("#special-number").focus(); }),
@@ -305,10 +314,12 @@ async function submitSpecial(ev) {
   const number = $("#special-number").value.trim().toUpperCase();
   if (!number) return;
   try {
-    state.current = await api.post(`/windows/${session.window}/call-ticket`, { number });
+    const epoch = state.epoch;
+    const t = await api.post(`/windows/${session.window}/call-ticket`, { number });
+    setCurrent(epoch, t);
     $("#dlg-special").close();
     renderCurrent();
-    toast(`已特呼 ${state.current.number}`, "ok");
+    toast(`已特呼 ${t.number}`, "ok");
   } catch (err) {
     $("#special-error").textContent = err.message;
   }
@@ -327,8 +338,9 @@ async function submitTransfer(ev) {
     return;
   }
   try {
+    const epoch = state.epoch;
     const t = await api.post(`/tickets/${state.current.id}/transfer`, body);
-    state.current = null;
+    setCurrent(epoch, null);
     $("#dlg-transfer").close();
     renderCurrent();
     toast(`${t.number} 已转移${body.window ? `到 ${body.window} 号窗口` : `到${t.service_name}`}`, "ok");

@@ -36,6 +36,13 @@ def staff_login(page: Any, server: LiveServer, username: str, window: int | None
     page.wait_for_function("document.querySelector('#offline').hidden")
 
 
+def press(page: Any, key: str) -> None:
+    """Press a function key once the previous action has finished (the page ignores keys
+    while a request is in flight, so a double press never calls twice)."""
+    page.wait_for_function("!window.__staff.state.busy")
+    page.keyboard.press(key)
+
+
 def text(page: Any, sel: str) -> str:
     return str(page.inner_text(sel)).strip()
 
@@ -68,7 +75,7 @@ def test_call_display_voice_finish_and_rate(
     evaluator.screenshot(path=str(artifacts / "evaluator-idle.png"))
 
     # F1 calls the next ticket: the military-priority one goes first, and the page says why.
-    staff.keyboard.press("F1")
+    press(staff, "F1")
     staff.wait_for_function("document.querySelector('#cur-number').textContent !== '—'")
     called = text(staff, "#cur-number")
     t0 = time.monotonic()
@@ -90,7 +97,7 @@ def test_call_display_voice_finish_and_rate(
     display.screenshot(path=str(artifacts / "display-1920x1080.png"))
 
     # F4 finishes: the evaluator asks for one of the five levels, nothing preselected.
-    staff.keyboard.press("F4")
+    press(staff, "F4")
     evaluator.wait_for_selector("#screen-rate:not([hidden])", timeout=2000)
     labels = evaluator.locator("#levels button").all_inner_texts()
     assert labels == ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
@@ -173,7 +180,7 @@ def test_two_tabs_on_one_window_never_show_a_stale_ticket(
     seen: set[str] = set()
     for first, second in ((a, b), (b, a), (a, b)):
         before = text(first, "#cur-number")
-        first.keyboard.press("F1")
+        press(first, "F1")
         first.wait_for_function(
             f"!['—', '{before}'].includes(document.querySelector('#cur-number').textContent)"
         )
@@ -206,7 +213,7 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     staff_login(page, srv, "staff03")
     # 窗口代取号 (F8) for a service that needs no ID card.
-    page.keyboard.press("F8")
+    press(page, "F8")
     page.check("input[name=issue-service][value=SW]")
     page.click("#form-issue button[type=submit]")
     page.wait_for_selector("#issue-result:not([hidden])")
@@ -215,12 +222,12 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     page.screenshot(path=str(artifacts / "staff-counter-ticket.png"))
     page.keyboard.press("Escape")
     # 特呼 (F5) a ticket of a service this window does not serve, then 转移 (F6) to window 12.
-    page.keyboard.press("F5")
+    press(page, "F5")
     page.fill("#special-number", str(t["number"]).lower())
     page.keyboard.press("Enter")
     page.wait_for_function(f"document.querySelector('#cur-number').textContent === '{t['number']}'")
     assert "特呼" in text(page, "#cur-reason")
-    page.keyboard.press("F6")
+    press(page, "F6")
     page.fill("#transfer-window", "12")
     page.click("#form-transfer button[type=submit]")
     page.wait_for_function("document.querySelector('#cur-number').textContent === '—'")
@@ -228,19 +235,19 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
         moved = api.get(f"/tickets/{t['id']}").json()
         assert moved["status"] == "waiting" and moved["target_window"] == 12
     # 暂停 (F7): the window badge says so and F1 is refused with the server's message.
-    page.keyboard.press("F7")
+    press(page, "F7")
     page.wait_for_function("document.querySelector('#window-status').textContent === '暂停服务'")
-    page.keyboard.press("F1")
-    page.wait_for_function("document.querySelector('#toast').textContent.includes('暂停')")
+    press(page, "F1")
+    page.wait_for_function("document.querySelector('#toast').textContent.includes('请先恢复')")
     page.screenshot(path=str(artifacts / "staff-paused.png"))
-    page.keyboard.press("F7")
+    press(page, "F7")
     page.wait_for_function("document.querySelector('#window-status').textContent === '办理中'")
     # 过号 (F3) after a call; 重呼 (F2) is announced again on the display.
-    page.keyboard.press("F1")
+    press(page, "F1")
     page.wait_for_function("document.querySelector('#cur-number').textContent !== '—'")
-    page.keyboard.press("F2")
+    press(page, "F2")
     page.wait_for_function("document.querySelector('#toast').textContent.includes('重呼')")
-    page.keyboard.press("F3")
+    press(page, "F3")
     page.wait_for_function("document.querySelector('#cur-number').textContent === '—'")
     page.close()
 
