@@ -50,29 +50,36 @@ def _staff(name: str, staff_no: str, logged_in: bool) -> dict[str, object]:
 
 @router.get("/windows/{no}/today")
 async def today(no: int, request: Request, who: Who) -> Response:
-    """Today's counts at a window: called, finished, no-shows, transfers out, ratings."""
+    """Today's counts at a window: called, finished, no-shows, ratings. A staff member sees
+    their own work at that window; an administrator sees the whole window."""
     require(who, "staff", "admin", window=no)
     hall = hall_of(request)
     window_ops.window_config(hall.ctx, no)
     day = hall.clock.business_day()
+    where = "business_day = ? AND window = ?"
+    params: list[object] = [day, no]
+    if who.role == "staff":
+        where += " AND staff = ?"
+        params.append(who.name)
     t = hall.db.row(
         "SELECT COUNT(*) AS called,"
         " SUM(status = 'done') AS done,"
         " SUM(status = 'no_show') AS no_show,"
         " AVG(CASE WHEN status = 'done' THEN (finished_ts - called_ts) / 60.0 END) AS avg_min"
-        " FROM tickets WHERE business_day = ? AND window = ?",
-        (day, no),
+        f" FROM tickets WHERE {where}",
+        params,
     )
     e = hall.db.row(
         "SELECT COUNT(*) AS n, SUM(level >= 4) AS good, SUM(level <= 2) AS bad"
-        " FROM evaluations WHERE business_day = ? AND window = ?",
-        (day, no),
+        f" FROM evaluations WHERE {where}",
+        params,
     )
     assert t is not None and e is not None
     return json(
         {
             "business_day": day,
             "window": no,
+            "staff": who.name if who.role == "staff" else None,
             "called": t["called"] or 0,
             "done": t["done"] or 0,
             "no_show": t["no_show"] or 0,

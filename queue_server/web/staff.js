@@ -171,7 +171,7 @@ const refreshQueue = throttle(async () => {
       .filter((t) => !t.target_window || t.target_window === session.window);
     renderQueue();
   } catch (_) { /* offline */ }
-}, 500);
+}, 1000);
 const refreshToday = throttle(renderToday, 1000);
 
 async function snapshot() {

@@ -72,7 +72,11 @@ def test_today_counts_for_a_window(live_server: LiveServer) -> None:
         assert after["done"] == before["done"] + 1
         assert after["called"] == before["called"] + 1
         assert after["avg_service_min"] is not None
+        assert after["staff"] == "刘洋"  # a staff member's own work
         assert c.get("/windows/12/today").status_code == 403  # another window's figures
+    with live_server.api(live_server.login("admin", "Admin1234")) as admin:
+        whole = admin.get("/windows/11/today").json()
+        assert whole["staff"] is None and whole["done"] >= after["done"]
 
 
 def test_event_stream_resumes_from_a_query_parameter(live_server: LiveServer) -> None:

@@ -329,3 +329,21 @@ def test_display_asks_for_a_click_when_autoplay_is_blocked(
         assert page.is_hidden("#sound-prompt")
     finally:
         b.close()
+
+
+def test_staff_page_warns_then_logs_out_when_idle(live_server: LiveServer, browser: Any) -> None:
+    """The hall's idle timeout (30 min in the demo) on a fake page clock: a warning 20 s
+    before, which a click dismisses, then the login screen with a reason."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.clock.install()
+    staff_login(page, live_server, "staff02")
+    page.clock.run_for("29:41")
+    page.wait_for_selector("#dlg-idle[open]")
+    page.click("#idle-stay")
+    assert page.is_hidden("#dlg-idle")
+    page.clock.run_for("29:41")
+    page.wait_for_selector("#dlg-idle[open]")
+    page.clock.run_for("00:25")
+    page.wait_for_selector("#login:not([hidden])")
+    assert "自动退出" in text(page, "#login-error")
+    page.close()
