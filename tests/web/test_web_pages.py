@@ -25,6 +25,49 @@ AUTOPLAY_BLOCKED = """(() => {
 })();"""
 
 
+# Every visible text's colour against the first opaque background behind it (WCAG 2.x).
+LOW_CONTRAST = """(minRatio) => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const bad = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el.checkVisibility({ opacityProperty: true })) continue;
+    if (el.closest("button:disabled, dialog:not([open])")) continue;  // disabled: exempt
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < minRatio) bad.push(`${n.textContent.trim().slice(0, 20)}: ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}"""
+
+
+def test_contrast_check_catches_low_contrast(browser: Any) -> None:
+    page = browser.new_page()
+    page.set_content(
+        "<body style='background:#fff'><p style='color:#777'>grey</p>"
+        "<div style='background:#0b57a4'><span style='color:#fff'>ok</span></div></body>"
+    )
+    assert page.evaluate(LOW_CONTRAST, 4.5) == ["grey: 4.48"]
+    page.close()
+
+
+def assert_contrast(page: Any) -> None:
+    page.wait_for_timeout(1600)  # let a call's flash finish
+    assert page.evaluate(LOW_CONTRAST, 4.5) == []
+
+
 def staff_login(page: Any, server: LiveServer, username: str, window: int | None = None) -> None:
     page.goto(f"{server.url}/staff")
     page.fill("#username", username)
@@ -95,6 +138,8 @@ def test_call_display_voice_finish_and_rate(
     assert any(f"number={called}" in u and "window=1" in u for u in voice_requests)
     staff.screenshot(path=str(artifacts / "staff-calling-1366x768.png"))
     display.screenshot(path=str(artifacts / "display-1920x1080.png"))
+    assert_contrast(staff)
+    assert_contrast(display)
 
     # F4 finishes: the evaluator asks for one of the five levels, nothing preselected.
     press(staff, "F4")
@@ -104,6 +149,7 @@ def test_call_display_voice_finish_and_rate(
     assert evaluator.evaluate("document.activeElement === document.body")
     assert text(evaluator, "#rate-number") == called
     evaluator.screenshot(path=str(artifacts / "evaluator-levels.png"))
+    assert evaluator.evaluate(LOW_CONTRAST, 4.5) == []
     staff.wait_for_function("document.querySelector('#cur-number').textContent === '—'")
     display.wait_for_function(
         "document.querySelector('.wcell[data-window=\"1\"] .cur').textContent === '空闲'"
@@ -147,6 +193,7 @@ def test_bad_rating_needs_a_reason_and_idle_timeout(
     page.click(".reason >> text=办事效率低")
     page.click(".reason >> text=等候时间过长")
     page.screenshot(path=str(artifacts / "evaluator-reasons.png"))
+    assert page.evaluate(LOW_CONTRAST, 4.5) == []
     page.click("#reasons-submit")
     page.wait_for_selector("#screen-thanks:not([hidden])")
     with srv.api(token) as api:
