@@ -87,6 +87,10 @@ function checkIdle() {
   }
 }
 
+function tickClock() {
+  $("#clock").textContent = clockText(state.timezone).slice(-8);
+}
+
 // -- rendering --------------------------------------------------------------------------------
 function toast(text, kind = "info") {
   const t = $("#toast");
@@ -182,6 +186,7 @@ async function snapshot() {
   state.services = services;
   state.classes = hall.classes || {};
   state.timezone = hall.timezone;
+  tickClock();
   document.title = `${session.window}号窗口 · ${hall.name}`;
   state.current = win.current ? await api.get(`/tickets/${win.current.id}`) : null;
   renderHeader();
@@ -416,7 +421,7 @@ function main() {
   $("#idle-stay").addEventListener("click", touch);
   document.addEventListener("keydown", onKey, true);
   for (const t of ["pointerdown", "wheel"]) document.addEventListener(t, touch, { passive: true });
-  setInterval(() => { $("#clock").textContent = clockText(state.timezone).slice(-8); checkIdle(); }, 1000);
+  setInterval(() => { tickClock(); checkIdle(); }, 1000);
   const params = new URLSearchParams(location.search);
   if (params.get("window")) $("#login-window").value = params.get("window");
   session = loadSession();
