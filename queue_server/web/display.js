@@ -4,6 +4,9 @@ import { $, API, Api, EventStream, clockText, deviceToken, el, heartbeat, thrott
 
 const RECENT = 8;
 const STALE_CALL_MS = 60000; // a replayed call older than this is shown, not spoken
+const BACKLOG = 2; // more calls than this waiting to be spoken: say each once, not twice
+// ?voice=off for a second screen in the same hall: only one display should speak.
+const VOICE_ON = new URLSearchParams(location.search).get("voice") !== "off";
 
 const state = {
   hall: null,
@@ -28,6 +31,7 @@ function setOnline(ok) {
 const voice = { queue: [], playing: false, unlocked: false };
 
 function announce(number, windowNo) {
+  if (!VOICE_ON) return;
   window.__hall.announced.push({ number, window: windowNo });
   voice.queue.push({ number, window: windowNo });
   pumpVoice();
@@ -37,8 +41,9 @@ async function pumpVoice() {
   if (voice.playing || voice.queue.length === 0) return;
   voice.playing = true;
   const item = voice.queue[0];
+  const repeats = voice.queue.length > BACKLOG ? 1 : 2;
   const url = `${API}/voice/announce?number=${encodeURIComponent(item.number)}&window=${item.window}` +
-    `&access_token=${encodeURIComponent(token)}`;
+    `&repeats=${repeats}&access_token=${encodeURIComponent(token)}`;
   const audio = new Audio(url);
   try {
     await audio.play();

@@ -70,6 +70,7 @@ async function refreshStaff() {
 }
 
 function askRating(ticket) {
+  if (state.screen === "setup") return;
   state.ticket = ticket;
   state.level = null;
   state.reasons.clear();
@@ -126,7 +127,15 @@ function thanks(title, text) {
 }
 
 async function snapshot() {
-  const [win, hall] = await Promise.all([api.get(`/windows/${windowNo}`), api.get("/hall")]);
+  const [win, hall, me] = await Promise.all([
+    api.get(`/windows/${windowNo}`), api.get("/hall"), api.get("/me"),
+  ]);
+  if (me.window && me.window !== windowNo) {
+    $("#setup-text").textContent = `此评价器令牌属于 ${me.window} 号窗口，不能用于 ${windowNo} 号窗口。` +
+      `请打开 /evaluator?window=${me.window}，或为 ${windowNo} 号窗口生成新令牌。`;
+    show("setup");
+    return;
+  }
   $("#win-no").textContent = `${win.no}号窗口`;
   $("#win-name").textContent = win.name;
   $("#hall-name").textContent = hall.name;

@@ -394,3 +394,13 @@ def test_staff_page_warns_then_logs_out_when_idle(live_server: LiveServer, brows
     page.wait_for_selector("#login:not([hidden])")
     assert "自动退出" in text(page, "#login-error")
     page.close()
+
+
+def test_evaluator_refuses_a_token_of_another_window(live_server: LiveServer, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(
+        f"{live_server.url}/evaluator?window=2&access_token={live_server.tokens['evaluator']}"
+    )
+    page.wait_for_selector("#screen-setup:not([hidden])")
+    assert "属于 1 号窗口" in text(page, "#setup-text")
+    page.close()
