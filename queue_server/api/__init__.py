@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queue_server import upload
-from queue_server.api import admin, events, misc, tickets, windows
+from queue_server.api import admin, events, misc, pages, tickets, windows
 from queue_server.api.common import error, install_error_handlers
 from queue_server.errors import NotFound
 from queue_server.hall import Hall
@@ -46,6 +46,7 @@ def create_app(hall: Hall) -> FastAPI:
     for router in (misc.router, tickets.router, windows.router, events.router, admin.router):
         app.include_router(router, prefix=API)
     app.include_router(admin.pages)
+    pages.include(app, API)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:

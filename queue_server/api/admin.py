@@ -39,6 +39,7 @@ RowId = Annotated[int, PathParam(ge=1, le=2**62)]
 WEB = Path(__file__).resolve().parent.parent / "web" / "admin"
 STATIC = {"admin.js": "text/javascript", "admin.css": "text/css"}
 PAIR_FAILURES_PER_MIN = 20
+_NO_CACHE = {"Cache-Control": "no-cache"}  # an upgraded server serves the new page at once
 
 
 class Body(BaseModel):
@@ -605,11 +606,13 @@ async def audit_log(
 
 @pages.get("/admin", include_in_schema=False)
 async def admin_page() -> Response:
-    return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8")
+    return FileResponse(
+        WEB / "index.html", media_type="text/html; charset=utf-8", headers=_NO_CACHE
+    )
 
 
 @pages.get("/admin/static/{name}", include_in_schema=False)
 async def admin_static(name: str) -> Response:
     if name not in STATIC:
         raise NotFound("没有这个文件", "not_found")
-    return FileResponse(WEB / name, media_type=f"{STATIC[name]}; charset=utf-8")
+    return FileResponse(WEB / name, media_type=f"{STATIC[name]}; charset=utf-8", headers=_NO_CACHE)
