@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "hallcli.kiosk",
     "hallcli.bench",
     "hallcli.maintenance",
+    "hallcli.security",
 ]
 
 
