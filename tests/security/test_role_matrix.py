@@ -117,7 +117,7 @@ def test_every_role_against_every_endpoint(api, hall, role):
         if (method, path) in PUBLIC or (method, rel) == ("GET", "/events"):
             continue  # the event stream never ends for an allowed role; covered live
         window = 1 if role in ("staff", "evaluator") else None
-        token = hall.run_sync(lambda tx: create_token(tx, role, f"matrix-{role}", window))
+        token = hall.run_sync(lambda tx, w=window: create_token(tx, role, f"matrix-{role}", w))
         h = {"Authorization": f"Bearer {token}"}
         r = call(api, method, path, h)
         allowed = ALLOWED.get((method, rel))
