@@ -235,29 +235,28 @@ class Soak:
 
     async def run(self, proc: psutil.Process, db: Path) -> list[dict[str, Any]]:
         samples: list[dict[str, Any]] = []
-        if True:
-            displays = [asyncio.create_task(self.display(n)) for n in range(self.args.streams)]
-            await asyncio.sleep(1.0)  # streams start live: connect them before the load
-            workers = [asyncio.create_task(self.issuer())]
-            workers += [
-                asyncio.create_task(self.window(no, tok))
-                for no, tok in enumerate(self.tokens["staff"], start=1)
-            ]
-            t0 = time.monotonic()
-            next_sample = t0 + self.args.sample
-            while time.monotonic() - t0 < self.args.duration:
-                await asyncio.sleep(max(0.0, min(1.0, next_sample - time.monotonic())))
-                if time.monotonic() >= next_sample:
-                    samples.append(self.sample(proc, db, time.monotonic() - t0))
-                    next_sample += self.args.sample
-            self.stop.set()
-            await asyncio.wait_for(asyncio.gather(*workers), 60)
-            await asyncio.sleep(2.0)  # let the streams catch the last events
-            for d in displays:
-                d.cancel()
-            for res in await asyncio.gather(*displays, return_exceptions=True):
-                if isinstance(res, Exception):
-                    self.stats.errors.append(f"display: {type(res).__name__} {res}")
+        displays = [asyncio.create_task(self.display(n)) for n in range(self.args.streams)]
+        await asyncio.sleep(1.0)  # streams start live: connect them before the load
+        workers = [asyncio.create_task(self.issuer())]
+        workers += [
+            asyncio.create_task(self.window(no, tok))
+            for no, tok in enumerate(self.tokens["staff"], start=1)
+        ]
+        t0 = time.monotonic()
+        next_sample = t0 + self.args.sample
+        while time.monotonic() - t0 < self.args.duration:
+            await asyncio.sleep(max(0.0, min(1.0, next_sample - time.monotonic())))
+            if time.monotonic() >= next_sample:
+                samples.append(self.sample(proc, db, time.monotonic() - t0))
+                next_sample += self.args.sample
+        self.stop.set()
+        await asyncio.wait_for(asyncio.gather(*workers), 60)
+        await asyncio.sleep(2.0)  # let the streams catch the last events
+        for d in displays:
+            d.cancel()
+        for res in await asyncio.gather(*displays, return_exceptions=True):
+            if isinstance(res, Exception):
+                self.stats.errors.append(f"display: {type(res).__name__} {res}")
         return samples
 
     def sample(self, proc: psutil.Process, db: Path, elapsed: float) -> dict[str, Any]:
@@ -422,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
             problems.append("the server logged a traceback")
         summary = report(samples, problems, args)
         summary["status_counts"] = dict(sorted(soak.stats.counts.items()))
+        summary["failed_requests"] = len(soak.stats.errors)
         summary["events_per_stream"] = [len(ids) for ids in soak.stream_ids][:3]
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if args.json:

@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
         http="httptools",
         timeout_graceful_shutdown=3,
         limit_concurrency=max_connections,
-        timeout_keep_alive=5,
+        # Longer than clients keep idle connections (browsers, httpx: 5 s), so the server
+        # never closes one just as a client sends on it (a POST lost to that race).
+        timeout_keep_alive=20,
         ssl_certfile=args.certfile,
         ssl_keyfile=args.keyfile,
     )
