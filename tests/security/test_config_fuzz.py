@@ -12,7 +12,7 @@ from queue_server.config import DEMO_CONFIG, HallConfigError, load_config, parse
 
 DEMO = DEMO_CONFIG.read_text(encoding="utf-8")
 SETTINGS = settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 
 scalars = st.one_of(
