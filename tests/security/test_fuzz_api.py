@@ -64,7 +64,7 @@ def test_fuzz_every_operation(hall, make_token):
         role = "kiosk" if (op.method.upper(), op.path) == ("POST", "/api/v1/tickets") else "admin"
         try:
             fuzz(op, make_token(role, None, f"fuzz-{role}"))
-        except Exception as err:  # collect them all, then report
+        except (Exception, BaseExceptionGroup) as err:  # collect them all, then report
             failures.append(f"{op.method.upper()} {op.path}: {str(err)[:1500]}")
     assert not failures, "\n\n".join(failures)
     assert len(CALLS) > 150, "the fuzzer hardly ran"
