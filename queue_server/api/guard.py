@@ -27,6 +27,7 @@ EVENTS_PATH = f"{API}/events"
 BODY_TIMEOUT_S = 10.0  # a client that takes longer than this to send a small body is cut off
 NO_CSP = ("/docs", "/redoc")  # Swagger UI and ReDoc load their scripts from a CDN
 ERROR_STATUSES = {
+    "400": "Malformed request body (not UTF-8 or not parseable)",
     "401": "Missing, unknown, revoked or expired token",
     "403": "The token's role or window may not do this",
     "404": "No such ticket, window or resource",
