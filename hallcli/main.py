@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "hallcli.bench",
     "hallcli.maintenance",
     "hallcli.config_cmd",
+    "hallcli.security",
 ]
 
 

@@ -25,6 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="simulation only: run the hall clock this many times faster than real time",
     )
     p.add_argument("--start-time", help="simulation only: hall clock start, ISO 8601")
+    p.add_argument("--certfile", help="TLS certificate (PEM): serve HTTPS instead of HTTP")
+    p.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=4000,
+        help="concurrent connections before new ones get 503 (event streams count too)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,6 +47,21 @@ def make_clock(args: argparse.Namespace, timezone: str = "Asia/Shanghai") -> Any
     return ScaledClock(start, args.time_scale, timezone)
 
 
+def _raise_fd_limit(wanted: int) -> int:
+    """Raise the open-files limit for `wanted` connections; returns what fits under it."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted + 256 if hard == resource.RLIM_INFINITY else min(hard, wanted + 256)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    except (ImportError, ValueError, OSError):
+        return wanted
+    return wanted if soft == resource.RLIM_INFINITY else max(64, min(wanted, soft - 256))
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -48,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
     from queue_server.hall import Hall
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if bool(args.certfile) != bool(args.keyfile):
+        print("hall server: --certfile and --keyfile go together", file=sys.stderr)
+        return 2
+    scheme = "https" if args.certfile else "http"
+    max_connections = _raise_fd_limit(args.max_connections)
     try:
         hall = Hall(args.db, args.config, clock=make_clock(args))
     except (HallConfigError, DatabaseDamaged) as err:
@@ -67,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             for srv in self.servers:
                 for sock in srv.sockets:
                     port = sock.getsockname()[1]
-            print(f"hall server: listening on http://{args.host}:{port}", flush=True)
+            print(f"hall server: listening on {scheme}://{args.host}:{port}", flush=True)
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             # uvicorn re-raises the signal after shutdown (exit status -15); a graceful
@@ -84,6 +112,12 @@ def run(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         timeout_graceful_shutdown=3,
+        limit_concurrency=max_connections,
+        # Longer than clients keep idle connections (browsers, httpx: 5 s), so the server
+        # never closes one just as a client sends on it (a POST lost to that race).
+        timeout_keep_alive=20,
+        ssl_certfile=args.certfile,
+        ssl_keyfile=args.keyfile,
     )
     try:
         Server(config).run()

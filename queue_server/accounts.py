@@ -38,6 +38,11 @@ class Principal:
     def actor(self) -> str:
         return f"{self.role}:{self.name}"
 
+    @property
+    def device_key(self) -> str:
+        """Who a rate limit counts: the account behind a login session, else the token."""
+        return f"account:{self.account_id}" if self.account_id else f"token:{self.token_id}"
+
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -49,7 +49,7 @@ class HallSection(Strict):
     def _known_zone(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a directory
             raise ValueError(f"unknown time zone {v!r}") from None
         return v
 
@@ -118,6 +118,44 @@ class SecuritySection(Strict):
     )
     retention_days: int = Field(
         30, ge=1, le=3650, description="Days after which personal data on tickets is purged."
+    )
+    issue_per_device_per_minute: int = Field(
+        120,
+        ge=0,
+        le=100000,
+        description="Tickets one device or account may issue per minute, in bursts up to the "
+        "same number (against scripted ticket scalping, 黄牛); 0 = no limit.",
+    )
+    issue_per_id_per_day: int = Field(
+        5,
+        ge=0,
+        le=1000,
+        description="Tickets one ID number may take per business day over all services "
+        "(against ticket scalping, 黄牛); 0 = no limit.",
+    )
+    max_event_streams: int = Field(
+        1000,
+        ge=1,
+        le=100000,
+        description="Concurrent event-stream (/api/v1/events) connections; more get 503.",
+    )
+    max_body_kib: int = Field(
+        64,
+        ge=1,
+        le=65536,
+        description="Largest request body in KiB; larger ones get 413 (admin configuration uploads may be up to 4 MiB).",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (CORS); empty = same "
+        "origin only, no Access-Control-Allow-Origin header is ever sent.",
+    )
+    content_security_policy: str = Field(
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
+        "'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
+        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'self'",
+        description="Content-Security-Policy header sent with every page (not with /docs).",
     )
 
 
@@ -313,4 +351,6 @@ def load_config(path: str | Path | None = None) -> HallConfig:
         raise HallConfigError(f"{p}: no such file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise HallConfigError(f"{p}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise HallConfigError(f"{p}: not valid TOML: nested too deeply") from None
     return parse_config(data, str(p))

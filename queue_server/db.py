@@ -94,7 +94,10 @@ class Database:
     def __init__(self, path: str | Path, clock_iso: Callable[[], str]) -> None:
         self.path = Path(path)
         self._clock_iso = clock_iso
-        self._write = connect(self.path)
+        try:
+            self._write = connect(self.path)
+        except sqlite3.DatabaseError as err:  # garbage where the database should be
+            raise DatabaseDamaged(f"{self.path}: not a usable SQLite database ({err})") from None
         self._check_integrity()
         MIGRATIONS.apply(sqlite_utils.Database(self._write))
         self.reader = connect(self.path, readonly=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import secrets
 import time
@@ -123,7 +124,8 @@ class Hall:
             idle = self.config.security.session_idle_minutes * 60
             now = time.time()
             if principal.last_used_ts and now - principal.last_used_ts > idle:
-                self.revoke(token)
+                # Wait for the commit: a request racing in must not re-cache the session.
+                self.revoke(token).result(timeout=10)
                 raise Unauthorized("登录已超时，请重新登录", "session_expired")
             principal.last_used_ts = now
         return principal
@@ -131,17 +133,21 @@ class Hall:
     def forget_token(self, token: str) -> None:
         self._tokens.pop(token, None)
 
-    def revoke(self, token: str) -> None:
+    def revoke(self, token: str) -> concurrent.futures.Future[Any]:
         from queue_server.accounts import token_hash
 
         self._tokens.pop(token, None)
         h = token_hash(token)
-        self.db.submit(
+        return self.db.submit(
             lambda tx: tx.execute(
                 "UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
                 (tx.now_iso, h),
             )
         )
+
+    def session_last_use(self) -> dict[int, float]:
+        """Last-use time of each cached login session by token id (fresher than the table)."""
+        return {p.token_id: p.last_used_ts for p in self._tokens.values() if p.kind == "session"}
 
     def persist_session_activity(self) -> None:
         """Write the in-memory last-use times of sessions (so idle timeouts survive a restart)."""

@@ -11,8 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from queue_server import upload
-from queue_server.api import admin, events, misc, pages, tickets, windows
+from queue_server import upkeep, upload
+from queue_server.api import admin, events, guard, misc, pages, tickets, tokens, windows
 from queue_server.api.common import error, install_error_handlers
 from queue_server.errors import NotFound
 from queue_server.hall import Hall
@@ -25,6 +25,7 @@ def create_app(hall: Hall) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hall.broadcaster.bind(asyncio.get_running_loop())
+        await upkeep.on_start(hall)  # retention purge at start (issue 9)
         task = asyncio.create_task(_housekeeping(hall))
         uploader = asyncio.create_task(upload.run_forever(hall))
         try:
@@ -43,10 +44,19 @@ def create_app(hall: Hall) -> FastAPI:
     app.state.hall = hall
     app.add_middleware(JsonBodyMiddleware)
     install_error_handlers(app)
-    for router in (misc.router, tickets.router, windows.router, events.router, admin.router):
+    routers = (
+        misc.router,
+        tickets.router,
+        windows.router,
+        events.router,
+        admin.router,
+        tokens.router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API)
     app.include_router(admin.pages)
     pages.include(app, API)
+    guard.install(app, hall)  # body limit, stream cap, security headers, CORS, rate limits
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
@@ -122,5 +132,6 @@ async def _housekeeping(hall: Hall) -> None:
         try:
             await hall.run(lambda tx: None)
             hall.persist_session_activity()
+            await upkeep.periodic(hall)  # daily retention purge, revocations from the CLI
         except Exception:  # noqa: BLE001 - housekeeping must never stop
             continue

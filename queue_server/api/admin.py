@@ -135,7 +135,11 @@ async def put_config(body: ConfigIn, request: Request, who: Who) -> Response:
     return json(await _apply_live(hall, new, who.actor, body.version, "config.update"))
 
 
-@router.get("/admin/config.toml")
+@router.get(
+    "/admin/config.toml",
+    response_class=Response,
+    responses={200: {"content": {"application/toml": {"schema": {"type": "string"}}}}},
+)
 async def export_toml(request: Request, who: Who) -> Response:
     """The live configuration as a hall TOML file."""
     _admin(who)
@@ -559,7 +563,11 @@ async def reports(
     return json({"day_from": lo, "day_to": hi, "by": by, "events": hist.events, "rows": rows})
 
 
-@router.get("/admin/reports.csv")
+@router.get(
+    "/admin/reports.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def reports_csv(
     request: Request,
     who: Who,

@@ -24,7 +24,7 @@ async def on_duty(no: int, request: Request, who: Who) -> Response:
     window_ops.window_config(hall.ctx, no)
     idle_s = hall.config.security.session_idle_minutes * 60
     # In-memory last-use times are fresher than the table (persisted every 30 s).
-    live = {p.token_id: p.last_used_ts for p in hall._tokens.values() if p.kind == "session"}
+    live = hall.session_last_use()
     rows = hall.db.rows(
         "SELECT t.id, t.name, t.last_used_ts, a.staff_no FROM tokens t"
         " LEFT JOIN accounts a ON a.id = t.account_id"

@@ -221,6 +221,7 @@ async def logout(request: Request, who: Who) -> Response:
     token = bearer(request)
     if token:
         hall.revoke(token)
+        await hall.run(lambda tx: hall.audit(tx, who.actor, "logout", str(who.window or "")))
     return json({"status": "ok"})
 
 

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from queue_server import antiscalping
 from queue_server import tickets as ops
 from queue_server.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require, window_scope
 from queue_server.api.models import LeaseIn, LookupIn, TicketIn, TicketOut, TransferIn
+from queue_server.db import Tx
 from queue_server.errors import Forbidden
 
 router = APIRouter()
@@ -43,7 +45,13 @@ async def issue_ticket(body: TicketIn, request: Request, who: Who) -> Response:
         issued_at=body.issued_at,
         enforce_hours=who.role == "kiosk",
     )
-    view, created = await hall.run(lambda tx: ops.issue(hall.ctx, tx, req))
+    antiscalping.check_device(request.app.state.issue_bucket, who.device_key)
+
+    def op(tx: Tx) -> tuple[dict[str, Any], bool]:
+        antiscalping.check_id_quota(hall.ctx, tx, req)
+        return ops.issue(hall.ctx, tx, req)
+
+    view, created = await hall.run(op)
     return json(with_qr(request, view), 201 if created else 200)
 
 
