@@ -20,6 +20,7 @@ from queue_server.context import RECENT_SERVICE_TIMES, HallContext
 from queue_server.db import Database, Tx
 from queue_server.errors import Unauthorized
 from queue_server.events import Broadcaster
+from queue_server.predictor import Predictor
 
 log = logging.getLogger("hall")
 T = TypeVar("T")
@@ -51,6 +52,7 @@ class Hall:
         day_row = self.db.row("SELECT value FROM meta WHERE key = 'business_day'")
         self.ctx = HallContext(cfg, self.clock, bytes.fromhex(key_row["value"]))
         self.ctx.current_day = day_row["value"] if day_row else ""
+        self.ctx.predictor = Predictor()  # wait estimate (docs/APPOINTMENTS.md)
         self._load_service_times()
         self.broadcaster = Broadcaster()
         self.db.on_commit = self.broadcaster.publish_threadsafe
