@@ -311,7 +311,7 @@ def simulate(days: int, seed: int = 1, load: float = 1.0) -> tuple[dict[str, Any
 def report(s: dict[str, Any], days: int, title: str) -> str:
     rows = [
         "| estimator | MAE, all (min) | MAE, ≥ 5 ahead | median AE, ≥ 5 ahead | in range shown |"
-        " MAE vs naive |",
+        " MAE change vs naive |",
         "|---|---|---|---|---|---|",
     ]
     labels = {
