@@ -62,7 +62,7 @@ def big_hall(
     dedicated; service times 5-25 minutes."""
     rng = random.Random(seed)
     codes = [f"S{i:02d}" for i in range(40)]
-    mean = {c: rng.choice([5, 6, 8, 10, 12, 15, 20, 25]) for c in codes}
+    mean = {c: float(rng.choice([5, 6, 8, 10, 12, 15, 20, 25])) for c in codes}
     wins = []
     for no in range(1, n_windows + 1):
         if no <= n_windows * 2 // 3:
