@@ -502,7 +502,8 @@ def check_in(ctx: HallContext, tx: Tx, req: CheckInRequest) -> tuple[dict[str, A
         name_masked=row["name_masked"],
     )
     ticket, _created = issue(ctx, tx, issue_req)
-    contact = phone or row["phone"]
+    # Keep a phone only where a message will be sent; otherwise it is erased here and now.
+    contact = (phone or row["phone"]) if ctx.config.notify.webhook_url else None
     tx.execute(
         "UPDATE appointments SET status = 'checked_in', checked_in_ts = ?, ticket_id = ?,"
         " late = ?, phone = NULL WHERE id = ?",
@@ -521,7 +522,13 @@ def check_in(ctx: HallContext, tx: Tx, req: CheckInRequest) -> tuple[dict[str, A
         if not late
         else f"您已超过预约时段 {cfg.late_grace_minutes} 分钟，按普通号排队：{ticket['number']}"
     )
-    return {"appointment": view, "ticket": ticket, "late": late, "message": message}, True
+    return {
+        "appointment": view,
+        "ticket": ticket,
+        "late": late,
+        "message": message,
+        "notify_phone_masked": mask_phone(contact) if contact else None,
+    }, True
 
 
 # -- CSV import ------------------------------------------------------------------------------------

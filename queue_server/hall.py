@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from queue_server import audit
+from queue_server import audit, notify
 from queue_server.accounts import Principal, lookup_token
 from queue_server.clock import Clock
 from queue_server.config import HallConfig, load_config, parse_config
@@ -56,6 +56,7 @@ class Hall:
         self._load_service_times()
         self.broadcaster = Broadcaster()
         self.db.on_commit = self.broadcaster.publish_threadsafe
+        self.notifier = notify.attach(self)  # 'your turn is near' (queue_server/notify.py)
         self._tokens: dict[str, Principal] = {}
         self.db.write(self._roll_day)
 
@@ -158,4 +159,5 @@ class Hall:
             )
 
     def close(self) -> None:
+        self.notifier.stop()
         self.db.close()

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from queue_server import appointments as ops
+from queue_server import notify
 from queue_server.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require
 from queue_server.api.models import Body
@@ -50,6 +51,10 @@ class CheckInIn(Body):
 
 class StandingIn(Body):
     id_number: str = Field(max_length=32)
+
+
+class NotifyIn(Body):
+    phone: str = Field(max_length=20, description="Mobile number; erased once the SMS is sent.")
 
 
 class CsvIn(Body):
@@ -154,6 +159,18 @@ async def check_in(body: CheckInIn, request: Request, who: Who) -> Response:
     out, created = await hall.run(lambda tx: ops.check_in(hall.ctx, tx, req))
     out["ticket"] = with_qr(request, out["ticket"])
     return json(out, 201 if created else 200)
+
+
+@router.post("/tickets/{ticket_id}/notify")
+async def notify_me(ticket_id: int, body: NotifyIn, request: Request, who: Who) -> Response:
+    """Send an SMS when few people are ahead of this waiting ticket (叫号提醒)."""
+    require(who, "kiosk", "staff", "admin")
+    hall = hall_of(request)
+    if not hall.config.notify.webhook_url:
+        raise Invalid("本大厅未开通短信提醒", "notify_disabled")
+    return json(
+        await hall.run(lambda tx: notify.register_contact(hall.ctx, tx, ticket_id, body.phone))
+    )
 
 
 @router.get("/policy")

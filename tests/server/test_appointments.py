@@ -158,8 +158,8 @@ def checkin(api, **body):
     return api.post("/api/v1/appointments/check-in", json=body, headers=api.who("kiosk"))
 
 
-def test_check_in_by_id_card_on_time(api, clock):
-    b = book(api, id_number=ID_ELDERLY, start=slot(TOMORROW, "09:30")).json()
+def test_check_in_by_id_card_on_time(api, clock, hall):
+    b = book(api, id_number=ID_ELDERLY, start=slot(TOMORROW, "09:30"), phone="13812345678").json()
     _on(clock, "08:59")
     r = checkin(api, id_number=ID_ELDERLY)
     assert r.status_code == 409 and r.json()["error"]["code"] == "too_early"
@@ -171,6 +171,10 @@ def test_check_in_by_id_card_on_time(api, clock):
     assert out["ticket"]["priority"] == "appointment" and out["ticket"]["channel"] == "appointment"
     assert out["appointment"]["status"] == "checked_in" and not out["late"]
     assert out["appointment"]["ticket_id"] == out["ticket"]["id"]
+    # No SMS gateway configured: the phone number is erased at check-in, not kept.
+    assert out["notify_phone_masked"] is None
+    assert hall.db.row("SELECT phone FROM appointments")["phone"] is None
+    assert hall.db.row("SELECT COUNT(*) FROM ticket_contacts")[0] == 0
     again = checkin(api, id_number=ID_ELDERLY)
     assert again.status_code == 200 and again.json()["ticket"]["id"] == out["ticket"]["id"]
     assert (
