@@ -376,7 +376,7 @@ LOADS = [(0.9, "Ordinary busy day"), (1.0, "Peak day (arrivals up to 1.25 × cap
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--days", type=int, default=3, help="days per load level")
+    ap.add_argument("--days", type=int, default=5, help="days per load level")
     ap.add_argument("--seed", type=int, default=101, help="first seed (tuning used 1-3)")
     ap.add_argument("--quick", action="store_true", help="one day per load level")
     ap.add_argument("--write-docs", action="store_true", help="update docs/BENCHMARKS.md")

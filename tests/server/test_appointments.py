@@ -59,6 +59,12 @@ def test_roles(api):
         assert api.post("/api/v1/appointments", json=body, headers=api.who(role)).status_code == 403
     assert api.post("/api/v1/appointments", json=body, headers=api.who("admin")).status_code == 201
     assert api.post("/api/v1/appointments", json=body).status_code == 401
+    # The booking role books; it cannot issue, call or rate.
+    booking = api.who("booking")
+    assert api.post("/api/v1/tickets", json={"service": "SW"}, headers=booking).status_code == 403
+    assert api.post("/api/v1/windows/11/call-next", headers=booking).status_code == 403
+    r = api.post("/api/v1/appointments/check-in", json={"id_number": ID_YOUNG}, headers=booking)
+    assert r.status_code == 403
 
 
 def test_booking_rules(api):
@@ -210,6 +216,18 @@ def test_policy_endpoint(api):
     body = r.json()
     assert body["policy"] == "accumulating" and "累积优先" in body["title"]
     assert "30 分钟" in body["text"]  # the largest head start (appointments) bounds overtaking
+
+
+def test_policy_text_for_each_policy():
+    from queue_server.config import RoutingSection
+    from queue_server.policy import explain_policy
+
+    inter = explain_policy(RoutingSection(policy="interleave", interleave_n=2))
+    assert inter["policy"] == "interleave" and "2 个优先号" in inter["text"]
+    strict = explain_policy(RoutingSection(policy="strict"))
+    assert "不建议" in strict["text"]
+    acc = explain_policy(RoutingSection())
+    assert [c["code"] for c in acc["classes"]][0] == "ordinary" and "老年人" in acc["text"]
 
 
 # -- CSV ----------------------------------------------------------------------------------------
