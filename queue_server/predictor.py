@@ -5,10 +5,14 @@ a fixed share of its time (its weight share). In a hall with comprehensive windo
 follows the queues: a window spends its time on whichever service has waited longest. So the
 predictor measures what the service actually gets:
 
-1. **Rate.** The service's recent call rate while it had a queue (calls per minute over the
-   last `RATE_CALLS` calls of the current session; a no-show counts as a call, which is what it
-   costs), blended with the capacity rate (open or briefly paused windows serving it, by weight
-   share, divided by the moving-average service time) while history is thin.
+1. **Rate.** The capacity rate: the open windows serving the service (a paused one, on a short
+   break, at `PAUSED_WEIGHT`), each by the share of its time the service gets, divided by the
+   moving-average service time. A shared window's share follows the queues, weight × how long
+   each service's first ticket has waited (`DYNAMIC_SHARE`). The service's observed completion
+   rate in the current session (done or skipped, the last `RATE_CALLS`) is blended in as
+   history grows; the capacity rate is its floor, because an observed rate is held down
+   whenever the queue ran empty.
+   When a session opens, every free window calls at once: one service time of work goes then.
 2. **People ahead** in calling order (HallContext.ahead), plus one for the ticket itself.
 3. **Time of day.** The service's opening hours are taken as the windows' working hours: a wait
    that runs past the end of a session (lunch, 12:00) continues when the next one starts, and a
@@ -37,6 +41,11 @@ RATE_FULL = 50  # completions at which the observed rate gets full weight
 OBS_LOW, OBS_HIGH = 1.0, 3.0  # the observed rate, as multiples of the capacity rate
 RATE_CV = 0.15  # relative uncertainty of the rate (checked on simulated days)
 CACHE_S = 30.0  # recompute a service's rate at most this often (clock seconds)
+# A shared window's time goes to the services that have waited longest (accumulating
+# priority), not by fixed weight shares: split it by weight × (head-of-line wait + SHARE_A)
+# for services with a queue, weight × SHARE_B for those without (minutes).
+DYNAMIC_SHARE = True
+SHARE_A, SHARE_B = 5.0, 1.0
 PAUSED_WEIGHT = 0.8  # a paused window (a short break) counts as most of one
 
 
@@ -61,14 +70,36 @@ class Predictor:
     def capacity_rate(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
         """Completions per minute the staffed windows give the service by weight share."""
         status = dict(conn.execute("SELECT no, status FROM windows").fetchall())
+        pressure = self.pressure(ctx, conn) if DYNAMIC_SHARE else None
         servers = 0.0
         for w in ctx.config.windows:
             if service not in w.services:
                 continue
             st = status.get(w.no)
             factor = 1.0 if st == "open" else PAUSED_WEIGHT if st == "paused" else 0.0
-            servers += factor * w.services[service] / sum(w.services.values())
+            if pressure is None:
+                share = w.services[service] / sum(w.services.values())
+            else:
+                # The service asking has at least the ticket being estimated waiting.
+                mine = w.services[service] * pressure.get(service, SHARE_A)
+                others = sum(
+                    wt * pressure.get(code, SHARE_B)
+                    for code, wt in w.services.items()
+                    if code != service
+                )
+                share = mine / (mine + others)
+            servers += factor * share
         return servers / ctx.mean_service_min(service)
+
+    def pressure(self, ctx: HallContext, conn: sqlite3.Connection) -> dict[str, float]:
+        """How hard each service pulls on a shared window: its head-of-line wait (minutes)."""
+        now = ctx.clock.timestamp()
+        out: dict[str, float] = {}
+        for code, first in conn.execute(
+            "SELECT service, MIN(issued_ts) FROM tickets WHERE status = 'waiting' GROUP BY service"
+        ):
+            out[code] = max(0.0, (now - first) / 60.0) + SHARE_A
+        return out
 
     def observed_rate(
         self, ctx: HallContext, conn: sqlite3.Connection, service: str, since: float
