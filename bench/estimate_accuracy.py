@@ -296,7 +296,9 @@ def summarise(records: list[Record]) -> dict[str, Any]:
 
 
 def simulate(days: int, seed: int = 1, load: float = 1.0) -> tuple[dict[str, Any], float]:
-    cfg = load_config(DEMO_CONFIG)
+    demo = load_config(DEMO_CONFIG)
+    # A real hall keeps opening hours (the demo runs at any hour); arrivals are issued anyway.
+    cfg = demo.model_copy(update={"hall": demo.hall.model_copy(update={"enforce_hours": True})})
     start = datetime(2026, 11, 16, tzinfo=ZONE)  # a Monday
     records: list[Record] = []
     t0 = time.perf_counter()

@@ -149,7 +149,14 @@ class Predictor:
         rate = self.rate(ctx, conn, service)
         now = ctx.clock.timestamp()
         spans = _sessions(ctx, service, now)
-        if _in_session(spans, now) and ahead < ctx.capacity(conn).free.get(service, 0.0):
+        cap = ctx.capacity(conn)
+        if (
+            not ctx.config.hall.enforce_hours
+            and not _in_session(spans, now)
+            and cap.servers.get(service, 0.0) > 0
+        ):
+            spans = []  # a hall that runs at any hour (the demo) with windows open: no gaps
+        if (not spans or _in_session(spans, now)) and ahead < cap.free.get(service, 0.0):
             return Prediction(0.0, 0.0, min(5.0, ctx.mean_service_min(service) / 4))
         k = ahead + 1
         work = k / rate  # minutes of open time until called

@@ -47,3 +47,10 @@ def test_wait_that_runs_into_lunch_includes_it(hall, clock):
     p = hall.ctx.predictor.predict(hall.ctx, hall.db.reader, "GCJS", views[-1]["ahead"])
     # About 8 / (1.1 windows / 25 min) ≈ 180 min of work from 11:00: past 12:00 by far.
     assert p.low_min > 90 and p.point_min > 60 + 90
+
+
+def test_windows_open_outside_hours_mean_no_gap(hall, clock):
+    clock.set(datetime(2026, 11, 17, 20, 0, tzinfo=SHANGHAI))  # the demo hall runs at any hour
+    views = [issue(hall) for _ in range(4)]
+    assert views[0]["wait_estimate"]["low_min"] == 0
+    assert views[-1]["wait_estimate"]["high_min"] < 12 * 60  # not "come back tomorrow"
