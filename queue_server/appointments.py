@@ -232,6 +232,15 @@ def sweep_no_shows(ctx: HallContext, tx: Tx) -> int:
             "UPDATE appointments SET status = 'no_show', phone = NULL WHERE id = ?", (r["id"],)
         )
         tx.emit("appointment.no_show", appointment_view(ctx, get_appointment(tx.conn, r["id"])))
+    # Personal data is kept as long as the rules look back, and no less than the hall's
+    # retention; then the booking stays only as a count (hash and masks erased).
+    cfg = ctx.config.appointments
+    keep_days = max(ctx.config.security.retention_days, cfg.window_days + cfg.block_days)
+    tx.execute(
+        "UPDATE appointments SET id_hash = '', id_masked = '', name_masked = NULL, phone = NULL,"
+        " phone_masked = NULL WHERE slot_end_ts < ? AND id_hash <> ''",
+        (now - keep_days * 86400.0,),
+    )
     return len(rows)
 
 

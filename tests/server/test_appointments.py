@@ -155,6 +155,16 @@ def test_no_shows_warn_then_block(api, clock):
     assert book(api, id_number=ID_OTHER, start=slot(day_after, "09:30")).status_code == 201
 
 
+def test_old_bookings_lose_their_personal_data(api, clock, hall):
+    book(api)
+    clock.advance(62 * 86400)  # beyond window_days + block_days (30 + 30)
+    api.post(
+        "/api/v1/appointments/standing", json={"id_number": ID_YOUNG}, headers=api.who("kiosk")
+    )
+    row = hall.db.row("SELECT * FROM appointments")
+    assert row["id_hash"] == "" and row["id_masked"] == "" and row["status"] == "no_show"
+
+
 def _on(clock, hm: str, day=TOMORROW) -> None:
     h, m = map(int, hm.split(":"))
     clock.set(datetime(day.year, day.month, day.day, h, m, tzinfo=SHANGHAI))
