@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,8 +104,33 @@ Press Ctrl+C to stop.
 """,
         flush=True,
     )
+    kiosk = None if args.no_kiosk else start_kiosk(base, tokens.get("kiosk", ""))
     ns = argparse.Namespace(
         db=str(db), config=None, host=args.host, port=port, log_level="warning",
         time_scale=None, start_time=None,
     )  # fmt: skip
-    return server.run(ns)
+    try:
+        return server.run(ns)
+    finally:
+        if kiosk is not None and kiosk.poll() is None:
+            kiosk.terminate()
+            kiosk.wait(10)
+
+
+def start_kiosk(base: str, token: str) -> subprocess.Popen[bytes] | None:
+    """Open the kiosk (fake ID reader and printer) beside the server when there is a screen."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print(
+            "  kiosk        not opened: this machine has no display. On a desktop it opens by itself;\n"
+            "               here, see every kiosk screen as PNG files with\n"
+            "               ./hall kiosk --screenshots /tmp/kiosk-screens\n",
+            flush=True,
+        )
+        return None
+    cmd = [sys.executable, "-m", "hallcli.main", "kiosk", "--simulate", "--server", base]
+    cmd += ["--token", token, "--size", "810x1440"]
+    print(
+        "  kiosk        opening in a window (F1/F2 place a sample ID card, F3 paper out)\n",
+        flush=True,
+    )
+    return subprocess.Popen(cmd, cwd=ROOT)

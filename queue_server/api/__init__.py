@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from queue_server.api import appointments, events, misc, tickets, windows
+from queue_server.api import appointments, events, misc, pages, tickets, windows
 from queue_server.api.common import error, install_error_handlers
 from queue_server.errors import NotFound
 from queue_server.hall import Hall
@@ -42,6 +42,7 @@ def create_app(hall: Hall) -> FastAPI:
     install_error_handlers(app)
     for router in (misc.router, tickets.router, windows.router, events.router):
         app.include_router(router, prefix=API)
+    pages.include(app, API)
     app.include_router(appointments.router, prefix=API)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -63,9 +63,13 @@ async def events(
     who: Annotated[Principal, Depends(principal)],
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    """Live events. With `Last-Event-ID: N`, every event after N is replayed first."""
+    """Live events. With `Last-Event-ID: N`, every event after N is replayed first.
+
+    `?last_event_id=N` does the same for a page that opens a new EventSource after the old one
+    gave up (a new EventSource cannot set the header); the header wins when both are sent."""
     hall = hall_of(request)
     last: int | None = None
+    last_event_id = last_event_id or request.query_params.get("last_event_id")
     if last_event_id and last_event_id.strip().isdigit():
         last = int(last_event_id.strip())
     return StreamingResponse(

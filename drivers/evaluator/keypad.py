@@ -1,0 +1,158 @@
+"""The keypad driver: a thread reads the port, the codec turns bytes into scores, callbacks fire.
+
+The keypad never answers polls, so health can only say whether its port is open and reading.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from drivers.base import Health
+from drivers.urls import parse_device_url, pyserial_target
+
+from .frame import CnqsCodec, KeypadCodec, KeypadEvent, KeypadFrame, Score
+
+log = logging.getLogger(__name__)
+DEFAULT_BAUD = 9600
+
+
+class Keypad:
+    def __init__(
+        self,
+        open_port: Callable[[], Any],
+        codec: KeypadCodec | None = None,
+        on_score: Callable[[Score], None] | None = None,
+        on_frame: Callable[[KeypadFrame], None] | None = None,
+        reopen_after: float = 1.0,
+    ) -> None:
+        self._open_port = open_port
+        self.codec = codec or CnqsCodec()
+        self.on_score = on_score
+        self.on_frame = on_frame
+        self.reopen_after = reopen_after
+        self._port: Any = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._health = Health("unknown", "not_started", "评价器尚未启动")
+
+    def start(self) -> Keypad:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="evaluator-keypad", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+            self._thread = None
+        self._close_port()
+
+    close = stop
+
+    def health(self) -> Health:
+        return self._health
+
+    def feed(self, data: bytes) -> list[KeypadEvent]:
+        """Decode bytes and dispatch the events (the thread calls this; tests may too)."""
+        events = self.codec.feed(data)
+        for event in events:
+            try:
+                if isinstance(event, Score):
+                    if self.on_score is not None:
+                        self.on_score(event)
+                elif self.on_frame is not None:
+                    self.on_frame(event)
+            except Exception:  # a listener's bug must not stop the reader thread
+                log.exception("evaluator listener failed")
+        return events
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self._port is None:
+                    self._port = self._open_port()
+                    self._health = Health("ok", "ok", "评价器已连接")
+                data = self._port.read(64)
+            except (OSError, ValueError) as e:
+                log.warning("evaluator port failed: %s", e.__class__.__name__)
+                self._health = Health("error", "port_error", "评价器连接中断，请检查连接线")
+                self._close_port()
+                self._stop.wait(self.reopen_after)
+                continue
+            if data:
+                self.feed(data)
+
+    def _close_port(self) -> None:
+        if self._port is not None:
+            try:
+                self._port.close()
+            except (OSError, ValueError):
+                pass
+            self._port = None
+
+
+class _InjectPort:
+    """An in-memory port: `press` puts bytes in, the keypad thread reads them out."""
+
+    def __init__(self) -> None:
+        self._chunks: queue.Queue[bytes] = queue.Queue()
+
+    def inject(self, data: bytes) -> None:
+        self._chunks.put(data)
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self._chunks.get(timeout=0.05)
+        except queue.Empty:
+            return b""
+
+    def close(self) -> None:
+        pass
+
+
+class FakeKeypad(Keypad):
+    """`fake://`: the real Keypad and codec, with buttons pressed from code."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.port = _InjectPort()
+        super().__init__(lambda: self.port, **kwargs)
+
+    def press(self, level: int, addr: int = 1) -> None:
+        """A citizen presses rating `level` (5 = 非常满意) on the evaluator at `addr`."""
+        self.port.inject(self.codec.encode_score(addr, level))
+
+    def inject(self, data: bytes) -> None:
+        """Raw bytes on the line (noise, vendor frames)."""
+        self.port.inject(data)
+
+    def wait_idle(self, timeout: float = 1.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.port._chunks.empty() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.02)
+
+
+def open_keypad(
+    url: str,
+    on_score: Callable[[Score], None] | None = None,
+    codec: KeypadCodec | None = None,
+    on_frame: Callable[[KeypadFrame], None] | None = None,
+) -> Keypad:
+    """A keypad for a device URL (serial://…?baud=9600, tcp://HOST:PORT, fake://); call start()."""
+    if parse_device_url(url).scheme == "fake":
+        return FakeKeypad(codec=codec, on_score=on_score, on_frame=on_frame)
+    target, baud = pyserial_target(url, DEFAULT_BAUD)
+
+    def open_port() -> Any:
+        import serial
+
+        return serial.serial_for_url(target, baudrate=baud, timeout=0.1)
+
+    return Keypad(open_port, codec=codec, on_score=on_score, on_frame=on_frame)

@@ -1,0 +1,1 @@
+"""Kiosk logic without Qt: what screen comes next, the rules, the outbox and its sync (STYLE 7)."""

@@ -1,0 +1,388 @@
+"""The kiosk window: paints a `Screen` (header, body, bottom bar) and sends taps to the flow.
+
+Everything on a screen comes from the core; this module only chooses pixel sizes (from
+`kiosk.core.theme.metrics`) and layout for portrait or landscape. A new screen is a fresh
+widget tree; an idle-warning change only updates the banner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.core.screens import Button, Screen, Tile
+from kiosk.core.texts import t
+from kiosk.core.theme import COLORS, Metrics, metrics
+
+from .widgets import QrWidget, SwipeAnimation
+
+FONT_FAMILY = "WenQuanYi Micro Hei"
+Tap = Callable[[str, int], object]
+
+
+def stylesheet(m: Metrics) -> str:
+    c = COLORS
+    return f"""
+    QWidget#page {{ background: {c["bg"]}; }}
+    QLabel {{ color: {c["text"]}; font-size: {m.body}px; }}
+    QFrame#header {{ background: {c["brand"]}; }}
+    QLabel#hall {{ color: {c["brand_text"]}; font-size: {m.body}px; font-weight: bold; }}
+    QLabel#title {{ font-size: {m.title}px; font-weight: bold; }}
+    QLabel#big {{ color: {c["number"]}; font-size: {m.big_number}px; font-weight: bold; }}
+    QLabel#ticketline {{ font-size: {m.tile_title}px; }}
+    QLabel#muted {{ color: {c["muted"]}; }}
+    QFrame#notice {{ background: {c["notice_bg"]}; border-radius: {m.px(8)}px; }}
+    QFrame#notice QLabel {{ color: {c["notice_text"]}; }}
+    QFrame#warn {{ background: {c["warn_bg"]}; }}
+    QFrame#warn QLabel {{ color: {c["warn_text"]}; font-size: {m.body}px; font-weight: bold; }}
+    QFrame#ticker QLabel {{ color: {c["muted"]}; }}
+    QPushButton {{
+        font-size: {m.body}px; color: {c["tile_text"]}; background: {c["tile_bg"]};
+        border: {m.px(2)}px solid {c["tile_border"]}; border-radius: {m.px(10)}px;
+        min-height: {m.target}px; min-width: {m.target}px; padding: 0 {m.px(8)}px;
+    }}
+    QPushButton[primary="true"] {{ color: {c["brand_text"]}; background: {c["brand"]}; }}
+    QPushButton:disabled {{ color: {c["disabled_text"]}; background: {c["disabled_bg"]};
+        border-color: {c["disabled_bg"]}; }}
+    QPushButton#tile {{ text-align: left; padding: {m.px(10)}px; }}
+    QPushButton#tilesel {{ text-align: left; padding: {m.px(10)}px; background: {c["selected_bg"]}; }}
+    QLabel#tiletitle {{ color: {c["tile_text"]}; font-size: {m.tile_title}px; font-weight: bold; }}
+    QLabel#tileline {{ color: {c["tile_text"]}; }}
+    QPushButton#tilesel QLabel#tiletitle {{ color: {c["selected_text"]}; }}
+    QPushButton#tile:disabled QLabel#tileline {{ color: {c["disabled_text"]}; }}
+    QLabel#badge {{ color: {c["brand"]}; }}
+    """
+
+
+def label(text: str, name: str = "", wrap: bool = True) -> QLabel:
+    w = QLabel(text)
+    if name:
+        w.setObjectName(name)
+    w.setWordWrap(wrap)
+    w.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    return w
+
+
+class KioskWindow(QWidget):
+    """The one full-screen window; `show_screen(screen)` is connected to the flow's `on_change`."""
+
+    def __init__(self, tap: Tap | None = None) -> None:
+        super().__init__()
+        self.setObjectName("root")
+        self.setWindowTitle("自助取号机")
+        self.tap: Tap = tap or (lambda action, gen: None)
+        self.current: Screen | None = None
+        self.body: QWidget | None = None
+        self.warn_label: QLabel | None = None
+        self.warn: QFrame | None = None
+        self.buttons: dict[str, QPushButton] = {}
+        self._style_key: tuple[int, int, bool] | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        font = QFont(FONT_FAMILY)
+        self.setFont(font)
+        self.outer = QVBoxLayout(self)
+        self.outer.setContentsMargins(0, 0, 0, 0)
+        self.outer.setSpacing(0)
+
+    # rendering
+    def show_screen(self, screen: Screen) -> None:
+        old = self.current
+        self.current = screen
+        if (
+            old is not None
+            and self.body is not None
+            and old.gen == screen.gen
+            and old.name == screen.name
+            and _same_but_idle(old, screen)
+        ):
+            self._update_warning(screen)
+            return
+        self._rebuild(screen)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        if self.current is not None and self._style_key != self._key(self.current):
+            self._rebuild(self.current)
+
+    def _key(self, screen: Screen) -> tuple[int, int, bool]:
+        return (self.width(), self.height(), screen.elder)
+
+    def metrics(self) -> Metrics:
+        elder = bool(self.current and self.current.elder)
+        return metrics(max(self.width(), 320), max(self.height(), 320), elder)
+
+    def _rebuild(self, screen: Screen) -> None:
+        m = self.metrics()
+        if self.body is not None:
+            self.outer.removeWidget(self.body)
+            self.body.hide()
+            self.body.setParent(None)  # detached first, so a new style sheet polishes nothing old
+            self.body.deleteLater()
+        key = self._key(screen)
+        if key != self._style_key:
+            self.setStyleSheet(stylesheet(m))
+            self._style_key = key
+        self.buttons = {}
+        self.body = self._build(screen, m)
+        self.outer.addWidget(self.body)
+        self.body.show()
+
+    def _build(self, s: Screen, m: Metrics) -> QWidget:
+        page = QWidget()
+        page.setObjectName("page")
+        page.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        col = QVBoxLayout(page)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        col.addWidget(self._header(s, m))
+        self.warn = QFrame()
+        self.warn.setObjectName("warn")
+        wl = QHBoxLayout(self.warn)
+        wl.setContentsMargins(m.gap, m.gap, m.gap, m.gap)
+        self.warn_label = label("", "warnlabel")
+        wl.addWidget(self.warn_label)
+        col.addWidget(self.warn)
+        self._update_warning(s)
+        portrait = self.height() >= self.width()
+        main = QVBoxLayout()
+        main.setContentsMargins(m.gap * 2, m.gap * 2, m.gap * 2, m.gap)
+        main.setSpacing(m.gap)
+        head = QHBoxLayout()
+        title = label(s.title, "title")
+        if s.big:
+            title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        head.addWidget(title, 1)
+        if s.page:
+            head.addWidget(label(s.page, "muted", wrap=False), 0, Qt.AlignmentFlag.AlignRight)
+        main.addLayout(head)
+        if s.big:
+            main.addLayout(self._ticket(s, m, portrait), 1)
+        else:
+            for line in s.lines:
+                main.addWidget(
+                    label(
+                        line,
+                        "ticketline" if s.name in ("message", "swipe", "lookup", "guide") else "",
+                    )
+                )
+            if s.animation in ("card", "scan"):
+                side = int(min(self.width(), self.height()) * (0.6 if portrait else 0.45))
+                anim = SwipeAnimation(side, "身份证", s.animation == "scan")
+                main.addWidget(anim, 0, Qt.AlignmentFlag.AlignHCenter)
+            if s.tiles:
+                main.addLayout(self._tiles(s, m), 1)
+            else:
+                main.addStretch(1)
+        if s.ticker:
+            ticker = QFrame()
+            ticker.setObjectName("ticker")
+            tl = QVBoxLayout(ticker)
+            tl.setContentsMargins(0, 0, 0, 0)
+            for n in s.ticker if portrait else s.ticker[:1]:
+                tl.addWidget(label(n))
+            main.addWidget(ticker)
+        if portrait:
+            col.addLayout(main, 1)
+            col.addWidget(self._bar(s, m, portrait))
+        else:
+            row = QHBoxLayout()
+            row.setSpacing(0)
+            row.addLayout(main, 1)
+            row.addWidget(self._bar(s, m, portrait))
+            col.addLayout(row, 1)
+        return page
+
+    def _header(self, s: Screen, m: Metrics) -> QFrame:
+        header = QFrame()
+        header.setObjectName("header")
+        hl = QHBoxLayout(header)
+        hl.setContentsMargins(m.gap * 2, m.gap, m.gap * 2, m.gap)
+        hl.addWidget(label(s.hall or "政务服务中心", "hall", wrap=False))
+        hl.addStretch(1)
+        return header
+
+    def _ticket(self, s: Screen, m: Metrics, portrait: bool) -> QBoxLayout:
+        number = label(s.big, "big", wrap=False)
+        number.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        info = QVBoxLayout()
+        info.setSpacing(m.gap // 2)
+        for line in s.lines:
+            info.addWidget(label(line, "ticketline" if portrait else ""))
+        info.addStretch(1)
+        notice: QFrame | None = None
+        if s.notice:
+            notice = QFrame()
+            notice.setObjectName("notice")
+            nl = QVBoxLayout(notice)
+            nl.setContentsMargins(m.gap, m.gap, m.gap, m.gap)
+            nl.addWidget(label(s.notice))
+        qr_box: QVBoxLayout | None = None
+        if s.qr:
+            side = int(min(self.width(), self.height()) * (0.34 if portrait else 0.30))
+            qr_box = QVBoxLayout()
+            qr_box.addWidget(QrWidget(s.qr, side), 0, Qt.AlignmentFlag.AlignHCenter)
+            caption = label(t("ticket.scan", s.lang), "muted")
+            caption.setFixedWidth(side)
+            caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            qr_box.addWidget(caption)
+            qr_box.addStretch(1)
+        if portrait:
+            box = QVBoxLayout()
+            box.setSpacing(m.gap)
+            box.addWidget(number)
+            if notice:
+                box.addWidget(notice)
+            row = QHBoxLayout()
+            row.setSpacing(m.gap * 2)
+            row.addLayout(info, 1)
+            if qr_box:
+                row.addLayout(qr_box)
+            box.addLayout(row, 1)
+            return box
+        box2 = QVBoxLayout()
+        box2.setSpacing(m.gap)
+        top = QHBoxLayout()
+        top.setSpacing(m.gap * 3)
+        left = QVBoxLayout()
+        left.addWidget(number)
+        left.addLayout(info, 1)
+        top.addLayout(left, 1)
+        if qr_box:
+            top.addLayout(qr_box)
+        box2.addLayout(top, 1)
+        if notice:
+            box2.addWidget(notice)
+        return box2
+
+    def _tiles(self, s: Screen, m: Metrics) -> QGridLayout:
+        grid = QGridLayout()
+        grid.setSpacing(m.gap)
+        cols = m.columns if len(s.tiles) > 3 or s.name == "home" else 1
+        if s.name in ("rate", "rate_reasons"):
+            cols = 1 if self.height() >= self.width() else 2
+        if s.name == "lookup_result":
+            cols = 1
+        bar = 0 if self.height() >= self.width() else int(self.width() * (0.2 if s.elder else 0.18))
+        inner = (self.width() - bar - m.gap * 4 - m.gap * (cols - 1)) // cols - m.gap * 2 - m.px(14)
+        for i, tile in enumerate(s.tiles):
+            grid.addWidget(self._tile(tile, s, m, inner), i // cols, i % cols)
+        rows = (len(s.tiles) + cols - 1) // cols
+        if s.name == "lookup_result":
+            grid.setRowStretch(rows, 1)  # a few result cards at the top, not stretched to fill
+        else:
+            for r in range(rows):
+                grid.setRowStretch(r, 1)
+        return grid
+
+    def _tile(self, tile: Tile, s: Screen, m: Metrics, inner: int) -> QPushButton:
+        b = QPushButton()
+        b.setObjectName("tile")
+        b.setEnabled(tile.enabled or s.name == "lookup_result")
+        if s.name == "lookup_result":
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        if tile.selected:
+            b.setObjectName("tilesel")
+        b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        lay = QVBoxLayout(b)
+        lay.setContentsMargins(m.gap, m.gap // 2, m.gap, m.gap // 2)
+        lay.setSpacing(m.gap // 3)
+        text = ("√ " if tile.selected else "") + tile.title
+        title = label(text, "tiletitle")
+        px = fit_px(text, m.tile_title, inner, self.font())
+        if px < m.tile_title:  # a long English word must not be cut off
+            title.setStyleSheet(f"font-size: {px}px;")
+        lay.addWidget(title)
+        for line in tile.lines:
+            lay.addWidget(label(line, "tileline"))
+        if tile.badge:
+            lay.addWidget(label(tile.badge, "badge"))
+        if not tile.lines:
+            title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        else:
+            lay.addStretch(1)
+        if tile.enabled:
+            b.clicked.connect(lambda _=False, a=tile.action, g=s.gen: self.tap(a, g))
+        self.buttons[tile.action] = b
+        return b
+
+    def _bar(self, s: Screen, m: Metrics, portrait: bool) -> QWidget:
+        bar = QWidget()
+        grid = QGridLayout(bar)
+        grid.setSpacing(m.gap)
+        if portrait:
+            grid.setContentsMargins(m.gap * 2, m.gap, m.gap * 2, m.gap * 2)
+            per_row = 3 if s.elder else 4
+            for i, button in enumerate(s.buttons):
+                grid.addWidget(self._button(button, s), i // per_row, i % per_row)
+        else:
+            bar.setFixedWidth(int(self.width() * (0.2 if s.elder else 0.18)))
+            grid.setContentsMargins(0, m.gap * 2, m.gap * 2, m.gap * 2)
+            grid.setRowStretch(0, 1)
+            for i, button in enumerate(s.buttons):
+                grid.addWidget(self._button(button, s), i + 1, 0)
+        return bar
+
+    def _button(self, button: Button, s: Screen) -> QPushButton:
+        b = QPushButton(button.label)
+        b.setEnabled(button.enabled)
+        b.setProperty("primary", "true" if button.primary else "false")
+        b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        b.clicked.connect(lambda _=False, a=button.action, g=s.gen: self.tap(a, g))
+        self.buttons[button.action] = b
+        return b
+
+    def _update_warning(self, s: Screen) -> None:
+        if self.warn is None or self.warn_label is None:
+            return
+        if s.idle_left is None:
+            self.warn.hide()
+        else:
+            self.warn_label.setText(t("idle.warning", s.lang, s=s.idle_left))
+            self.warn.show()
+
+
+def fit_px(text: str, px: int, width: int, base: QFont) -> int:
+    """The largest bold size ≤ px (down to 60 %) at which the longest word fits in width."""
+    font = QFont(base)
+    font.setBold(True)
+    words = text.split() or [text]
+    size = px
+    while size > px * 0.6:
+        font.setPixelSize(size)
+        fm = QFontMetrics(font)
+        if max(fm.horizontalAdvance(w) for w in words) <= width:
+            break
+        size -= 2
+    return size
+
+
+def _same_but_idle(a: Screen, b: Screen) -> bool:
+    from dataclasses import replace
+
+    return replace(a, idle_left=None) == replace(b, idle_left=None)
+
+
+class TouchFilter(QObject):
+    """Any press anywhere counts as activity (it extends the idle timer)."""
+
+    def __init__(self, on_touch: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_touch = on_touch
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            self.on_touch()
+        return False

@@ -1,0 +1,91 @@
+"""What the window pages need beyond the core API: who is on duty, today's counts."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from queue_server import windows as window_ops
+from queue_server.accounts import Principal
+from queue_server.api.common import hall_of, json, principal, require
+
+router = APIRouter()
+Who = Annotated[Principal, Depends(principal)]
+
+
+@router.get("/windows/{no}/staff")
+async def on_duty(no: int, request: Request, who: Who) -> Response:
+    """The staff member on duty at a window (for the evaluator): the latest live login there,
+    else the name the window last recorded. Only name, 工号 and an initial: no photo is stored."""
+    hall = hall_of(request)
+    window_ops.window_config(hall.ctx, no)
+    idle_s = hall.config.security.session_idle_minutes * 60
+    # In-memory last-use times are fresher than the table (persisted every 30 s).
+    live = {p.token_id: p.last_used_ts for p in hall._tokens.values() if p.kind == "session"}
+    rows = hall.db.rows(
+        "SELECT t.id, t.name, t.last_used_ts, a.staff_no FROM tokens t"
+        " LEFT JOIN accounts a ON a.id = t.account_id"
+        " WHERE t.role = 'staff' AND t.kind = 'session' AND t.window = ? AND t.revoked_at IS NULL"
+        " ORDER BY t.id DESC LIMIT 20",
+        (no,),
+    )
+    now = time.time()
+    for r in rows:
+        used = live.get(r["id"], r["last_used_ts"] or 0.0)
+        if now - used <= idle_s:
+            return json(_staff(r["name"], r["staff_no"] or "", True))
+    row = window_ops.window_row(hall.db.reader, no)
+    if row["staff"]:
+        acct = hall.db.row("SELECT staff_no FROM accounts WHERE name = ? LIMIT 1", (row["staff"],))
+        return json(_staff(row["staff"], acct["staff_no"] if acct else "", False))
+    return json(None)
+
+
+def _staff(name: str, staff_no: str, logged_in: bool) -> dict[str, object]:
+    return {"name": name, "staff_no": staff_no, "initial": name[:1], "logged_in": logged_in}
+
+
+@router.get("/windows/{no}/today")
+async def today(no: int, request: Request, who: Who) -> Response:
+    """Today's counts at a window: called, finished, no-shows, ratings. A staff member sees
+    their own work at that window; an administrator sees the whole window."""
+    require(who, "staff", "admin", window=no)
+    hall = hall_of(request)
+    window_ops.window_config(hall.ctx, no)
+    day = hall.clock.business_day()
+    where = "business_day = ? AND window = ?"
+    params: list[object] = [day, no]
+    if who.role == "staff":
+        where += " AND staff = ?"
+        params.append(who.name)
+    t = hall.db.row(
+        "SELECT COUNT(*) AS called,"
+        " SUM(status = 'done') AS done,"
+        " SUM(status = 'no_show') AS no_show,"
+        " AVG(CASE WHEN status = 'done' THEN (finished_ts - called_ts) / 60.0 END) AS avg_min"
+        f" FROM tickets WHERE {where}",
+        params,
+    )
+    e = hall.db.row(
+        "SELECT COUNT(*) AS n, SUM(level >= 4) AS good, SUM(level <= 2) AS bad"
+        f" FROM evaluations WHERE {where}",
+        params,
+    )
+    assert t is not None and e is not None
+    return json(
+        {
+            "business_day": day,
+            "window": no,
+            "staff": who.name if who.role == "staff" else None,
+            "called": t["called"] or 0,
+            "done": t["done"] or 0,
+            "no_show": t["no_show"] or 0,
+            "avg_service_min": round(t["avg_min"], 1) if t["avg_min"] is not None else None,
+            "ratings": e["n"] or 0,
+            "ratings_good": e["good"] or 0,
+            "ratings_bad": e["bad"] or 0,
+        }
+    )

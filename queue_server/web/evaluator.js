@@ -1,0 +1,191 @@
+// Window evaluator tablet (窗口评价器, 好差评): idle shows the staff on duty; when the window
+// finishes a ticket (ticket.finished) it asks for one of the five national levels, nothing
+// preselected; 不满意/非常不满意 need at least one reason; then thanks, then idle again.
+import { $, Api, EventStream, deviceToken, el, heartbeat } from "./common.js";
+
+const params = new URLSearchParams(location.search);
+// ?timeout=S shortens the wait for a rating (a hall's choice; the tests use 2 s).
+const RATE_TIMEOUT_S = Number(params.get("timeout")) || 60;
+const REASONS_TIMEOUT_S = Math.max(RATE_TIMEOUT_S, 90);
+const THANKS_S = 5;
+const LEVELS = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
+// Reasons for a 差评, after the offline indicators of GB/T 39734 (效率, 水平, 态度) and the hall.
+const REASONS = [
+  "服务态度不好", "办事效率低", "业务不熟练", "一次性告知不清",
+  "等候时间过长", "材料要求繁琐", "办事流程不清楚", "环境设施不便", "其他",
+];
+
+const windowNo = Number(params.get("window"));
+const token = deviceToken(`hall.evaluator.token.${windowNo}`);
+const api = new Api(token, { onNetwork: (ok) => setOnline(ok) });
+const state = { screen: "idle", ticket: null, level: null, reasons: new Set(), staff: null, online: true };
+window.__evaluator = { state };
+let timer = null;
+
+function setOnline(ok) {
+  state.online = ok;
+  $("#offline").hidden = ok;
+}
+
+function show(screen) {
+  state.screen = screen;
+  for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== `screen-${screen}`;
+  document.body.dataset.screen = screen;
+}
+
+function countdown(seconds, labelSel, onDone) {
+  clearInterval(timer);
+  let left = seconds;
+  $(labelSel).textContent = left;
+  timer = setInterval(() => {
+    left -= 1;
+    if (labelSel) $(labelSel).textContent = Math.max(0, left);
+    if (left <= 0) {
+      clearInterval(timer);
+      onDone();
+    }
+  }, 1000);
+}
+
+function idle() {
+  clearInterval(timer);
+  state.ticket = null;
+  state.level = null;
+  state.reasons.clear();
+  show("idle");
+}
+
+function renderStaff() {
+  const s = state.staff;
+  $("#staff-initial").textContent = s ? s.initial : "—";
+  $("#staff-name").textContent = s ? s.name : "暂无工作人员";
+  $("#staff-no").textContent = s && s.staff_no ? `工号 ${s.staff_no}` : "";
+}
+
+async function refreshStaff() {
+  try {
+    state.staff = await api.get(`/windows/${windowNo}/staff`);
+    renderStaff();
+  } catch (_) { /* keep showing the last one */ }
+}
+
+function askRating(ticket) {
+  if (state.screen === "setup") return;
+  state.ticket = ticket;
+  state.level = null;
+  state.reasons.clear();
+  $("#rate-number").textContent = ticket.number;
+  $("#rate-service").textContent = ticket.service_name || "";
+  $("#rate-staff").textContent = ticket.staff || (state.staff && state.staff.name) || "";
+  for (const b of document.querySelectorAll("#levels button")) b.blur();
+  show("rate");
+  countdown(RATE_TIMEOUT_S, "#rate-left", idle);
+}
+
+function chooseLevel(level) {
+  state.level = level;
+  if (level <= 2) {
+    state.reasons.clear();
+    $("#reasons-level").textContent = LEVELS[level];
+    $("#reasons-error").textContent = "";
+    renderReasons();
+    show("reasons");
+    countdown(REASONS_TIMEOUT_S, "#reasons-left", idle);
+  } else {
+    submit();
+  }
+}
+
+function renderReasons() {
+  $("#reason-list").replaceChildren(...REASONS.map((r) =>
+    el("button", { type: "button", class: "reason", "aria-pressed": state.reasons.has(r) ? "true" : "false",
+      onclick: () => { state.reasons.has(r) ? state.reasons.delete(r) : state.reasons.add(r); renderReasons(); } }, r)));
+  $("#reasons-submit").disabled = state.reasons.size === 0;
+}
+
+async function submit() {
+  const t = state.ticket;
+  if (!t || !state.level) return;
+  clearInterval(timer);
+  const body = { ticket_id: t.id, level: state.level, reasons: [...state.reasons], channel: "window" };
+  try {
+    await api.post("/evaluations", body);
+    thanks("感谢您的评价！", "您的意见是我们改进工作的动力。");
+  } catch (err) {
+    if (err.status === 409) thanks("本次服务已评价", "一次办理只能评价一次，感谢您的参与。");
+    else if (err.status === 422 && state.screen === "reasons") $("#reasons-error").textContent = err.message;
+    else thanks("评价未能提交", `${err.message}。如需评价，请联系工作人员。`);
+  }
+}
+
+function thanks(title, text) {
+  $("#thanks-title").textContent = title;
+  $("#thanks-text").textContent = text;
+  show("thanks");
+  clearInterval(timer);
+  timer = setTimeout(idle, THANKS_S * 1000);
+}
+
+async function snapshot() {
+  const [win, hall, me] = await Promise.all([
+    api.get(`/windows/${windowNo}`), api.get("/hall"), api.get("/me"),
+  ]);
+  if (me.window && me.window !== windowNo) {
+    $("#setup-text").textContent = `此评价器令牌属于 ${me.window} 号窗口，不能用于 ${windowNo} 号窗口。` +
+      `请打开 /evaluator?window=${me.window}，或为 ${windowNo} 号窗口生成新令牌。`;
+    show("setup");
+    return;
+  }
+  $("#win-no").textContent = `${win.no}号窗口`;
+  $("#win-name").textContent = win.name;
+  $("#hall-name").textContent = hall.name;
+  document.title = `${win.no}号窗口评价器`;
+  await refreshStaff();
+}
+
+function onEvent(ev) {
+  const d = ev.data;
+  if (ev.type === "ticket.finished" && d.window === windowNo) {
+    // Only ask for a finish that just happened, not for one replayed after a long cut.
+    const age = Date.now() - Date.parse(d.finished_at || 0);
+    if (ev.live || age < RATE_TIMEOUT_S * 1000) askRating(d);
+  } else if ((ev.type === "ticket.called" && d.window === windowNo) ||
+             (ev.type.startsWith("window.") && d.no === windowNo)) {
+    refreshStaff();
+  }
+}
+
+function main() {
+  if (!token || !windowNo) {
+    show("setup");
+    return;
+  }
+  $("#win-no").textContent = `${windowNo}号窗口`;
+  $("#levels").addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-level]");
+    if (b && state.screen === "rate") chooseLevel(Number(b.dataset.level));
+  });
+  $("#reasons-back").addEventListener("click", () => {
+    show("rate");
+    countdown(RATE_TIMEOUT_S, "#rate-left", idle);
+  });
+  $("#reasons-submit").addEventListener("click", () => {
+    if (state.reasons.size === 0) {
+      $("#reasons-error").textContent = "请至少选择一项原因";
+      return;
+    }
+    submit();
+  });
+  idle();
+  const stream = new EventStream(token, {
+    onEvent,
+    resync: snapshot,
+    onOnline: setOnline,
+    onUnauthorized: () => show("setup"),
+  });
+  stream.start();
+  heartbeat(api, () => ({ page: "evaluator", window: windowNo, screen: state.screen }));
+  setInterval(refreshStaff, 60000);
+}
+
+main();

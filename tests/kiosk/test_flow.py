@@ -1,0 +1,299 @@
+"""Kiosk flows without Qt: taps, cards and QR codes in, screens out."""
+
+# The first sync leases numbers 1-20 of every service for offline use, so online tickets start at 21.
+
+from __future__ import annotations
+
+from kiosk.core.screens import Screen
+
+from .conftest import ELDER, YOUNG, Rig, make_rig
+
+
+def test_home_shows_every_service_with_waiting_and_range(rig: Rig) -> None:
+    home = rig.flow.screen
+    assert home.name == "home"
+    assert [t.title for t in home.tiles][:3] == ["户籍业务", "社保业务", "医保业务"]
+    assert all(any("等候" in line for line in tile.lines) for tile in home.tiles)
+    assert all(any("分钟" in line for line in tile.lines) for tile in home.tiles)
+
+
+def test_ordinary_ticket_is_one_tap_and_prints_once(rig: Rig) -> None:
+    assert rig.tap("service:SW")
+    screen = rig.flow.screen
+    assert screen.name == "ticket"
+    assert screen.big == "D021"
+    assert screen.title == "请取走您的号票"
+    assert screen.notice == "" and screen.qr == ""
+    assert [p.number for p in rig.printer.printed] == ["D021"]
+    assert rig.printer.printed[0].hall == "武江区政务服务中心"
+
+
+def test_real_name_service_asks_for_the_card_and_speaks(rig: Rig) -> None:
+    rig.tap("service:HJ")
+    assert rig.flow.screen.name == "swipe"
+    assert rig.flow.screen.animation == "card"
+    assert rig.spoken[-1][0].startswith("请刷身份证")
+    rig.flow.card(YOUNG)
+    assert rig.flow.screen.name == "ticket"
+    assert rig.flow.screen.big == "A021"
+    assert rig.printer.printed[0].masked_name == "张*"
+
+
+def test_elderly_priority_is_shown_from_the_card(rig: Rig) -> None:
+    rig.tap("service:HJ")
+    rig.flow.card(ELDER)
+    screen = rig.flow.screen
+    assert any("老年人优先" in line for line in screen.lines)
+    assert rig.printer.printed[0].priority_label == "老年人优先"
+
+
+def test_cancel_on_the_swipe_screen_goes_home_and_a_late_card_is_ignored(rig: Rig) -> None:
+    rig.tap("service:HJ")
+    rig.tap("home")
+    rig.flow.card(YOUNG)
+    assert rig.flow.screen.name == "home"
+    assert rig.server.issue_calls == 0
+
+
+def test_double_tap_never_issues_two_tickets(rig: Rig) -> None:
+    gen = rig.flow.screen.gen
+    assert rig.flow.tap("service:SW", gen)
+    assert not rig.flow.tap("service:SW", gen)  # the second tap aims at a screen that is gone
+    assert rig.server.issue_calls == 1
+    assert len(rig.printer.printed) == 1
+
+
+def test_the_same_key_returns_the_same_ticket(rig: Rig) -> None:
+    service = rig.core.state.service("SW")
+    assert service is not None
+    a = rig.core.issuer.issue("k1", service)
+    b = rig.core.issuer.issue("k1", service)
+    assert a == b
+    # and the server itself answers the same key with the same ticket
+    assert (
+        rig.server.issue({"service": "SW", "channel": "kiosk", "idempotency_key": "k1"})["number"]
+        == a.number
+    )
+
+
+def taps_to_ticket(rig: Rig, code: str) -> int:
+    taps = 0
+    while rig.flow.screen.name == "home":
+        actions = rig.flow.screen.actions()
+        taps += 1
+        rig.tap(f"service:{code}" if f"service:{code}" in actions else "page:next")
+        assert taps < 10
+    if rig.flow.screen.name == "swipe":
+        rig.flow.card(YOUNG)  # a swipe, not a tap
+    assert rig.flow.screen.name == "ticket"
+    return taps
+
+
+def test_every_service_takes_at_most_three_taps_in_both_modes(tmp_path) -> None:  # noqa: ANN001
+    for elder in (False, True):
+        rig = make_rig(tmp_path / str(elder))
+        for code in [s.code for s in rig.core.state.snap.services]:
+            rig.flow.reset()
+            taps = 0
+            if elder:
+                rig.tap("elder")
+                taps = 1
+            taps += taps_to_ticket(rig, code)
+            assert taps <= 3, (code, elder, taps)
+
+
+def test_elder_mode_has_fewer_items_and_reads_every_screen(rig: Rig) -> None:
+    normal = len(rig.flow.screen.tiles)
+    rig.tap("elder")
+    assert rig.flow.screen.elder
+    assert len(rig.flow.screen.tiles) <= 6 < normal
+    before = len(rig.spoken)
+    rig.tap("guides")
+    rig.tap("guide:SW")
+    rig.tap("take:SW")
+    names = [s.name for s in rig.screens[-3:]]
+    assert names == ["guide", "issuing", "ticket"]
+    assert len(rig.spoken) - before == 4  # guide list, guide, issuing, ticket
+    assert "D 零 二 一" in rig.spoken[-1][0]
+
+
+def test_every_screen_has_speech_text(rig: Rig) -> None:
+    rig.tap("elder")
+    rig.tap("guides")
+    rig.tap("guide:HJ")
+    rig.tap("take:HJ")
+    rig.flow.card(ELDER)
+    rig.tap("rate")
+    rig.tap("level:1")
+    rig.tap("reason:slow")
+    rig.tap("submit")
+    rig.tap("home")
+    rig.tap("lookup")
+    rig.flow.card(ELDER)
+    seen: dict[str, Screen] = {s.name: s for s in rig.screens}
+    assert set(seen) >= {
+        "home",
+        "guide_list",
+        "guide",
+        "swipe",
+        "issuing",
+        "ticket",
+        "rate",
+        "rate_reasons",
+        "thanks",
+        "lookup",
+        "lookup_result",
+    }
+    for screen in seen.values():
+        assert screen.speech.strip(), screen.name
+    assert "需携带" in seen["guide"].speech
+
+
+def test_guide_then_take_a_number(rig: Rig) -> None:
+    rig.tap("guides")
+    assert rig.flow.screen.name == "guide_list"
+    rig.tap("guide:QYKB")
+    assert any("营业执照" in line or "公司章程" in line for line in rig.flow.screen.lines)
+    rig.tap("take:QYKB")
+    assert rig.flow.screen.big == "F021"
+
+
+def test_english_mode(rig: Rig) -> None:
+    rig.tap("lang")
+    assert rig.flow.screen.title == "Choose a service"
+    assert rig.flow.screen.tiles[0].title == "Household registration"
+    rig.tap("service:SW")
+    assert rig.flow.screen.title == "Please take your ticket"
+
+
+def test_rating_has_five_levels_none_preselected(rig: Rig) -> None:
+    rig.tap("service:SW")
+    rig.tap("rate")
+    screen = rig.flow.screen
+    assert [t.title for t in screen.tiles] == [
+        "非常满意",
+        "满意",
+        "基本满意",
+        "不满意",
+        "非常不满意",
+    ]
+    assert not any(t.selected for t in screen.tiles)
+    rig.tap("level:5")
+    assert rig.flow.screen.name == "thanks"
+    rig.core.syncer.step()
+    assert rig.server.evaluations[0]["level"] == 5
+    assert rig.server.evaluations[0]["channel"] == "kiosk"
+    rig.tap("home")
+    rig.tap("service:SW")
+    assert "rate" in rig.flow.screen.actions()
+
+
+def test_a_bad_rating_needs_a_reason(rig: Rig) -> None:
+    rig.tap("service:SW")
+    rig.tap("rate")
+    rig.tap("level:2")
+    assert rig.flow.screen.name == "rate_reasons"
+    assert not any(t.selected for t in rig.flow.screen.tiles)
+    assert not rig.tap("submit")  # disabled until a reason is chosen
+    rig.tap("reason:print_failed")
+    assert rig.flow.screen.tiles[2].selected
+    rig.tap("reason:print_failed")
+    assert not rig.flow.screen.tiles[2].selected
+    rig.tap("reason:slow")
+    assert rig.tap("submit")
+    rig.core.syncer.step()
+    assert rig.server.evaluations[0]["reasons"] == ["反应慢、等待久"]
+
+
+def test_rating_is_once_per_ticket(rig: Rig) -> None:
+    rig.tap("service:SW")
+    rig.tap("rate")
+    rig.tap("level:4")
+    rig.tap("home")
+    assert "rate" not in rig.flow.screen.actions()
+
+
+def test_lookup_by_card_and_by_qr(rig: Rig) -> None:
+    rig.tap("service:HJ")
+    rig.flow.card(YOUNG)
+    rig.tap("home")
+    rig.tap("lookup")
+    assert rig.flow.screen.animation == "scan"
+    rig.flow.card(YOUNG)
+    screen = rig.flow.screen
+    assert screen.name == "lookup_result"
+    assert [t.title for t in screen.tiles] == ["A021"]
+    rig.tap("home")
+    rig.tap("lookup")
+    rig.flow.qr("http://hall.local/t/t1")
+    assert [t.title for t in rig.flow.screen.tiles] == ["A021"]
+    rig.tap("home")
+    rig.tap("lookup")
+    rig.flow.qr("not a ticket")
+    assert rig.flow.screen.name == "message"
+
+
+def test_lookup_with_nothing_found(rig: Rig) -> None:
+    rig.tap("lookup")
+    rig.flow.card(ELDER)
+    assert rig.flow.screen.title == "今天没有查到您的排队号"
+
+
+def test_a_second_ticket_for_the_same_service_is_explained(rig: Rig) -> None:
+    rig.tap("service:HJ")
+    rig.flow.card(YOUNG)
+    rig.tap("home")
+    rig.tap("service:HJ")
+    rig.flow.card(YOUNG)
+    assert rig.flow.screen.name == "message"
+    assert "A021" in rig.flow.screen.lines[0]
+    assert len(rig.printer.printed) == 1
+
+
+def test_idle_warning_then_reset_and_a_tap_extends(rig: Rig) -> None:
+    rig.tap("elder")
+    rig.tap("guides")
+    timeout = rig.core.settings.idle_timeout_elder_s
+    rig.clock.advance(timeout - 30)
+    rig.flow.tick()
+    assert rig.flow.screen.idle_left is None
+    rig.clock.advance(6)
+    rig.flow.tick()
+    assert rig.flow.screen.idle_left is not None and rig.flow.screen.idle_left >= 20
+    rig.flow.touch()
+    assert rig.flow.screen.idle_left is None
+    rig.clock.advance(timeout - 1)
+    rig.flow.tick()
+    assert rig.flow.screen.name == "guide_list"
+    rig.clock.advance(2)
+    rig.flow.tick()
+    assert rig.flow.screen.name == "home"
+    assert not rig.flow.screen.elder and rig.flow.screen.lang == "zh"
+
+
+def test_home_never_idles(rig: Rig) -> None:
+    rig.clock.advance(10_000)
+    rig.flow.tick()
+    assert rig.flow.screen.idle_left is None
+
+
+def test_screens_never_show_a_full_id_number(rig: Rig) -> None:
+    rig.tap("service:HJ")
+    rig.flow.card(ELDER)
+    rig.tap("home")
+    rig.tap("lookup")
+    rig.flow.card(ELDER)
+    for screen in rig.screens:
+        text = repr(screen)
+        assert ELDER.id_number not in text and ELDER.name not in text
+
+
+def test_a_tap_repeated_on_the_same_screen_reuses_its_key(rig: Rig) -> None:
+    home_key = rig.flow.screen_key
+    rig.flow._choose("SW")
+    first = rig.flow.ctx["ticket"]
+    rig.flow.ctx = {}
+    rig.flow.screen_key = home_key  # the same drawn screen, tapped again before it changed
+    rig.flow._choose("SW")
+    assert rig.flow.ctx["ticket"] == first
+    assert rig.server.issue_calls == 1 and len(rig.printer.printed) == 1
