@@ -319,3 +319,54 @@ def test_csv_parser_total_on_arbitrary_text(text):
 def test_csv_row_errors(line, code):
     rows, errors = parse_csv(HEADER + line + "\n")
     assert rows == [] and [e.code for e in errors] == [code] and errors[0].line == 2
+
+
+# -- bad input never gives a 5xx ----------------------------------------------------------------
+
+json_value = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+FIELDS = ["service", "slot_start", "id_number", "name", "phone", "external_ref", "qr", "csv"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(
+        [
+            "/api/v1/appointments",
+            "/api/v1/appointments/check-in",
+            "/api/v1/appointments/import",
+            "/api/v1/appointments/standing",
+            "/api/v1/appointments/1/cancel",
+            "/api/v1/tickets/1/notify",
+        ]
+    ),
+    body=st.dictionaries(st.sampled_from(FIELDS), json_value, max_size=5) | json_value,
+)
+def test_appointment_endpoints_never_500(api, path, body):
+    r = api.post(path, json=body, headers=api.who("admin"))
+    assert r.status_code < 500, r.text
+    assert "error" in r.json() or r.status_code in (200, 201)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(service=st.text(max_size=12), day=st.text(max_size=12), status=st.text(max_size=8))
+def test_appointment_queries_never_500(api, service, day, status):
+    from urllib.parse import urlencode
+
+    q = urlencode({"service": service, "day": day})
+    assert api.get(f"/api/v1/appointments/slots?{q}", headers=api.who("admin")).status_code < 500
+    q = urlencode({"day": day, "status": status, "service": service})
+    assert api.get(f"/api/v1/appointments?{q}", headers=api.who("admin")).status_code < 500
