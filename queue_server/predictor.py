@@ -7,8 +7,9 @@ predictor measures what the service actually gets:
 
 1. **Rate.** The capacity rate: the open windows serving the service (a paused one, on a short
    break, at `PAUSED_WEIGHT`), each by the share of its time the service gets, divided by the
-   moving-average service time. A shared window's share follows the queues, weight × how long
-   each service's first ticket has waited (`DYNAMIC_SHARE`). The service's observed completion
+   mean service time (today's last 60 services, shrunk towards the configured time). A shared
+   window's share follows the queues: weight × how long each service's first ticket has
+   waited (`DYNAMIC_SHARE`). The service's observed completion
    rate in the current session (done or skipped, the last `RATE_CALLS`) is blended in as
    history grows; the capacity rate is its floor, because an observed rate is held down
    whenever the queue ran empty.
@@ -46,7 +47,9 @@ CACHE_S = 30.0  # recompute a service's rate at most this often (clock seconds)
 # for services with a queue, weight × SHARE_B for those without (minutes).
 DYNAMIC_SHARE = True
 SHARE_A, SHARE_B = 5.0, 1.0
-PAUSED_WEIGHT = 0.8  # a paused window (a short break) counts as most of one
+PAUSED_WEIGHT = 0.8
+SERVICE_HISTORY = 60  # today's services averaged for the mean service time (0: the context's)
+SERVICE_PRIOR = 5  # the configured time counts as this many services  # a paused window (a short break) counts as most of one
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Predictor:
 
     def __init__(self) -> None:
         self._rates: dict[str, tuple[float, float]] = {}  # service -> (computed at, rate)
+        self._service: dict[str, tuple[float, float]] = {}  # service -> (computed at, minutes)
 
     # -- the pieces ------------------------------------------------------------------------
     def capacity_rate(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
@@ -89,7 +93,27 @@ class Predictor:
                 )
                 share = mine / (mine + others)
             servers += factor * share
-        return servers / ctx.mean_service_min(service)
+        return servers / self.service_min(ctx, conn, service)
+
+    def service_min(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
+        """Mean service time: today's last `SERVICE_HISTORY` services, shrunk to the config."""
+        if SERVICE_HISTORY <= 0:
+            return ctx.mean_service_min(service)
+        now = ctx.clock.timestamp()
+        cached = self._service.get(service)
+        if cached is not None and 0 <= now - cached[0] < CACHE_S:
+            return cached[1]
+        row = conn.execute(
+            "SELECT COUNT(*), AVG(m) FROM (SELECT (finished_ts - called_ts) / 60.0 AS m"
+            " FROM tickets WHERE business_day = ? AND service = ? AND status = 'done'"
+            " AND called_ts IS NOT NULL ORDER BY finished_ts DESC LIMIT ?)",
+            (ctx.clock.business_day(), service, SERVICE_HISTORY),
+        ).fetchone()
+        n, avg = int(row[0]), row[1]
+        configured = ctx.service(service).avg_service_min
+        value = (n * avg + SERVICE_PRIOR * configured) / (n + SERVICE_PRIOR) if n else configured
+        self._service[service] = (now, value)
+        return float(value)
 
     def pressure(self, ctx: HallContext, conn: sqlite3.Connection) -> dict[str, float]:
         """How hard each service pulls on a shared window: its head-of-line wait (minutes)."""
@@ -162,7 +186,7 @@ class Predictor:
         work = k / rate  # minutes of open time until called
         # When a session opens (morning, after lunch) every window calls at once: the first
         # windows' worth of tickets goes without waiting for a completion.
-        restart = ctx.mean_service_min(service)
+        restart = self.service_min(ctx, conn, service)
         cv = math.sqrt(1.0 / k + RATE_CV**2)
         sigma = math.sqrt(math.log(1 + cv * cv))
         mu = math.log(work) - sigma * sigma / 2
