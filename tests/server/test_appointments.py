@@ -370,3 +370,13 @@ def test_appointment_queries_never_500(api, service, day, status):
     assert api.get(f"/api/v1/appointments/slots?{q}", headers=api.who("admin")).status_code < 500
     q = urlencode({"day": day, "status": status, "service": service})
     assert api.get(f"/api/v1/appointments?{q}", headers=api.who("admin")).status_code < 500
+
+
+def test_booking_token_from_the_command_line(tmp_path, capsys):
+    from hallcli.main import main
+
+    assert (
+        main(["token", "--db", str(tmp_path / "h.db"), "--role", "booking", "--name", "web"]) == 0
+    )
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert len(token) >= 40
