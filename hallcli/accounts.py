@@ -11,7 +11,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("token", help="create a device or staff token; prints it as the last line")
     p.add_argument("--db", required=True)
     p.add_argument(
-        "--role", required=True, choices=["admin", "staff", "kiosk", "display", "evaluator"]
+        "--role",
+        required=True,
+        choices=["admin", "staff", "kiosk", "display", "evaluator", "booking"],
     )
     p.add_argument("--window", type=int, help="bind a staff or evaluator token to a window")
     p.add_argument("--name", help="device or person name (default: ROLE-WINDOW)")

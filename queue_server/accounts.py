@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from queue_server.db import Tx
 from queue_server.errors import Invalid
 
-ROLES = ("admin", "staff", "kiosk", "display", "evaluator")
+ROLES = ("admin", "staff", "kiosk", "display", "evaluator", "booking")  # booking: appointments only
 _hasher = PasswordHasher()  # Argon2id, memory-hard (argon2-cffi defaults: 64 MiB, t=3)
 MIN_PASSWORD = 8
 

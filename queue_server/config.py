@@ -280,6 +280,85 @@ class Window(Strict):
     status: Literal["open", "paused", "closed"] = Field("open", description="State at start-up.")
 
 
+class AppointmentsSection(Strict):
+    enabled: bool = Field(True, description="Accept online bookings (预约) and check-ins.")
+    services: list[str] = Field(
+        default_factory=list,
+        description="Service codes that can be booked (empty = every service).",
+    )
+    slot_minutes: int = Field(
+        60, ge=10, le=240, description="Length of one booking slot within the opening hours."
+    )
+    capacity_per_slot: int = Field(
+        4, ge=0, le=1000, description="Bookings one service accepts per slot (0 = not bookable)."
+    )
+    capacity: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(
+        default_factory=dict,
+        description="Per-service slot capacity overriding `capacity_per_slot`, e.g. {BDC = 6}.",
+    )
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5],
+        description="ISO weekdays with bookable slots (1 = Monday).",
+    )
+    closed_dates: list[str] = Field(
+        default_factory=list, description="Dates (YYYY-MM-DD) without slots: public holidays."
+    )
+    days_ahead: int = Field(7, ge=0, le=90, description="How many days ahead one may book.")
+    early_checkin_minutes: int = Field(
+        30,
+        ge=0,
+        le=240,
+        description="Check-in opens this long before the slot starts; earlier arrivals are told "
+        "when to come back (no ticket yet).",
+    )
+    late_grace_minutes: int = Field(
+        15,
+        ge=0,
+        le=240,
+        description="Check-in after slot start + this grace gives an ordinary ticket, not an "
+        "appointment one.",
+    )
+    max_per_service_day: int = Field(
+        3, ge=1, le=50, description="Bookings one person may hold for one service on one day."
+    )
+    noshow_limit: int = Field(
+        2, ge=1, le=50, description="No-shows (爽约) within `window_days` that block booking."
+    )
+    cancel_limit: int = Field(
+        5, ge=1, le=100, description="Cancellations within `window_days` that block booking."
+    )
+    window_days: int = Field(30, ge=1, le=365, description="Look-back period for the limits.")
+    block_days: int = Field(
+        30, ge=1, le=365, description="How long booking stays blocked once a limit is reached."
+    )
+    warn_after: int = Field(
+        1,
+        ge=1,
+        le=50,
+        description="Warn the citizen from this many no-shows or cancellations on.",
+    )
+
+
+class NotifySection(Strict):
+    webhook_url: str = Field(
+        "",
+        description="SMS gateway webhook for 'your turn is near' messages (empty = off). "
+        "Receives a JSON POST; see docs/APPOINTMENTS.md.",
+    )
+    ahead_threshold: int = Field(
+        3, ge=0, le=50, description="Notify once a ticket has this many people ahead or fewer."
+    )
+    retries: int = Field(3, ge=0, le=10, description="Delivery attempts after the first.")
+    retry_seconds: float = Field(
+        5.0, ge=0, le=600, description="Pause before the first retry; doubles each time."
+    )
+    timeout_seconds: float = Field(5.0, gt=0, le=60, description="HTTP timeout per attempt.")
+    text: str = Field(
+        "【{hall}】您的号 {number} 前面还有 {ahead} 人，请回到大厅等候叫号。",
+        description="Message template: {hall}, {number}, {service}, {ahead}.",
+    )
+
+
 class HallConfig(Strict):
     hall: HallSection = Field(default_factory=lambda: HallSection(), description="The hall itself.")
     routing: RoutingSection = Field(
@@ -287,6 +366,12 @@ class HallConfig(Strict):
     )
     security: SecuritySection = Field(
         default_factory=lambda: SecuritySection(), description="Accounts, retention."
+    )
+    appointments: AppointmentsSection = Field(
+        default_factory=lambda: AppointmentsSection(), description="Appointments (预约)."
+    )
+    notify: NotifySection = Field(
+        default_factory=lambda: NotifySection(), description="'Your turn is near' messages."
     )
     services: list[Service] = Field(
         min_length=1, description="Services (事项) issued at this hall."
@@ -320,6 +405,9 @@ class HallConfig(Strict):
             unknown = set(w.services) - set(codes)
             if unknown:
                 raise ValueError(f"window {w.no} serves unknown service(s) {sorted(unknown)}")
+        booked = set(self.appointments.services) | set(self.appointments.capacity)
+        if booked - set(codes):
+            raise ValueError(f"appointments: unknown service(s) {sorted(booked - set(codes))}")
         return self
 
     def service(self, code: str) -> Service | None:

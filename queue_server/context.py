@@ -38,6 +38,8 @@ class HallContext:
     current_day: str = ""
     service_times: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _capacity: Capacity | None = None
+    # queue_server.predictor.Predictor or anything with its `estimate`; None: the Erlang range.
+    predictor: Any = None
 
     # -- configuration -----------------------------------------------------------------
     def service(self, code: str) -> Service:
@@ -152,6 +154,8 @@ class HallContext:
         return total
 
     def estimate(self, conn: sqlite3.Connection, service: str, ahead: int) -> WaitRange:
+        if self.predictor is not None:
+            return self.predictor.estimate(self, conn, service, ahead)  # type: ignore[no-any-return]
         cap = self.capacity(conn)
         return wait_range(
             ahead,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from queue_server import audit
+from queue_server import audit, notify
 from queue_server.accounts import Principal, lookup_token
 from queue_server.clock import Clock
 from queue_server.config import HallConfig, load_config, parse_config
@@ -21,6 +21,7 @@ from queue_server.context import RECENT_SERVICE_TIMES, HallContext
 from queue_server.db import Database, Tx
 from queue_server.errors import Unauthorized
 from queue_server.events import Broadcaster
+from queue_server.predictor import Predictor
 
 log = logging.getLogger("hall")
 T = TypeVar("T")
@@ -52,9 +53,11 @@ class Hall:
         day_row = self.db.row("SELECT value FROM meta WHERE key = 'business_day'")
         self.ctx = HallContext(cfg, self.clock, bytes.fromhex(key_row["value"]))
         self.ctx.current_day = day_row["value"] if day_row else ""
+        self.ctx.predictor = Predictor()  # wait estimate (docs/APPOINTMENTS.md)
         self._load_service_times()
         self.broadcaster = Broadcaster()
         self.db.on_commit = self.broadcaster.publish_threadsafe
+        self.notifier = notify.attach(self)  # 'your turn is near' (queue_server/notify.py)
         self._tokens: dict[str, Principal] = {}
         self.db.write(self._roll_day)
 
@@ -162,4 +165,5 @@ class Hall:
             )
 
     def close(self) -> None:
+        self.notifier.stop()
         self.db.close()

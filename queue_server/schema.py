@@ -210,3 +210,47 @@ def m101_admin_tables(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m301_appoint_appointments(db: Database) -> None:
+    """Appointments (预约): only the keyed ID hash and masked forms; the phone until used."""
+    db.executescript(
+        """
+        CREATE TABLE appointments (
+            id INTEGER PRIMARY KEY,
+            service TEXT NOT NULL,
+            slot_day TEXT NOT NULL,
+            slot_start_ts REAL NOT NULL,
+            slot_end_ts REAL NOT NULL,
+            status TEXT NOT NULL,
+            id_hash TEXT NOT NULL,
+            id_masked TEXT NOT NULL,
+            name_masked TEXT,
+            phone TEXT,
+            phone_masked TEXT,
+            check_code TEXT NOT NULL,
+            source TEXT NOT NULL,
+            external_ref TEXT,
+            created_at TEXT NOT NULL,
+            created_ts REAL NOT NULL,
+            cancelled_ts REAL,
+            checked_in_ts REAL,
+            ticket_id INTEGER REFERENCES tickets (id),
+            late INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX appointments_slot ON appointments (service, slot_start_ts, status);
+        CREATE INDEX appointments_person ON appointments (id_hash, status, slot_start_ts);
+        CREATE UNIQUE INDEX appointments_ref ON appointments (external_ref)
+            WHERE external_ref IS NOT NULL;
+
+        CREATE TABLE ticket_contacts (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id),
+            phone TEXT,
+            phone_masked TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            notified_at TEXT
+        );
+        """
+    )

@@ -34,6 +34,10 @@ class IssueRequest:
     seq: int | None = None
     issued_at: str | None = None
     enforce_hours: bool = True
+    # Appointment check-in by QR code: the booking already holds the keyed hash and masks.
+    id_hash: str | None = None
+    id_masked: str | None = None
+    name_masked: str | None = None
 
 
 def get_row(conn: sqlite3.Connection, ticket_id: int) -> sqlite3.Row:
@@ -87,6 +91,8 @@ def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], 
                 f"您已有“{svc.name}”的有效号票 {dup['number']}，请勿重复取号",
                 "duplicate_active_ticket",
             )
+    elif req.id_hash:
+        id_hash, id_masked, name_masked = req.id_hash, req.id_masked, req.name_masked
     elif svc.real_name:
         raise Invalid(f"“{svc.name}”需要刷身份证实名取号", "id_card_required")
 

@@ -12,7 +12,17 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queue_server import upkeep, upload
-from queue_server.api import admin, events, guard, misc, pages, tickets, tokens, windows
+from queue_server.api import (
+    admin,
+    appointments,
+    events,
+    guard,
+    misc,
+    pages,
+    tickets,
+    tokens,
+    windows,
+)
 from queue_server.api.common import error, install_error_handlers
 from queue_server.errors import NotFound
 from queue_server.hall import Hall
@@ -56,6 +66,7 @@ def create_app(hall: Hall) -> FastAPI:
         app.include_router(router, prefix=API)
     app.include_router(admin.pages)
     pages.include(app, API)
+    app.include_router(appointments.router, prefix=API)
     guard.install(app, hall)  # body limit, stream cap, security headers, CORS, rate limits
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

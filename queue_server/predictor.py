@@ -1,0 +1,260 @@
+"""Waiting-time predictor per service: throughput, open windows, people ahead, time of day.
+
+The Erlang model of queue_server.estimate assumes every open window serving a service gives it
+a fixed share of its time (its weight share). In a hall with comprehensive windows that share
+follows the queues: a window spends its time on whichever service has waited longest. So the
+predictor measures what the service actually gets:
+
+1. **Rate.** The capacity rate: the open windows serving the service (a paused one, on a short
+   break, at `PAUSED_WEIGHT`), each by the share of its time the service gets, divided by the
+   mean service time (today's last 60 services, shrunk towards the configured time). A shared
+   window's share follows the queues: weight × how long each service's first ticket has
+   waited (`DYNAMIC_SHARE`). The service's observed completion
+   rate in the current session (done or skipped, the last `RATE_CALLS`) is blended in as
+   history grows; the capacity rate is its floor, because an observed rate is held down
+   whenever the queue ran empty.
+   When a session opens, every free window calls at once: one service time of work goes then.
+2. **People ahead** in calling order (HallContext.ahead), plus one for the ticket itself.
+3. **Time of day.** The service's opening hours are taken as the windows' working hours: a wait
+   that runs past the end of a session (lunch, 12:00) continues when the next one starts, and a
+   ticket issued during the lunch break waits for the afternoon.
+4. **Range.** The wait is a sum of n+1 service completions, CV 1/√(n+1) (Whitt 1999), plus the
+   uncertainty of the rate itself (`RATE_CV`); the shown range is the 10th–90th percentile of
+   a log-normal with that spread, so about 80% of tickets are called inside it.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from queue_server.estimate import Z90, WaitRange
+
+if TYPE_CHECKING:
+    from queue_server.context import HallContext
+
+RATE_CALLS = 50  # recent completions used for the observed rate
+RATE_MIN_CALLS = 4
+RATE_FULL = 50  # completions at which the observed rate gets full weight
+OBS_LOW, OBS_HIGH = 1.0, 3.0  # the observed rate, as multiples of the capacity rate
+RATE_CV = 0.15  # relative uncertainty of the rate (checked on simulated days)
+CACHE_S = 30.0  # recompute a service's rate at most this often (clock seconds)
+# A shared window's time goes to the services that have waited longest (accumulating
+# priority), not by fixed weight shares: split it by weight × (head-of-line wait + SHARE_A)
+# for services with a queue, weight × SHARE_B for those without (minutes).
+DYNAMIC_SHARE = True
+SHARE_A, SHARE_B = 5.0, 1.0
+PAUSED_WEIGHT = 0.8
+SERVICE_HISTORY = 60  # today's services averaged for the mean service time (0: the context's)
+SERVICE_PRIOR = 5  # the configured time counts as this many services  # a paused window (a short break) counts as most of one
+
+
+@dataclass(frozen=True)
+class Prediction:
+    point_min: float
+    low_min: float
+    high_min: float
+
+    def range(self) -> WaitRange:
+        low = int(math.floor(self.low_min))
+        return WaitRange(low, max(low + 1, int(math.ceil(self.high_min))))
+
+
+class Predictor:
+    """Pluggable into HallContext.estimate; keeps a small per-service cache of rates."""
+
+    def __init__(self) -> None:
+        self._rates: dict[str, tuple[float, float]] = {}  # service -> (computed at, rate)
+        self._service: dict[str, tuple[float, float]] = {}  # service -> (computed at, minutes)
+
+    # -- the pieces ------------------------------------------------------------------------
+    def capacity_rate(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
+        """Completions per minute the staffed windows give the service by weight share."""
+        status = dict(conn.execute("SELECT no, status FROM windows").fetchall())
+        pressure = self.pressure(ctx, conn) if DYNAMIC_SHARE else None
+        servers = 0.0
+        for w in ctx.config.windows:
+            if service not in w.services:
+                continue
+            st = status.get(w.no)
+            factor = 1.0 if st == "open" else PAUSED_WEIGHT if st == "paused" else 0.0
+            if pressure is None:
+                share = w.services[service] / sum(w.services.values())
+            else:
+                # The service asking has at least the ticket being estimated waiting.
+                mine = w.services[service] * pressure.get(service, SHARE_A)
+                others = sum(
+                    wt * pressure.get(code, SHARE_B)
+                    for code, wt in w.services.items()
+                    if code != service
+                )
+                share = mine / (mine + others)
+            servers += factor * share
+        return servers / self.service_min(ctx, conn, service)
+
+    def service_min(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
+        """Mean service time: today's last `SERVICE_HISTORY` services, shrunk to the config."""
+        if SERVICE_HISTORY <= 0:
+            return ctx.mean_service_min(service)
+        now = ctx.clock.timestamp()
+        cached = self._service.get(service)
+        if cached is not None and 0 <= now - cached[0] < CACHE_S:
+            return cached[1]
+        row = conn.execute(
+            "SELECT COUNT(*), AVG(m) FROM (SELECT (finished_ts - called_ts) / 60.0 AS m"
+            " FROM tickets WHERE business_day = ? AND service = ? AND status = 'done'"
+            " AND called_ts IS NOT NULL ORDER BY finished_ts DESC LIMIT ?)",
+            (ctx.clock.business_day(), service, SERVICE_HISTORY),
+        ).fetchone()
+        n, avg = int(row[0]), row[1]
+        configured = ctx.service(service).avg_service_min
+        value = (n * avg + SERVICE_PRIOR * configured) / (n + SERVICE_PRIOR) if n else configured
+        self._service[service] = (now, value)
+        return float(value)
+
+    def pressure(self, ctx: HallContext, conn: sqlite3.Connection) -> dict[str, float]:
+        """How hard each service pulls on a shared window: its head-of-line wait (minutes)."""
+        now = ctx.clock.timestamp()
+        out: dict[str, float] = {}
+        for code, first in conn.execute(
+            "SELECT service, MIN(issued_ts) FROM tickets WHERE status = 'waiting' GROUP BY service"
+        ):
+            out[code] = max(0.0, (now - first) / 60.0) + SHARE_A
+        return out
+
+    def observed_rate(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str, since: float
+    ) -> tuple[float, int]:
+        """Completions per minute of the service over its recent ones in this session."""
+        # Completions (finished or skipped), not calls: every window calls at once when a
+        # session opens, which says nothing about how fast the queue moves.
+        rows = conn.execute(
+            "SELECT COALESCE(finished_ts, skipped_ts) AS t FROM tickets WHERE business_day = ?"
+            " AND service = ? AND status IN ('done', 'no_show') AND t >= ?"
+            " ORDER BY t DESC LIMIT ?",
+            (ctx.clock.business_day(), service, since, RATE_CALLS),
+        ).fetchall()
+        if len(rows) < RATE_MIN_CALLS:
+            return 0.0, len(rows)
+        now = ctx.clock.timestamp()
+        span_min = (now - rows[-1][0]) / 60.0
+        if span_min <= 0:
+            return 0.0, len(rows)
+        return len(rows) / span_min, len(rows)
+
+    def rate(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
+        now = ctx.clock.timestamp()
+        cached = self._rates.get(service)
+        if cached is not None and 0 <= now - cached[0] < CACHE_S:
+            return cached[1]
+        cap = self.capacity_rate(ctx, conn, service)
+        session = _session_start(ctx, service, now)
+        obs, n = self.observed_rate(ctx, conn, service, session)
+        if obs > 0:
+            w = min(1.0, n / RATE_FULL)
+            # The observed rate may be held down by an empty queue; never trust it below half
+            # the capacity rate, and never above twice it.
+            obs = min(max(obs, OBS_LOW * cap), OBS_HIGH * cap) if cap > 0 else obs
+            rate = w * obs + (1 - w) * cap
+        else:
+            rate = cap
+        if rate <= 0:
+            rate = 1.0 / ctx.mean_service_min(service)  # nobody serves it now: assume one window
+        self._rates[service] = (now, rate)
+        return rate
+
+    # -- the estimate ----------------------------------------------------------------------
+    def predict(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str, ahead: int
+    ) -> Prediction:
+        rate = self.rate(ctx, conn, service)
+        now = ctx.clock.timestamp()
+        spans = _sessions(ctx, service, now)
+        cap = ctx.capacity(conn)
+        if (
+            not ctx.config.hall.enforce_hours
+            and not _in_session(spans, now)
+            and cap.servers.get(service, 0.0) > 0
+        ):
+            spans = []  # a hall that runs at any hour (the demo) with windows open: no gaps
+        if (not spans or _in_session(spans, now)) and ahead < cap.free.get(service, 0.0):
+            return Prediction(0.0, 0.0, min(5.0, ctx.mean_service_min(service) / 4))
+        k = ahead + 1
+        work = k / rate  # minutes of open time until called
+        # When a session opens (morning, after lunch) every window calls at once: the first
+        # windows' worth of tickets goes without waiting for a completion.
+        restart = self.service_min(ctx, conn, service)
+        cv = math.sqrt(1.0 / k + RATE_CV**2)
+        sigma = math.sqrt(math.log(1 + cv * cv))
+        mu = math.log(work) - sigma * sigma / 2
+        low_work = math.exp(mu - Z90 * sigma)
+        high_work = math.exp(mu + Z90 * sigma)
+
+        def clock_min(w: float) -> float:
+            return _elapsed(spans, now, w, restart) / 60.0
+
+        return Prediction(clock_min(work), clock_min(low_work), clock_min(high_work))
+
+    def estimate(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str, ahead: int
+    ) -> WaitRange:
+        return self.predict(ctx, conn, service, ahead).range()
+
+
+# -- time of day ---------------------------------------------------------------------------------
+
+
+def _sessions(ctx: HallContext, service: str, now: float) -> list[tuple[float, float]]:
+    """Today's working sessions of the service (timestamps), in order."""
+    zone = ctx.clock.zone
+    day = datetime.fromtimestamp(now, zone).date()
+    out: list[tuple[float, float]] = []
+    for span in ctx.service(service).hours:
+        start = datetime.combine(day, time.fromisoformat(span[:5]), zone)
+        end = (
+            datetime.combine(day + timedelta(days=1), time(0, 0), zone)
+            if span[6:] == "24:00"
+            else datetime.combine(day, time.fromisoformat(span[6:]), zone)
+        )
+        out.append((start.timestamp(), end.timestamp()))
+    return sorted(out)
+
+
+def _in_session(spans: list[tuple[float, float]], now: float) -> bool:
+    return any(s <= now < e for s, e in spans)
+
+
+def _session_start(ctx: HallContext, service: str, now: float) -> float:
+    """Start of the current session (or of the last one, between sessions)."""
+    best = now - 4 * 3600.0
+    for s, _e in _sessions(ctx, service, now):
+        if s <= now:
+            best = s
+    return best
+
+
+def _elapsed(
+    spans: list[tuple[float, float]], now: float, work_min: float, restart_min: float = 0.0
+) -> float:
+    """Clock seconds from now until `work_min` minutes of session time have passed.
+
+    Waits skip the gaps between sessions (lunch), and a session that opens takes
+    `restart_min` of work off at once (every window calls together); past the day's last
+    session the windows serve the queue out, so the time simply runs on.
+    """
+    need = work_min * 60.0
+    t = now
+    for s, e in spans:
+        if e <= t:
+            continue
+        if t < s:
+            t = s
+            need = max(0.0, need - restart_min * 60.0)
+        if t + need <= e:
+            return t + need - now
+        need -= e - t
+        t = e
+    return t + need - now
