@@ -47,7 +47,7 @@ class LiveServer:
             if not line:
                 break
             lines.append(line)
-            m = re.search(r"listening on (http://\S+)", line)
+            m = re.search(r"listening on (https?://\S+)", line)
             if m:
                 return m.group(1)
         self.proc.kill()

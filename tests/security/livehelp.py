@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import time
@@ -10,27 +9,6 @@ import uuid
 from pathlib import Path
 
 import httpx
-
-from tests.support import LiveServer
-
-
-class LiveServerAnyScheme(LiveServer):
-    """LiveServer that also recognises `listening on https://…`."""
-
-    def _wait_ready(self, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        assert self.proc.stdout is not None
-        lines = []
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            m = re.search(r"listening on (https?://\S+)", line)
-            if m:
-                return m.group(1)
-        self.proc.kill()
-        raise RuntimeError("server did not start:\n" + "".join(lines))
 
 
 def sse_ids(

@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 
-from tests.security.livehelp import LiveServerAnyScheme
 from tests.support import ROOT, LiveServer, hall_cmd, make_token
 
 pytestmark = pytest.mark.e2e
@@ -141,7 +140,7 @@ def test_https_with_a_self_signed_certificate(tmp_path):
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     db = tmp_path / "hall.db"
-    server = LiveServerAnyScheme(db, "--certfile", str(cert), "--keyfile", str(key))
+    server = LiveServer(db, "--certfile", str(cert), "--keyfile", str(key))
     try:
         assert server.url.startswith("https://")
         trust = ssl.create_default_context(cafile=str(cert))
