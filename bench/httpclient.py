@@ -30,6 +30,8 @@ class HttpError(RuntimeError):
 class Reply:
     status: int
     body: bytes
+    sent_at: float = 0.0  # time.monotonic() when the request was written (after any queueing)
+    elapsed: float = 0.0  # seconds from writing the request to reading the whole reply
 
     def json(self) -> Any:
         return orjson.loads(self.body) if self.body else None
@@ -72,6 +74,7 @@ class Connection:
                 await self._connect()
             assert self._reader is not None and self._writer is not None
             payload = b"" if body is None else orjson.dumps(body)
+            sent_at = time.monotonic()
             self._writer.write(
                 b"%s %s HTTP/1.1\r\n%sContent-Type: application/json\r\n"
                 b"Content-Length: %d\r\n\r\n%s"
@@ -83,6 +86,7 @@ class Connection:
                 await self.close()
                 raise HttpError(f"{method} {path}: connection lost ({err!r})") from None
             self._last_used = time.monotonic()
+            reply.sent_at, reply.elapsed = sent_at, self._last_used - sent_at
             return reply
 
 

@@ -70,7 +70,7 @@ async def _child_main(settings: dict[str, Any]) -> None:
     result = {  # plain data: the parent rebuilds the ListenResult
         "ids": [s.ids.tolist() for s in subs],
         "called_at": [s.called_at for s in subs],
-        "reconnects": [s.reconnects - 1 for s in subs],  # the final cancel is not one
+        "reconnects": [s.reconnects for s in subs],
         "caught_up": caught_up,
     }
     with open(settings["out"], "wb") as f:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sqlite3
 import tempfile
@@ -49,6 +50,8 @@ class ServerFigures:
     events_complete: bool
     baseline_domain_rate: float
     baseline_sqlite_rate: float
+    tmpfs_rate: float = 0.0
+    tmpfs_latency: Latency | None = None
 
     @property
     def rate(self) -> float:
@@ -86,10 +89,9 @@ async def _issue_load(
                     "channel": "kiosk",
                     "idempotency_key": uuid.uuid4().hex,
                 }
-                t0 = time.monotonic()
                 reply = await conn.request("POST", "/api/v1/tickets", body)
                 if lat is not None:
-                    lat.append(time.monotonic() - t0)
+                    lat.append(reply.elapsed)
                 if reply.status == 201:
                     issued += 1
                 else:
@@ -121,12 +123,11 @@ async def _call_load(
         try:
             while due < stop:
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
-                t0 = time.monotonic()
                 reply = await conn.request("POST", f"/api/v1/windows/{no}/call-next")
-                lat.append(time.monotonic() - t0)
+                lat.append(reply.elapsed)
                 if reply.status == 200:
                     t = reply.json()
-                    sent[(t["id"], t["call_count"])] = t0
+                    sent[(t["id"], t["call_count"])] = reply.sent_at
                 due += interval
         finally:
             await conn.close()
@@ -295,6 +296,11 @@ def run_server_bench(
         say("server bench: raw SQLite and in-process baselines …")
         domain_rate = baseline_domain(root, base_s)
         sqlite_rate = baseline_sqlite(root, base_s)
+    tmpfs_rate, tmpfs_lat = 0.0, None
+    shm = Path("/dev/shm")
+    if not quick and shm.is_dir() and os.access(shm, os.W_OK):
+        say("server bench: diagnostic issue run with the database on tmpfs …")
+        tmpfs_rate, tmpfs_lat = issue_only(shm, 8.0)
     return ServerFigures(
         clients=CLIENTS,
         issue_seconds=elapsed,
@@ -310,7 +316,26 @@ def run_server_bench(
         events_complete=result.caught_up and len(deltas) == expected,
         baseline_domain_rate=domain_rate,
         baseline_sqlite_rate=sqlite_rate,
+        tmpfs_rate=tmpfs_rate,
+        tmpfs_latency=tmpfs_lat,
     )
+
+
+def issue_only(directory: Path, seconds: float) -> tuple[float, Latency]:
+    """The issue benchmark alone, with the server's database in `directory`."""
+    with tempfile.TemporaryDirectory(prefix="hall-bench-", dir=directory) as tmp:
+        server = ServerProcess(Path(tmp), load_test_hall())
+        kiosks = server.create_tokens([TokenSpec("kiosk", name=f"k{i}") for i in range(CLIENTS)])
+        server.start()
+        try:
+            _arun(_issue_load(server.host, server.port, kiosks, 1.0))
+            lat: list[float] = []
+            t0 = time.monotonic()
+            issued, _errors = _arun(_issue_load(server.host, server.port, kiosks, seconds, lat))
+            elapsed = time.monotonic() - t0
+        finally:
+            server.stop()
+    return issued / elapsed, Latency.of(lat)
 
 
 async def _paced_issue(

@@ -161,7 +161,14 @@ class ServerProcess:
         return self.proc.returncode
 
     def db_bytes(self) -> int:
-        """Size on disk of the database (main file + WAL, as it stands)."""
+        """Size of the database once stopped: checkpoint the WAL into the file, then measure."""
+        import sqlite3
+
+        conn = sqlite3.connect(self.db_path)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
         total = 0
         for suffix in ("", "-wal"):
             p = Path(str(self.db_path) + suffix)
