@@ -58,6 +58,10 @@ class ServerFigures:
         return self.issued / self.issue_seconds if self.issue_seconds else 0.0
 
     @property
+    def cpu_ms_per_ticket(self) -> float:
+        return 1000 * self.issue_usage.cpu_s / self.issued if self.issued else 0.0
+
+    @property
     def ratio_sqlite(self) -> float:
         return self.rate / self.baseline_sqlite_rate if self.baseline_sqlite_rate else 0.0
 

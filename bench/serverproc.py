@@ -132,17 +132,17 @@ class ServerProcess:
         return float(t.user + t.system)
 
     def peak_rss_mb(self) -> float:
-        """Peak resident memory: the kernel's high-water mark (VmHWM), else the sampled peak."""
-        peak = self._peak_rss
+        """Peak resident memory while serving (sampled every 0.2 s from the moment it listens).
+
+        Not the kernel's VmHWM: that is set at start-up, when the API module hashes a dummy
+        password with Argon2id (64 MiB) to equalise login timings, and says nothing about load.
+        """
         try:
-            for line in (
-                Path(f"/proc/{self.proc.pid if self.proc else 0}/status").read_text().splitlines()
-            ):
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]) * 1024)
-        except OSError:
+            if self.ps is not None:
+                self._peak_rss = max(self._peak_rss, self.ps.memory_info().rss)
+        except psutil.Error:
             pass
-        return peak / 2**20
+        return self._peak_rss / 2**20
 
     def span(self) -> _Span:
         return _Span(self)

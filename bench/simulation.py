@@ -202,6 +202,7 @@ class DayFigures:
     events: int
     violations: Violations
     observations: Observations
+    offered_load: float = 0.0  # work arriving / window time available (> 1: cannot keep up)
 
     @property
     def tickets_per_s(self) -> float:
@@ -611,7 +612,20 @@ def run_day(p: Preset, log: Any = print, workdir: Path | None = None) -> DayFigu
         events=len(events),
         violations=violations,
         observations=obs,
+        offered_load=offered_load(p),
     )
+
+
+def offered_load(p: Preset) -> float:
+    """Window-hours the day's arrivals need at the configured service times, divided by the
+    window-hours the hall has (08:30 to last call, less a 15-minute break and, for half the
+    windows, a lunch hour)."""
+    shares = demand_shares(p.config)
+    total = sum(shares.values())
+    minutes = {s["code"]: float(s.get("avg_service_min", 8.0)) for s in p.config["services"]}
+    need_h = p.tickets * sum(shares[c] / total * minutes[c] for c in shares) / 60
+    have_h = len(p.config["windows"]) * (p.last_call_h - 8.5 - 0.25 - 0.5)
+    return need_h / have_h if have_h > 0 else 0.0
 
 
 def _arun(coro: Any) -> Any:
