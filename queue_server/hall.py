@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
@@ -98,7 +97,7 @@ class Hall:
     async def run(self, op: Callable[[Tx], T]) -> T:
         """Run one operation in the writer and wait for its commit."""
         self._maybe_roll()
-        return await asyncio.wrap_future(self.db.submit(op))
+        return await self.db.submit_async(op)
 
     def run_sync(self, op: Callable[[Tx], T]) -> T:
         self._maybe_roll()
