@@ -210,3 +210,26 @@ class Subscriber:
             self.called_at[(data["id"], data["call_count"])] = now
         if self.on_event is not None:
             self.on_event(self, ev_id, ev_type, body, now)
+
+
+class Pool:
+    """Up to `size` keep-alive connections with one token, for a device that may have
+    several requests in flight (a kiosk whose citizens overlap in compressed time)."""
+
+    def __init__(self, host: str, port: int, token: str, size: int = 8) -> None:
+        self.token = token
+        self._all = [Connection(host, port, token) for _ in range(size)]
+        self._free: asyncio.Queue[Connection] = asyncio.Queue()
+        for conn in self._all:
+            self._free.put_nowait(conn)
+
+    async def request(self, method: str, path: str, body: Any = None) -> Reply:
+        conn = await self._free.get()
+        try:
+            return await conn.request(method, path, body)
+        finally:
+            self._free.put_nowait(conn)
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()

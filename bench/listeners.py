@@ -112,6 +112,16 @@ class ListenerProcess:
             self.kill()
             raise RuntimeError(f"event-stream subscribers did not start: {line or 'no output'}")
 
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the subscribers' process (0 once it has exited)."""
+        import psutil
+
+        try:
+            t = psutil.Process(self._proc.pid).cpu_times() if self._proc else None
+        except psutil.Error:
+            return 0.0
+        return float(t.user + t.system) if t else 0.0
+
     def finish(self, last_id: int, timeout: float = 30.0) -> ListenResult:
         """Wait until every subscriber has seen event `last_id` (or `timeout`), then stop."""
         assert self._proc is not None and self._proc.stdin is not None

@@ -22,9 +22,26 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 DOC_HEAD = """# Benchmarks
 
-Figures from `./hall bench` (`--quick` for a short run), each section written by the run that
-measured it, with the machine, date and commit. Sections are delimited by
-`<!-- bench:NAME -->` markers so that each benchmark rewrites only its own.
+Figures from `./hall bench`, each section written by the run that measured it, with the
+machine, date and commit. Reproduce them with:
+
+```sh
+./hall bench                      # server benchmarks + demo and city hall days (≈ 5–8 min)
+./hall bench --quick              # small runs of each (under a minute)
+./hall bench --preset city        # one hall day (demo | city | all | none)
+./hall bench --write-docs         # also rewrite this file's sections
+```
+
+The code is in `bench/`: `server_bench.py` (issue rate, call→event latency, baselines),
+`simulation.py` (the hall day), `invariants.py` (what must hold after any day),
+`halls.py` (the load-test and generated city hall configurations), `httpclient.py` and
+`listeners.py` (the load generator and the event-stream subscribers). `tests/bench/` runs a
+50-ticket day and checks that the invariant checker both passes and catches planted faults.
+
+Each section sits between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` markers and is
+rewritten only by its own benchmark; add a section (e.g. the kiosk's) with its own markers.
+Figures from a shared or busy machine say so in their machine line (load average, CPU used
+by other processes during the run, fsync latency of the disk).
 """
 
 
@@ -328,12 +345,16 @@ def day_markdown(
         row("finish latency p50 / p95 / p99", lambda d: lat(d, "finish")),
         row("call → display latency p50 / p95 / p99", lambda d: f"{d.call_display.cells()} ms"),
         row(
-            "schedule lag p99 / max (hall seconds)",
+            "arrival → issue request sent, lag p99 / max (hall s)",
             lambda d: f"{d.p99_lag_hall_s:.0f} / {d.max_lag_hall_s:.0f}",
         ),
         row(
             "server CPU (cores, average) / peak memory",
             lambda d: f"{d.usage.cores:.2f} / {d.usage.peak_rss_mb:.0f} MB",
+        ),
+        row(
+            "load generator CPU: simulation / displays (cores)",
+            lambda d: f"{d.driver_cores:.2f} / {d.displays_cores:.2f}",
         ),
         row(
             "server CPU per HTTP request",
@@ -375,9 +396,13 @@ lognormal around each service's `avg_service_min` (CV 0.5); 5 % no-shows (recall
 (3 % 差评, always with reasons); every window takes a 15-minute break and half take a lunch
 hour; windows stop calling at 19:00, whoever still waits. The demo hall's own service times
 need more window time than its 24 windows have for 2,000 people (the "offered work" row), so
-its queue grows all day: that is the configuration, not the server. The city hall is generated (`bench/halls.py`: 30
-services, 200 comprehensive and 100 dedicated windows). The invariants are checked at the
-end against the server's own event log and tickets.
+its queue grows all day: that is the configuration, not the server. The city hall is
+generated (`bench/halls.py`: 30 services, 200 comprehensive and 100 dedicated windows) and
+written to a temporary TOML file from which the database is initialised (the path
+`hall server --config` takes on an empty database; credentials are created before the server
+starts). The invariants are checked at the end against the server's own event log and
+tickets: no number twice, no ticket called twice, every acknowledged ticket present, every
+event delivered to every display in order.
 
 {chr(10).join(lines)}
 {ratio}"""

@@ -26,6 +26,8 @@ import asyncio
 import bisect
 import math
 import random
+import resource
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -41,7 +43,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from bench.halls import city_hall, demand_shares, load_demo
-from bench.httpclient import Connection, HttpError
+from bench.httpclient import Connection, HttpError, Pool
 from bench.invariants import IssuedTicket, Observations, Violations, check
 from bench.listeners import ListenerProcess
 from bench.serverproc import ServerProcess, TokenSpec, Usage
@@ -116,6 +118,10 @@ class SimClock:
 
     def now(self) -> float:
         return self.ts0 + (time.monotonic() - self.m0) * self.scale
+
+    def at(self, monotonic: float) -> float:
+        """Hall time at a given `time.monotonic()` reading."""
+        return self.ts0 + (monotonic - self.m0) * self.scale
 
     async def sleep_until(self, ts: float) -> float:
         """Sleep until hall time `ts`; returns how late we are (hall seconds, ≥ 0)."""
@@ -203,6 +209,8 @@ class DayFigures:
     violations: Violations
     observations: Observations
     offered_load: float = 0.0  # work arriving / window time available (> 1: cannot keep up)
+    driver_cores: float = 0.0  # CPU of the simulation's own process (kiosks, windows)
+    displays_cores: float = 0.0  # CPU of the event-stream subscribers' process
 
     @property
     def tickets_per_s(self) -> float:
@@ -242,7 +250,10 @@ class HallDay:
         self.codes = list(shares)
         self.weights = [shares[c] for c in self.codes]
         h, port = server.host, server.port
-        self.kiosks = [Connection(h, port, t) for t in tokens["kiosk"]]
+        # A real kiosk serves one citizen at a time, but the citizen's own taps take far
+        # longer than the request; compressed ×N, that is no longer true, so each kiosk may
+        # have a few requests in flight and a slow server shows as lag, not as kiosk queues.
+        self.kiosks = [Pool(h, port, t, size=8) for t in tokens["kiosk"]]
         self.windows = [
             _Window(w["no"], list(w["services"]), Connection(h, port, s), Connection(h, port, e))
             for w, s, e in zip(cfg["windows"], tokens["staff"], tokens["evaluator"], strict=True)
@@ -265,7 +276,9 @@ class HallDay:
         self.clock: SimClock | None = None
 
     # -- plumbing ----------------------------------------------------------------------
-    async def req(self, kind: str, conn: Connection, method: str, path: str, body: Any = None):  # type: ignore[no-untyped-def]
+    async def req(
+        self, kind: str, conn: Connection | Pool, method: str, path: str, body: Any = None
+    ):  # type: ignore[no-untyped-def]
         try:
             reply = await conn.request(method, path, body)
         except HttpError as err:
@@ -325,11 +338,9 @@ class HallDay:
         while self.pending:
             await asyncio.gather(*list(self.pending), return_exceptions=True)
         self.real_seconds = time.monotonic() - self.real0
-        for c in [
-            *self.kiosks,
-            *(w.staff for w in self.windows),
-            *(w.evaluator for w in self.windows),
-        ]:
+        conns: list[Connection | Pool] = [*self.kiosks]
+        conns += [c for w in self.windows for c in (w.staff, w.evaluator)]
+        for c in conns:
             await c.close()
 
     def hour(self, h: float) -> float:
@@ -349,11 +360,12 @@ class HallDay:
         hours = arrival_times(self.p.tickets, self.rng)
         citizens = []
         for i, h in enumerate(hours):
-            self.lags.append(await self.clock.sleep_until(self.hour(h)))
-            citizens.append(asyncio.create_task(self.citizen(i)))
+            due = self.hour(h)
+            await self.clock.sleep_until(due)
+            citizens.append(asyncio.create_task(self.citizen(i, due)))
         await asyncio.gather(*citizens)
 
-    async def citizen(self, serial: int) -> None:
+    async def citizen(self, serial: int, due: float) -> None:
         rng = random.Random(self.p.seed * 1_000_003 + serial)
         code = rng.choices(self.codes, self.weights)[0]
         body: dict[str, Any] = {"service": code, "idempotency_key": uuid.uuid4().hex}
@@ -367,8 +379,11 @@ class HallDay:
                 break
             x -= share
         kiosk = self.kiosks[serial % len(self.kiosks)]
-        reply, _ = await self.req("issue", kiosk, "POST", "/api/v1/tickets", body)
+        reply, sent_at = await self.req("issue", kiosk, "POST", "/api/v1/tickets", body)
         self.stats["arrivals"] += 1
+        assert self.clock is not None
+        # How late the request went out against the arrival it stands for (hall seconds).
+        self.lags.append(max(0.0, self.clock.at(sent_at) - due))
         if reply is None:
             return
         if reply.status == 201:
@@ -525,7 +540,9 @@ def _read_db(
     return events, tickets, waits, int(left)
 
 
-def run_day(p: Preset, log: Any = print, workdir: Path | None = None) -> DayFigures:
+def run_day(
+    p: Preset, log: Any = print, workdir: Path | None = None, keep_db: Path | None = None
+) -> DayFigures:
     """Run one hall day against a fresh server; returns the figures and any violations."""
     say = log if callable(log) else print
     day = datetime.now(ZONE).date()
@@ -557,8 +574,12 @@ def run_day(p: Preset, log: Any = print, workdir: Path | None = None) -> DayFigu
         try:
             listeners.start()
             span = server.span()
+            own0 = resource.getrusage(resource.RUSAGE_SELF)
             _arun(sim.run())
             usage = span.end()
+            own1 = resource.getrusage(resource.RUSAGE_SELF)
+            driver_cpu = own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime
+            displays_cpu = listeners.cpu_seconds()
             events_now, *_ = _read_db(server.db_path)
             last_id = events_now[-1][0] if events_now else 0
             seen = listeners.finish(last_id, timeout=60)
@@ -567,6 +588,8 @@ def run_day(p: Preset, log: Any = print, workdir: Path | None = None) -> DayFigu
             server.stop()
         events, tickets, waits, left = _read_db(server.db_path)
         db_bytes = server.db_bytes()
+        if keep_db is not None:
+            shutil.copyfile(server.db_path, keep_db)
     obs = sim.obs
     obs.server_events = events
     obs.final_tickets = tickets
@@ -613,6 +636,8 @@ def run_day(p: Preset, log: Any = print, workdir: Path | None = None) -> DayFigu
         violations=violations,
         observations=obs,
         offered_load=offered_load(p),
+        driver_cores=driver_cpu / usage.wall_s if usage.wall_s else 0.0,
+        displays_cores=displays_cpu / usage.wall_s if usage.wall_s else 0.0,
     )
 
 
