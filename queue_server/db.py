@@ -42,8 +42,10 @@ class Event:
     wire: bytes  # pre-formatted text/event-stream frame
 
     @classmethod
-    def make(cls, id: int, type: str, data: dict[str, Any]) -> Event:
-        body = orjson.dumps(data)
+    def make(cls, id: int, type: str, data: dict[str, Any], body: bytes | None = None) -> Event:
+        """`body`: the JSON of `data` when the caller already has it."""
+        if body is None:
+            body = orjson.dumps(data)
         wire = b"id: %d\nevent: %s\ndata: %s\n\n" % (id, type.encode(), body)
         return cls(id, type, data, wire)
 
@@ -63,11 +65,12 @@ class Tx:
         return self.conn.execute(sql, params).fetchone()
 
     def emit(self, type: str, data: dict[str, Any]) -> Event:
+        body = orjson.dumps(data)  # once: the stored row and the live frame share it
         cur = self.conn.execute(
             "INSERT INTO events (ts, type, data) VALUES (?, ?, ?)",
-            (self.now_iso, type, orjson.dumps(data).decode()),
+            (self.now_iso, type, body.decode()),
         )
-        ev = Event.make(int(cur.lastrowid or 0), type, data)
+        ev = Event.make(int(cur.lastrowid or 0), type, data, body)
         self.events.append(ev)
         return ev
 
