@@ -28,6 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--write-docs", action="store_true", help="write the figures into docs/BENCHMARKS.md"
     )
     p.add_argument("--dir", help="directory for the temporary databases (default: system temp)")
+    p.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="also run the kiosk benchmarks (bench/kiosk_bench.py) where that module exists",
+    )
     p.set_defaults(func=run)
 
 
@@ -67,6 +72,14 @@ def run(args: argparse.Namespace) -> int:
                     print(f"  {line}", file=sys.stderr)
             if d.errors:
                 print(f"request errors ({d.preset}): {dict(d.errors)}", file=sys.stderr)
+    if args.kiosk:
+        import importlib
+        import importlib.util
+
+        if importlib.util.find_spec("bench.kiosk_bench") is None:
+            say("no kiosk benchmarks in this tree (bench/kiosk_bench.py)")
+        else:
+            importlib.import_module("bench.kiosk_bench").run(args.quick)
     if args.write_docs:
         say("wrote docs/BENCHMARKS.md")
     return 1 if failed else 0
