@@ -374,6 +374,7 @@ def day_markdown(
             lambda d: str(sum(d.errors.values())) if d.errors else "0",
         ),
     ]
+    reading = _day_reading(days)
     ratio = ""
     if server is not None:
         ratio = (
@@ -405,7 +406,32 @@ tickets: no number twice, no ticket called twice, every acknowledged ticket pres
 event delivered to every display in order.
 
 {chr(10).join(lines)}
-{ratio}"""
+{ratio}
+{reading}
+"""
+
+
+def _day_reading(days: list[DayFigures]) -> str:
+    """What the figures say about keeping up, from the run's own numbers."""
+    out = []
+    for d in days:
+        call = d.latencies.get("call")
+        if d.p99_lag_hall_s > 120 and call is not None:
+            out.append(
+                f"The {d.preset} hall compressed ×{d.time_scale:g} was more than the server "
+                f"could follow on this machine ({d.usage.cores:.2f} cores used, request "
+                f"latencies p50 around {call.p50:.0f} ms): every window action waits that long, "
+                f"which the hall clock turns into {call.p50 / 1000 * d.time_scale:.0f} hall "
+                "seconds or more per action, so windows served more slowly than their service "
+                "times and the queue grew. The invariants held throughout."
+            )
+        elif d.offered_load > 1:
+            out.append(
+                f"The {d.preset} hall kept up with its clock (arrival lag p99 "
+                f"{d.p99_lag_hall_s:.0f} hall s); its long waits come from offered work "
+                f"{d.offered_load:.2f}× its window time."
+            )
+    return " ".join(out)
 
 
 def write_section(name: str, body: str, doc: Path = DOC) -> None:
