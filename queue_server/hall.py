@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -97,7 +98,8 @@ class Hall:
     async def run(self, op: Callable[[Tx], T]) -> T:
         """Run one operation in the writer and wait for its commit."""
         self._maybe_roll()
-        return await self.db.submit_async(op)
+        done: asyncio.Future[T] = self.db.submit_async(op)  # resolved on this loop
+        return await done
 
     def run_sync(self, op: Callable[[Tx], T]) -> T:
         self._maybe_roll()
