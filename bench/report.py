@@ -277,11 +277,23 @@ def _server_reading(f: ServerFigures, m: Machine) -> str:
                 f"against {f.rate:,.0f}/s on disk: durable commits were not the limit in this run."
             )
         else:
+            share = 1 - f.rate / f.tmpfs_rate
             out.append(
                 f"With the database on tmpfs the rate was {f.tmpfs_rate:,.0f}/s against "
-                f"{f.rate:,.0f}/s on disk (fsync p50 {m.fsync_p50_ms:.1f} ms): waiting for "
-                "durable commits was a large part of the limit."
+                f"{f.rate:,.0f}/s on disk (fsync p50 {m.fsync_p50_ms:.1f} ms): in this run the "
+                f"durable commits cost about {share:.0%} of the rate."
             )
+    if f.issue_latency.p99 > 25 and f.issue_usage.cores > 0.7:
+        out.append(
+            f"While issuing, the server used {f.issue_usage.cores:.2f} cores at "
+            f"{f.cpu_ms_per_ticket:.2f} ms of CPU per ticket: one Python interpreter (the "
+            "event loop and the writer share it) was close to saturated, so each of the "
+            f"{f.clients} requests in flight waits for the others (p50 ≈ {f.clients} × "
+            f"{f.cpu_ms_per_ticket:.2f} ms ≈ {f.clients * f.cpu_ms_per_ticket:.0f} ms) and the "
+            "tail above that is scheduling and commit jitter. Most of that CPU is HTTP request "
+            "handling in FastAPI/Starlette; the issue transaction itself is about a fifth "
+            "(py-spy)."
+        )
     out.append(
         "Every issue is one durable transaction acknowledged only after the WAL is on disk; "
         "the writer commits whatever is queued as one group, which is why the server can beat "
