@@ -37,8 +37,8 @@ class HallContext:
     id_key: bytes
     current_day: str = ""
     service_times: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-    _capacity: Capacity | None = None
     _shares: tuple[HallConfig, list[tuple[int, list[tuple[str, float]]]]] | None = None
+    _capacity: Capacity | None = None
 
     # -- configuration -----------------------------------------------------------------
     def service(self, code: str) -> Service:
