@@ -37,6 +37,7 @@ class HallContext:
     id_key: bytes
     current_day: str = ""
     service_times: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _shares: tuple[HallConfig, list[tuple[int, list[tuple[str, float]]]]] | None = None
     _capacity: Capacity | None = None
     # queue_server.predictor.Predictor or anything with its `estimate`; None: the Erlang range.
     predictor: Any = None
@@ -102,6 +103,22 @@ class HallContext:
         w = min(1.0, n / RECENT_SERVICE_TIMES)
         return w * (sum(times) / n) + (1 - w) * configured
 
+    def _window_shares(self) -> list[tuple[int, list[tuple[str, float]]]]:
+        """Each window's services with their share of its weight, computed once per config.
+
+        Capacity is recomputed after every call and finish; with 300 windows, summing the
+        weights again each time was most of the cost of issuing a ticket in a city hall.
+        """
+        cached = self._shares
+        if cached is not None and cached[0] is self.config:
+            return cached[1]
+        shares = []
+        for w in self.config.windows:
+            total = sum(w.services.values())
+            shares.append((w.no, [(code, weight / total) for code, weight in w.services.items()]))
+        self._shares = (self.config, shares)
+        return shares
+
     def invalidate_capacity(self) -> None:
         self._capacity = None
 
@@ -110,17 +127,27 @@ class HallContext:
         now = time.monotonic()
         if cap is not None and now - cap.at < 1.0:
             return cap
-        status = dict(conn.execute("SELECT no, status FROM windows").fetchall())
-        busy = {r[0] for r in conn.execute("SELECT window FROM tickets WHERE status = 'called'")}
+        # One pass, plain tuples: each window's state and whether it has a called ticket
+        # (tickets_window index). It runs in the writer after every call and finish.
+        cur = conn.cursor()
+        cur.row_factory = None
+        state = {
+            no: (is_open, busy)
+            for no, is_open, busy in cur.execute(
+                "SELECT w.no, w.status = 'open', EXISTS (SELECT 1 FROM tickets t"
+                " WHERE t.window = w.no AND t.status = 'called') FROM windows w"
+            )
+        }
         servers: dict[str, float] = defaultdict(float)
         free: dict[str, float] = defaultdict(float)
-        for w in self.config.windows:
-            if status.get(w.no) != "open":
+        for no, shares in self._window_shares():
+            is_open, busy = state.get(no, (False, False))
+            if not is_open:
                 continue
-            total = sum(w.services.values())
-            for code, weight in w.services.items():
-                servers[code] += weight / total
-                if w.no not in busy:
+            idle = not busy
+            for code, share in shares:
+                servers[code] += share
+                if idle:
                     free[code] += 1
         cap = Capacity(dict(servers), dict(free), now)
         self._capacity = cap

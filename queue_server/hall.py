@@ -102,7 +102,8 @@ class Hall:
     async def run(self, op: Callable[[Tx], T]) -> T:
         """Run one operation in the writer and wait for its commit."""
         self._maybe_roll()
-        return await asyncio.wrap_future(self.db.submit(op))
+        done: asyncio.Future[T] = self.db.submit_async(op)  # resolved on this loop
+        return await done
 
     def run_sync(self, op: Callable[[Tx], T]) -> T:
         self._maybe_roll()

@@ -56,26 +56,37 @@ def _finish_current(ctx: HallContext, tx: Tx, no: int) -> None:
 
 
 def _candidates(ctx: HallContext, tx: Tx, w: Window) -> list[Candidate]:
-    codes = list(w.services)
-    marks = ",".join("?" * len(codes))
-    rows = tx.execute(
-        # SQLite returns the other columns from the row holding MIN(issued_ts).
-        f"SELECT id, number, service, priority, MIN(issued_ts) AS issued_ts FROM tickets"
-        f" WHERE status = 'waiting' AND service IN ({marks}) AND target_window IS NULL"
-        f" GROUP BY service, priority",
-        codes,
-    ).fetchall()
-    out = [
-        Candidate(
-            r["id"],
-            r["number"],
-            r["service"],
-            r["priority"],
-            r["issued_ts"],
-            w.services[r["service"]],
-        )
-        for r in rows
-    ]
+    """The longest-waiting untargeted ticket of each (service, class) queue the window serves.
+
+    Index seeks only (tickets_queue: status, service, priority, issued_ts): the classes
+    present in a service are found by skipping through the index, then each queue's head is
+    the first index entry. A single GROUP BY … MIN(issued_ts) reads every waiting ticket, and
+    with thousands waiting that made each call-next cost tens of milliseconds in the writer.
+    """
+    out: list[Candidate] = []
+    for code, weight in w.services.items():
+        priority = ""
+        while True:
+            nxt = tx.one(
+                "SELECT priority FROM tickets WHERE status = 'waiting' AND service = ?"
+                " AND priority > ? ORDER BY priority LIMIT 1",
+                (code, priority),
+            )
+            if nxt is None:
+                break
+            priority = nxt[0]
+            r = tx.one(
+                "SELECT id, number, service, priority, issued_ts FROM tickets"
+                " WHERE status = 'waiting' AND service = ? AND priority = ?"
+                " AND target_window IS NULL ORDER BY issued_ts LIMIT 1",
+                (code, priority),
+            )
+            if r is not None:
+                out.append(
+                    Candidate(
+                        r["id"], r["number"], r["service"], r["priority"], r["issued_ts"], weight
+                    )
+                )
     top = max(w.services.values())
     targeted = tx.execute(
         "SELECT id, number, service, priority, MIN(issued_ts) AS issued_ts FROM tickets"

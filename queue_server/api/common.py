@@ -37,8 +37,12 @@ def bearer(request: Request) -> str | None:
     return request.query_params.get("access_token") or None
 
 
-def principal(request: Request) -> Principal:
-    """Dependency: the caller's credential (401 when missing, unknown or revoked)."""
+async def principal(request: Request) -> Principal:
+    """Dependency: the caller's credential (401 when missing, unknown or revoked).
+
+    `async` on purpose: FastAPI runs a plain `def` dependency in a worker thread, and that
+    hop on every request cost more than the lookup (an in-memory cache, else one indexed read).
+    """
     return hall_of(request).authenticate(bearer(request))
 
 
