@@ -27,18 +27,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--fresh", action="store_true", help="start from an empty demo database")
+    p.add_argument("--dir", default=str(DEMO_DIR), help="where the demo database lives")
     p.add_argument("--no-kiosk", action="store_true", help="do not open the kiosk window")
     p.set_defaults(func=run)
 
 
 def free_port(host: str, preferred: int) -> int:
+    """`preferred` if it is free, else any free port (0 asks for any)."""
     with socket.socket() as s:
         try:
             s.bind((host, preferred))
-            return preferred
         except OSError:
             s.bind((host, 0))
-            return int(s.getsockname()[1])
+        return int(s.getsockname()[1])
 
 
 def seed(db: Path) -> dict[str, str]:
@@ -81,8 +82,9 @@ def read_tokens(db: Path) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from hallcli import server
 
-    DEMO_DIR.mkdir(exist_ok=True)
-    db = DEMO_DIR / "demo.db"
+    demo_dir = Path(args.dir)
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    db = demo_dir / "demo.db"
     if args.fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
@@ -105,10 +107,11 @@ Press Ctrl+C to stop.
         flush=True,
     )
     kiosk = None if args.no_kiosk else start_kiosk(base, tokens.get("kiosk", ""))
-    ns = argparse.Namespace(
-        db=str(db), config=None, host=args.host, port=port, log_level="warning",
-        time_scale=None, start_time=None,
-    )  # fmt: skip
+    from hallcli.main import build_parser
+
+    ns = build_parser().parse_args(
+        ["server", "--db", str(db), "--host", args.host, "--port", str(port)]
+    )
     try:
         return server.run(ns)
     finally:
