@@ -236,11 +236,14 @@ def _count(conn: sqlite3.Connection, service: str, priority: str, before_ts: flo
 def _count_before(
     conn: sqlite3.Connection, service: str, priority: str, issued_ts: float, ticket_id: int
 ) -> int:
-    """Same-class tickets ahead: issued earlier, or at the same instant with a lower id."""
-    sql = (
-        "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
-        " AND (issued_ts < ? OR (issued_ts = ? AND id < ?))"
+    """Same-class tickets ahead: issued earlier, or at the same instant with a lower id.
+
+    Two index range counts: an OR of the two conditions would make SQLite scan the whole
+    (service, class) queue for every ticket view."""
+    queue = "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
+    earlier = conn.execute(f"{queue} AND issued_ts < ?", (service, priority, issued_ts))
+    n = int(earlier.fetchone()[0])
+    same = conn.execute(
+        f"{queue} AND issued_ts = ? AND id < ?", (service, priority, issued_ts, ticket_id)
     )
-    return int(
-        conn.execute(sql, (service, priority, issued_ts, issued_ts, ticket_id)).fetchone()[0]
-    )
+    return n + int(same.fetchone()[0])
