@@ -253,8 +253,10 @@ class CannedServer:
         now = self.now()
         opens = appt["start"] - timedelta(minutes=30)
         if now < opens:
-            hm = opens.astimezone(self.tz).strftime("%H:%M")
-            raise Refused(409, "too_early", f"请于 {hm} 后再来签到")
+            start, end, back = (
+                t.astimezone(self.tz).strftime("%H:%M") for t in (appt["start"], appt["end"], opens)
+            )
+            raise Refused(409, "too_early", f"您预约的时段是 {start}–{end}，请于 {back} 后再来签到")
         if now >= appt["end"]:
             appt["status"] = "no_show"
             raise Refused(409, "appointment_missed", "预约时段已过，请直接取号")

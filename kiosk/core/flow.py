@@ -438,20 +438,22 @@ class KioskFlow:
         lang = self.lang
         lines = [ticket.service_name if lang == "zh" else self._service_label(ticket.service)]
         checkin: CheckedIn | None = self.ctx.get("checkin")
-        if checkin is not None:
+        again = checkin is not None and not checkin.created  # the notice says it all
+        if checkin is not None and not again:
             lines.insert(0, t("checkin.late" if checkin.late else "checkin.ok", lang))
         if ticket.priority_label:
             lines.append(t("ticket.priority", lang, label=ticket.priority_label))
         lines.append(t("ticket.ahead", lang, n=ticket.ahead))
         if ticket.wait.high_min > 0:
             lines.append(t("ticket.wait", lang, low=ticket.wait.low_min, high=ticket.wait.high_min))
-        lines.append(t("ticket.watch", lang))
+        if not again:
+            lines.append(t("ticket.watch", lang))
         buttons = [Button("home", t("btn.done", lang), primary=True)]
         if ticket.key not in self.rated:
             buttons.append(Button("rate", t("btn.rate", lang)))
         printed = outcome.printed
         notice = "" if printed else t("ticket.no_paper", lang)
-        if checkin is not None and not checkin.created:
+        if again:
             notice = t("checkin.again", lang)
         return self._base(
             "ticket",
@@ -556,50 +558,42 @@ class KioskFlow:
         said = err.message if lang == "zh" else ""
         ordinary = retry = False
         if code == "offline":
-            title = "checkin.offline"
-            lines = [t("checkin.offline_why", lang), t("checkin.offline_hint", lang)]
+            title, first, advice = "checkin.offline", t("checkin.offline_why", lang), "offline_hint"
             ordinary = retry = True
         elif code == "too_early":
-            title = "checkin.too_early"
-            at = err.come_back_at
-            if not said:
-                said = (
-                    t("checkin.come_back", lang, at=at)
-                    if at
-                    else t("checkin.come_back_later", lang)
-                )
-            lines = [said, t("checkin.too_early_hint", lang)]
+            title, at = "checkin.too_early", err.come_back_at
+            first = said or t(
+                "checkin.not_yet" if lang == "en" or not at else "checkin.come_back", lang, at=at
+            )
+            advice = "come_back_hint" if at else "too_early_hint"
         elif code == "appointment_missed":
-            title = "checkin.missed"
-            lines = [said or t("checkin.missed_why", lang), t("checkin.ordinary_hint", lang)]
+            title, first, advice = "checkin.missed", said, "ordinary_hint"
+            first = first or t("checkin.missed_why", lang)
             ordinary = True
         elif code in CHECKIN_NOT_FOUND:
-            title = "checkin.none"
+            title, advice = "checkin.none", "ordinary_hint"
             if code == "invalid_qr":
                 said = t("checkin.invalid_qr", lang)
-            first = (
-                said
-                or (CHECKIN_EN.get(code, "") if lang == "en" else "")
-                or t("checkin.none_why", lang)
-            )
-            lines = [first, t("checkin.ordinary_hint", lang)]
+            first = said or (CHECKIN_EN.get(code, "") if lang == "en" else "")
+            first = first or t("checkin.none_why", lang)
             ordinary = retry = True
         else:  # blocked, a second active ticket, a bad ID card, outside hours…
-            title = "checkin.refused"
-            first = (
-                said
-                or (CHECKIN_EN.get(code, "") if lang == "en" else "")
-                or t("checkin.refused_why", lang)
-            )
-            lines = [first, t("checkin.desk_hint", lang)]
+            title, advice = "checkin.refused", "desk_hint"
+            first = said or (CHECKIN_EN.get(code, "") if lang == "en" else "")
+            first = first or t("checkin.refused_why", lang)
             retry = code.startswith("id_")
+        at = err.come_back_at
         buttons = [
             Button("home", t("btn.ordinary" if ordinary else "btn.home", lang), primary=True)
         ]
         if retry:
             buttons.append(Button("checkin", t("btn.retry", lang)))
         return self._base(
-            "checkin_message", t(title, lang), lines=tuple(lines), buttons=tuple(buttons)
+            "checkin_message",
+            t(title, lang),
+            lines=(first,),
+            notice=t(f"checkin.{advice}", lang, at=at),  # what to do next, shown prominently
+            buttons=tuple(buttons),
         )
 
     def _screen_rate(self) -> Screen:

@@ -97,13 +97,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "checkin.too_early": ("还未到签到时间", "Too early to check in"),
     "checkin.come_back": ("请于 {at} 后再来签到", "Check-in opens at {at}. Please come back then."),
-    "checkin.come_back_later": (
-        "请在接近预约时段时再来签到",
-        "Please come back closer to your appointment time.",
+    "checkin.not_yet": (
+        "签到在预约时段开始前不久开放",
+        "Check-in for your appointment has not opened yet.",
+    ),
+    "checkin.come_back_hint": (
+        "请于 {at} 后再来，届时刷身份证或扫描预约二维码签到",
+        "Come back after {at}, then place your ID card or scan your booking's QR code",
     ),
     "checkin.too_early_hint": (
-        "到时请再次刷身份证或扫描预约二维码",
-        "Then place your ID card or scan your booking's QR code again",
+        "请在接近预约时段时再来，刷身份证或扫描预约二维码签到",
+        "Come back closer to your appointment time and check in with your ID card or QR code",
     ),
     "checkin.missed": ("预约时段已过", "Your appointment time has passed"),
     "checkin.missed_why": ("预约时段已过，请直接取号", "This booking is now a missed appointment."),

@@ -84,7 +84,8 @@ def test_too_early_says_when_to_come_back(rig: Rig) -> None:
     screen = rig.flow.screen
     assert screen.name == "checkin_message"
     assert screen.title == "还未到签到时间"
-    assert "请于 10:30 后再来签到" in screen.lines[0]
+    assert screen.lines[0] == "您预约的时段是 11:00–12:00，请于 10:30 后再来签到"
+    assert screen.notice.startswith("请于 10:30 后再来")
     assert "10:30" in screen.speech
     assert not rig.printer.printed
     # and in English the time is kept
@@ -93,7 +94,8 @@ def test_too_early_says_when_to_come_back(rig: Rig) -> None:
     rig.tap("checkin")
     rig.flow.card(YOUNG)
     assert rig.flow.screen.title == "Too early to check in"
-    assert "Check-in opens at 10:30" in rig.flow.screen.lines[0]
+    assert "has not opened yet" in rig.flow.screen.lines[0]
+    assert rig.flow.screen.notice.startswith("Come back after 10:30")
 
 
 def test_late_arrival_queues_as_a_walk_in(rig: Rig) -> None:
@@ -144,7 +146,7 @@ def test_other_refusals_show_the_servers_sentence(rig: Rig, monkeypatch: Any) ->
     screen = rig.flow.screen
     assert screen.title == "暂时无法签到"
     assert screen.lines[0] == "因多次爽约，预约功能已暂停至 2026-12-20"
-    assert "服务台" in screen.lines[1]
+    assert "服务台" in screen.notice
     rig.tap("home")
     rig.tap("lang")
     rig.tap("checkin")
@@ -161,7 +163,7 @@ def test_network_down_never_issues_from_a_lease(rig: Rig) -> None:
     screen = rig.flow.screen
     assert screen.name == "checkin_message"
     assert screen.title == "暂时无法核验预约"
-    assert "取普通号" in screen.lines[1] and "工作人员" in screen.lines[1]
+    assert "取普通号" in screen.notice and "工作人员" in screen.notice
     assert {b.action for b in screen.buttons} == {"home", "checkin"}
     assert not rig.printer.printed
     assert rig.core.outbox.pending() == []
