@@ -76,7 +76,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Why were you unhappy? (choose at least one)",
     ),
     "thanks.title": ("感谢您的评价", "Thank you for your rating"),
-    "btn.checkin": ("预约签到", "Appointment check-in"),
+    "btn.checkin": ("预约签到", "Check in"),
     "btn.ordinary": ("取普通号", "Take a number"),
     "btn.retry": ("重新签到", "Try again"),
     "checkin.title": ("预约签到", "Appointment check-in"),

@@ -332,9 +332,11 @@ class KioskWindow(QWidget):
         grid.setSpacing(m.gap)
         if portrait:
             grid.setContentsMargins(m.gap * 2, m.gap, m.gap * 2, m.gap * 2)
-            per_row = 3 if s.elder else 4
+            per_row = 3 if s.elder or s.lang == "en" else 4  # English labels are longer
             for i, button in enumerate(s.buttons):
                 grid.addWidget(self._button(button, s), i // per_row, i % per_row)
+            for col in range(min(per_row, len(s.buttons))):
+                grid.setColumnStretch(col, 1)  # equal widths: a long label must not squeeze others
         else:
             bar.setFixedWidth(int(self.width() * (0.2 if s.elder else 0.18)))
             grid.setContentsMargins(0, m.gap * 2, m.gap * 2, m.gap * 2)
