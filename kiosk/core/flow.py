@@ -28,6 +28,7 @@ from .state import KioskState
 from .texts import (
     CHECKIN_EN,
     CHECKIN_NOT_FOUND,
+    CLASSES_EN,
     REASONS,
     level_label,
     reason_label,
@@ -442,7 +443,8 @@ class KioskFlow:
         if checkin is not None and not again:
             lines.insert(0, t("checkin.late" if checkin.late else "checkin.ok", lang))
         if ticket.priority_label:
-            lines.append(t("ticket.priority", lang, label=ticket.priority_label))
+            label = CLASSES_EN.get(ticket.priority, "") if lang == "en" else ""
+            lines.append(t("ticket.priority", lang, label=label or ticket.priority_label))
         lines.append(t("ticket.ahead", lang, n=ticket.ahead))
         if ticket.wait.high_min > 0:
             lines.append(t("ticket.wait", lang, low=ticket.wait.low_min, high=ticket.wait.high_min))

@@ -182,6 +182,15 @@ CHECKIN_EN = {
     "outside_hours": "This service is closed now.",
 }
 
+# Priority classes in English (the hall config labels them in Chinese only).
+CLASSES_EN = {
+    "elderly": "elderly",
+    "disabled": "disability",
+    "pregnant": "pregnancy",
+    "military": "military",
+    "appointment": "appointment",
+}
+
 DIGITS_ZH = "零一二三四五六七八九"
 
 

@@ -218,3 +218,11 @@ def test_a_hall_without_appointments_hides_the_entry(rig: Rig) -> None:
     rig.core.state.set_hall(replace(rig.core.state.snap.hall, appointments=False))
     rig.flow.reset()
     assert "checkin" not in rig.flow.screen.actions()
+
+
+def test_english_ticket_names_the_priority_in_english(rig: Rig) -> None:
+    rig.server.book("SW", slot(10), YOUNG.id_number)
+    rig.tap("lang")
+    rig.tap("checkin")
+    rig.flow.card(YOUNG)
+    assert "Priority: appointment" in rig.flow.screen.lines
