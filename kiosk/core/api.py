@@ -46,6 +46,8 @@ class ServerApi(Protocol):
 
     def evaluate(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
+    def check_in(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
 
 class HttpApi:
     """`ServerApi` over HTTP with short timeouts; one requests.Session per thread."""
@@ -70,6 +72,13 @@ class HttpApi:
         return s
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
+        r = self._request(method, path, body)
+        if r.status_code == 204 or not r.content:
+            return None
+        return r.json()
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        """The response of a 2xx or 3xx answer; raises `Unreachable` or `Refused` otherwise."""
         import requests
 
         try:
@@ -85,9 +94,7 @@ class HttpApi:
                 detail = {}
             code = str(detail.get("code") or r.status_code)
             raise Refused(r.status_code, code, str(detail.get("message") or ""))
-        if r.status_code == 204 or not r.content:
-            return None
-        return r.json()
+        return r
 
     def hall(self) -> dict[str, Any]:
         return self._call("GET", "/hall")
@@ -112,3 +119,8 @@ class HttpApi:
 
     def evaluate(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/evaluations", body)
+
+    def check_in(self, body: dict[str, Any]) -> dict[str, Any]:
+        """签到; `created` is False when the booking was already checked in (HTTP 200)."""
+        r = self._request("POST", "/appointments/check-in", body)
+        return dict(r.json(), created=r.status_code == 201)

@@ -8,6 +8,7 @@ from typing import Any
 from drivers.base import Health
 
 from .api import ServerApi
+from .checkin import CheckIns
 from .flow import KioskFlow, Runner, run_inline
 from .issuer import Issuer
 from .lookup import Lookup
@@ -41,6 +42,7 @@ class KioskCore:
         self.issuer = Issuer(api, self.outbox, self.state, settings)
         self.printing = TicketPrinting(printer)
         self.lookup = Lookup(api, self.outbox, self.state)
+        self.checkins = CheckIns(api, self.state)
         self.devices_health = devices_health or dict
         self.syncer = Syncer(
             api,
@@ -64,6 +66,7 @@ class KioskCore:
             speak=speak,
             on_change=on_change,
             kick=self.kick,
+            checkins=self.checkins,
             **extra,
         )
 

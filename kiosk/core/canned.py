@@ -48,6 +48,8 @@ class CannedServer:
         self.evaluations: list[dict[str, Any]] = []
         self.issue_calls = 0
         self.waiting_bias: dict[str, int] = {}
+        self.appointments: dict[int, dict[str, Any]] = {}
+        self.checkin_calls = 0
 
     def _check(self) -> None:
         if not self.online:
@@ -126,7 +128,7 @@ class CannedServer:
                 if age is not None and age >= self.elderly_age:
                     priority = "elderly"
                 id_masked, name_masked = idn.masked, mask_name(card.get("name", ""))
-            elif s.get("real_name"):
+            elif s.get("real_name") and not body.get("_appointment"):
                 raise Refused(422, "id_card_required", "该业务需要刷身份证")
             status = "waiting"
             if "lease_id" in body:
@@ -221,3 +223,74 @@ class CannedServer:
                 raise Refused(409, "already_rated", "已评价")
             self.evaluations.append(dict(body))
             return dict(body, id=len(self.evaluations))
+
+    def book(self, service: str, slot_start: datetime, id_number: str, name: str = "") -> str:
+        """A one-hour booking (what the booking channel does); returns its QR text."""
+        self._service(service)
+        appt_id = len(self.appointments) + 1
+        self.appointments[appt_id] = {
+            "id": appt_id,
+            "service": service,
+            "start": slot_start,
+            "end": slot_start + timedelta(hours=1),
+            "_id": parse_id_number(id_number).value,
+            "name_masked": mask_name(name),
+            "code": f"k{appt_id:07d}",
+            "status": "booked",
+            "ticket_id": None,
+        }
+        return f"HALLAPPT:1:{appt_id}:k{appt_id:07d}"
+
+    def check_in(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The server's check-in rules, simplified: 30 min early, 15 min grace, one ticket."""
+        self._check()
+        self.checkin_calls += 1
+        appt = self._find_appointment(body)
+        if appt["status"] == "checked_in":
+            ticket = self._public(self.tickets[appt["ticket_id"]])
+            message = f"您已签到，号码 {ticket['number']}"
+            return {"ticket": ticket, "late": False, "message": message, "created": False}
+        now = self.now()
+        opens = appt["start"] - timedelta(minutes=30)
+        if now < opens:
+            start, end, back = (
+                t.astimezone(self.tz).strftime("%H:%M") for t in (appt["start"], appt["end"], opens)
+            )
+            raise Refused(409, "too_early", f"您预约的时段是 {start}–{end}，请于 {back} 后再来签到")
+        if now >= appt["end"]:
+            appt["status"] = "no_show"
+            raise Refused(409, "appointment_missed", "预约时段已过，请直接取号")
+        late = now > appt["start"] + timedelta(minutes=15)
+        ticket = self.issue(
+            {
+                "service": appt["service"],
+                "channel": "kiosk" if late else "appointment",
+                "idempotency_key": f"appointment-{appt['id']}",
+                "priority": "ordinary" if late else "appointment",
+                "_appointment": True,
+            }
+        )
+        appt["status"], appt["ticket_id"] = "checked_in", ticket["id"]
+        return {"ticket": ticket, "late": late, "message": f"签到成功，号码 {ticket['number']}"}
+
+    def _find_appointment(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("qr"):
+            parts = str(body["qr"]).split(":")
+            if len(parts) != 4 or not parts[2].isdigit():
+                raise Refused(422, "invalid_qr", "无法识别该预约二维码")
+            appt = self.appointments.get(int(parts[2]))
+            if appt is None or appt["code"] != parts[3]:
+                raise Refused(
+                    404, "appointment_not_found", "没有找到该预约，请核对二维码或使用身份证签到"
+                )
+            return appt
+        value = parse_id_number(str(body.get("id_number") or "")).value
+        today = self.now().astimezone(self.tz).date()
+        mine = [
+            a
+            for a in self.appointments.values()
+            if a["_id"] == value and a["start"].astimezone(self.tz).date() == today
+        ]
+        if not mine:
+            raise Refused(404, "no_appointment_today", "您今天没有预约，请直接取号")
+        return mine[0]

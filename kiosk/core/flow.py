@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from .checkin import CheckedIn, CheckInFailed, CheckIns
 from .issuer import IssueError, Issuer, elderly
 from .lookup import Found, Lookup, LookupFailed
 from .models import CardLike, IssuedTicket, ServiceInfo
@@ -24,7 +25,16 @@ from .printing import PrintOutcome, TicketPrinting
 from .screens import Button, Screen, Tile, speech_text
 from .settings import KioskSettings
 from .state import KioskState
-from .texts import REASONS, level_label, reason_label, spoken_number, t
+from .texts import (
+    CHECKIN_EN,
+    CHECKIN_NOT_FOUND,
+    CLASSES_EN,
+    REASONS,
+    level_label,
+    reason_label,
+    spoken_number,
+    t,
+)
 
 log = logging.getLogger("kiosk.flow")
 
@@ -43,7 +53,7 @@ def run_inline(job: Job, ok: Callable[[Any], None], fail: Callable[[BaseExceptio
 
 
 # Screens that read aloud even in standard mode: the card prompt must be heard (issue 4).
-ALWAYS_SPOKEN = {"swipe", "lookup"}
+ALWAYS_SPOKEN = {"swipe", "lookup", "checkin"}
 # Screens the idle timer leaves alone: home is the reset target, issuing is waiting on devices.
 NO_IDLE = {"home", "issuing"}
 
@@ -64,6 +74,7 @@ class KioskFlow:
         kick: Callable[[], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         new_key: Callable[[], str] | None = None,
+        checkins: CheckIns | None = None,
     ) -> None:
         self.state = state
         self.issuer = issuer
@@ -71,6 +82,7 @@ class KioskFlow:
         self.lookup = lookup
         self.outbox = outbox
         self.settings = settings
+        self.checkins = checkins or CheckIns(issuer.api, state)
         self.run = run
         self.speak = speak or (lambda text, lang: None)
         self.on_change = on_change or (lambda screen: None)
@@ -114,11 +126,17 @@ class KioskFlow:
         elif self.screen.name == "lookup":
             self.touch()
             self._lookup(lambda: self.lookup.by_card(card))
+        elif self.screen.name == "checkin":
+            self.touch()
+            self._check_in(card, "")
 
     def qr(self, text: str) -> None:
         if self.screen.name == "lookup":
             self.touch()
             self._lookup(lambda: self.lookup.by_qr(text))
+        elif self.screen.name == "checkin":
+            self.touch()
+            self._check_in(None, text)
 
     def tick(self) -> None:
         """Called about once a second: the idle warning and the reset to home."""
@@ -180,6 +198,10 @@ class KioskFlow:
             self._back()
         elif verb == "lookup":
             self._go("lookup")
+        elif verb == "checkin":
+            self.ctx = {}
+            self._go("checkin")
+            self.ctx["key"] = self.screen_key  # the check-in's key: one per drawn prompt
         elif verb == "rate":
             self.ctx["level"], self.ctx["reasons"] = 0, set()
             self._go("rate")
@@ -246,6 +268,41 @@ class KioskFlow:
                 self.ctx["error"] = t("lookup.offline", self.lang)
             if self.gen == gen:
                 self._go("message")
+
+        self.run(job, ok, fail)
+
+    def _check_in(self, card: CardLike | None, qr: str) -> None:
+        """预约签到: verify with the server, then print like any ticket (never from a lease)."""
+        key = self.ctx.get("key") or self.screen_key
+        hall = self.state.snap.hall.name
+        self.ctx["checking"] = True
+        self._go("issuing")
+        gen = self.gen
+
+        def job() -> tuple[CheckedIn, PrintOutcome]:
+            done = self.checkins.check_in(key, card, qr)
+            if not done.created:  # already checked in: the number is shown, not printed twice
+                return done, PrintOutcome(False, "already_attempted")
+            return done, self.printing.print_once(done.ticket, hall)
+
+        def ok(result: tuple[CheckedIn, PrintOutcome]) -> None:
+            done, outcome = result
+            self.ctx.pop("checking", None)
+            self.ctx["checkin"] = done
+            self.ctx["ticket"], self.ctx["outcome"] = done.ticket, outcome
+            if done.created and not outcome.printed:
+                self.kick()
+            if self.gen == gen:
+                self._go("ticket")
+
+        def fail(err: BaseException) -> None:
+            self.ctx.pop("checking", None)
+            if not isinstance(err, CheckInFailed):
+                log.exception("check-in failed", exc_info=err)
+                err = CheckInFailed("offline")
+            self.ctx["checkin_error"] = err
+            if self.gen == gen:
+                self._go("checkin_message")
 
         self.run(job, ok, fail)
 
@@ -341,7 +398,10 @@ class KioskFlow:
     def _screen_home(self) -> Screen:
         services = list(self.state.snap.services)
         chunk, nav, label = self._page(services)
-        buttons = [
+        buttons = [Button("checkin", t("btn.checkin", self.lang))]
+        if not self.state.snap.hall.appointments:
+            buttons = []
+        buttons += [
             Button("lookup", t("btn.lookup", self.lang)),
             Button("guides", t("btn.guide", self.lang)),
         ]
@@ -370,30 +430,40 @@ class KioskFlow:
         )
 
     def _screen_issuing(self) -> Screen:
-        return self._base("issuing", t("issuing.title", self.lang), animation="wait")
+        title = "checkin.checking" if self.ctx.get("checking") else "issuing.title"
+        return self._base("issuing", t(title, self.lang), animation="wait")
 
     def _screen_ticket(self) -> Screen:
         ticket: IssuedTicket = self.ctx["ticket"]
         outcome: PrintOutcome = self.ctx["outcome"]
         lang = self.lang
         lines = [ticket.service_name if lang == "zh" else self._service_label(ticket.service)]
+        checkin: CheckedIn | None = self.ctx.get("checkin")
+        again = checkin is not None and not checkin.created  # the notice says it all
+        if checkin is not None and not again:
+            lines.insert(0, t("checkin.late" if checkin.late else "checkin.ok", lang))
         if ticket.priority_label:
-            lines.append(t("ticket.priority", lang, label=ticket.priority_label))
+            label = CLASSES_EN.get(ticket.priority, "") if lang == "en" else ""
+            lines.append(t("ticket.priority", lang, label=label or ticket.priority_label))
         lines.append(t("ticket.ahead", lang, n=ticket.ahead))
         if ticket.wait.high_min > 0:
             lines.append(t("ticket.wait", lang, low=ticket.wait.low_min, high=ticket.wait.high_min))
-        lines.append(t("ticket.watch", lang))
+        if not again:
+            lines.append(t("ticket.watch", lang))
         buttons = [Button("home", t("btn.done", lang), primary=True)]
         if ticket.key not in self.rated:
             buttons.append(Button("rate", t("btn.rate", lang)))
         printed = outcome.printed
+        notice = "" if printed else t("ticket.no_paper", lang)
+        if again:
+            notice = t("checkin.again", lang)
         return self._base(
             "ticket",
             t("ticket.title" if printed else "ticket.number", lang),
             big=ticket.number,
             lines=tuple(lines),
             qr="" if printed else ticket.qr,
-            notice="" if printed else t("ticket.no_paper", lang),
+            notice=notice,
             buttons=tuple(buttons),
         )
 
@@ -472,6 +542,60 @@ class KioskFlow:
             t("lookup.found", lang),
             tiles=tuple(tiles),
             buttons=(Button("home", t("btn.home", lang), primary=True),),
+        )
+
+    def _screen_checkin(self) -> Screen:
+        return self._base(
+            "checkin",
+            t("checkin.title", self.lang),
+            lines=(t("checkin.hint", self.lang),),
+            buttons=(Button("home", t("btn.cancel", self.lang)),),
+            animation="scan",
+        )
+
+    def _screen_checkin_message(self) -> Screen:
+        """A refused or unverifiable check-in: what happened, then what to do next."""
+        err: CheckInFailed = self.ctx.get("checkin_error") or CheckInFailed("offline")
+        lang, code = self.lang, err.code
+        said = err.message if lang == "zh" else ""
+        ordinary = retry = False
+        if code == "offline":
+            title, first, advice = "checkin.offline", t("checkin.offline_why", lang), "offline_hint"
+            ordinary = retry = True
+        elif code == "too_early":
+            title, at = "checkin.too_early", err.come_back_at
+            first = said or t(
+                "checkin.not_yet" if lang == "en" or not at else "checkin.come_back", lang, at=at
+            )
+            advice = "come_back_hint" if at else "too_early_hint"
+        elif code == "appointment_missed":
+            title, first, advice = "checkin.missed", said, "ordinary_hint"
+            first = first or t("checkin.missed_why", lang)
+            ordinary = True
+        elif code in CHECKIN_NOT_FOUND:
+            title, advice = "checkin.none", "ordinary_hint"
+            if code == "invalid_qr":
+                said = t("checkin.invalid_qr", lang)
+            first = said or (CHECKIN_EN.get(code, "") if lang == "en" else "")
+            first = first or t("checkin.none_why", lang)
+            ordinary = retry = True
+        else:  # blocked, a second active ticket, a bad ID card, outside hours…
+            title, advice = "checkin.refused", "desk_hint"
+            first = said or (CHECKIN_EN.get(code, "") if lang == "en" else "")
+            first = first or t("checkin.refused_why", lang)
+            retry = code.startswith("id_")
+        at = err.come_back_at
+        buttons = [
+            Button("home", t("btn.ordinary" if ordinary else "btn.home", lang), primary=True)
+        ]
+        if retry:
+            buttons.append(Button("checkin", t("btn.retry", lang)))
+        return self._base(
+            "checkin_message",
+            t(title, lang),
+            lines=(first,),
+            notice=t(f"checkin.{advice}", lang, at=at),  # what to do next, shown prominently
+            buttons=tuple(buttons),
         )
 
     def _screen_rate(self) -> Screen:

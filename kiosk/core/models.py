@@ -65,6 +65,7 @@ class HallInfo:
     timezone: str = "Asia/Shanghai"
     elderly_age: int = 60
     classes: dict[str, str] = field(default_factory=dict)
+    appointments: bool = True  # the hall takes bookings: the home screen offers 预约签到
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HallInfo:
@@ -75,6 +76,7 @@ class HallInfo:
             timezone=str(data.get("timezone") or "Asia/Shanghai"),
             elderly_age=int(data.get("elderly_age") or 60),
             classes={str(k): str(v) for k, v in (data.get("classes") or {}).items()},
+            appointments=bool(data.get("appointments", True)),
         )
 
 

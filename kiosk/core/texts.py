@@ -76,6 +76,70 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Why were you unhappy? (choose at least one)",
     ),
     "thanks.title": ("感谢您的评价", "Thank you for your rating"),
+    "btn.checkin": ("预约签到", "Check in"),
+    "btn.ordinary": ("取普通号", "Take a number"),
+    "btn.retry": ("重新签到", "Try again"),
+    "checkin.title": ("预约签到", "Appointment check-in"),
+    "checkin.hint": (
+        "请刷身份证，或将预约二维码对准摄像头",
+        "Place your ID card, or hold your booking's QR code up to the camera",
+    ),
+    "checkin.checking": ("正在核验预约，请稍候", "Checking your appointment…"),
+    "checkin.ok": ("预约签到成功", "Checked in for your appointment"),
+    "checkin.late": (
+        "已超过预约时段，按普通号排队",
+        "Past your appointment time: you queue as a walk-in",
+    ),
+    "checkin.again": (
+        "您已签到过，这是您的号码，号票不再重复打印。请拍下或记住号码，留意叫号。",
+        "You have already checked in. This is your number; it is not printed again. "
+        "Take a photo of it or remember it, and watch for your call.",
+    ),
+    "checkin.too_early": ("还未到签到时间", "Too early to check in"),
+    "checkin.come_back": ("请于 {at} 后再来签到", "Check-in opens at {at}. Please come back then."),
+    "checkin.not_yet": (
+        "签到在预约时段开始前不久开放",
+        "Check-in for your appointment has not opened yet.",
+    ),
+    "checkin.come_back_hint": (
+        "请于 {at} 后再来，届时刷身份证或扫描预约二维码签到",
+        "Come back after {at}, then place your ID card or scan your booking's QR code",
+    ),
+    "checkin.too_early_hint": (
+        "请在接近预约时段时再来，刷身份证或扫描预约二维码签到",
+        "Come back closer to your appointment time and check in with your ID card or QR code",
+    ),
+    "checkin.missed": ("预约时段已过", "Your appointment time has passed"),
+    "checkin.missed_why": ("预约时段已过，请直接取号", "This booking is now a missed appointment."),
+    "checkin.none": ("没有找到可签到的预约", "No appointment to check in"),
+    "checkin.none_why": ("没有找到您今天的预约", "No appointment was found for you today."),
+    "checkin.ordinary_hint": (
+        "您可以返回首页取普通号排队，或到服务台咨询工作人员",
+        "You can take an ordinary number on the home screen, or ask at the service desk",
+    ),
+    "checkin.invalid_qr": (
+        "这不是预约二维码。请出示预约短信或页面中的二维码，或刷身份证",
+        "This is not a booking QR code. Show the QR code of your booking, or place your ID card.",
+    ),
+    "checkin.offline": ("暂时无法核验预约", "Cannot verify your appointment now"),
+    "checkin.offline_why": (
+        "网络中断，暂时无法核验您的预约",
+        "The network is down, so your booking cannot be checked.",
+    ),
+    "checkin.offline_hint": (
+        "请返回首页取普通号，或到服务台请工作人员为您签到",
+        "Take an ordinary number on the home screen, or ask staff at the service desk to "
+        "check you in",
+    ),
+    "checkin.refused": ("暂时无法签到", "Cannot check in"),
+    "checkin.refused_why": (
+        "请到服务台咨询工作人员",
+        "Please ask staff at the service desk.",
+    ),
+    "checkin.desk_hint": (
+        "如有疑问，请到服务台咨询工作人员",
+        "If in doubt, ask at the service desk",
+    ),
     "idle.warning": (
         "{s} 秒后将返回首页，点击屏幕任意处继续",
         "Returning home in {s} s. Tap anywhere to stay",
@@ -98,6 +162,33 @@ REASONS: dict[str, tuple[str, str]] = {
     "card_failed": ("刷身份证不成功", "ID card not read"),
     "unclear": ("文字看不清、听不清", "Hard to read or hear"),
     "wrong_info": ("信息不准确", "Wrong information"),
+}
+
+# Check-in refusals (docs/APPOINTMENTS.md) by what the citizen should do next.
+CHECKIN_NOT_FOUND = {
+    "no_appointment_today",
+    "appointment_not_found",
+    "not_today",
+    "appointment_cancelled",
+    "invalid_qr",
+}
+CHECKIN_EN = {
+    "appointment_not_found": "This booking QR code was not recognised. Try your ID card.",
+    "not_today": "Your appointment is on another day.",
+    "appointment_cancelled": "This appointment was cancelled.",
+    "duplicate_active_ticket": "You already hold a number for this service.",
+    "booking_blocked": "Booking is blocked after missed appointments.",
+    "appointments_disabled": "This hall does not take appointments.",
+    "outside_hours": "This service is closed now.",
+}
+
+# Priority classes in English (the hall config labels them in Chinese only).
+CLASSES_EN = {
+    "elderly": "elderly",
+    "disabled": "disability",
+    "pregnant": "pregnancy",
+    "military": "military",
+    "appointment": "appointment",
 }
 
 DIGITS_ZH = "零一二三四五六七八九"

@@ -39,6 +39,7 @@ class DemoServer:
     url: str
     token: str
     tmp: str
+    booking_token: str = ""  # F5 books an appointment to check in with
 
     @classmethod
     def start(cls) -> DemoServer:
@@ -63,14 +64,19 @@ class DemoServer:
                 break
         else:
             raise RuntimeError("the demo server did not start")
-        out = subprocess.run(
-            [*hall, "token", "--db", str(db), "--role", "kiosk", "--name", "kiosk-sim"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return cls(proc, f"http://127.0.0.1:{port}", out.stdout.strip().splitlines()[-1], tmp)
+
+        def token(role: str) -> str:
+            out = subprocess.run(
+                [*hall, "token", "--db", str(db), "--role", role, "--name", f"{role}-sim"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            return out.stdout.strip().splitlines()[-1]
+
+        url = f"http://127.0.0.1:{port}"
+        return cls(proc, url, token("kiosk"), tmp, booking_token=token("booking"))
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -136,8 +142,9 @@ class KioskApp:
         self.core.loop = SyncLoop(self.core.syncer, s.sync_interval_s, s.heartbeat_interval_s)
         self.core.loop.start()
 
-    def simulation_keys(self) -> None:
-        """F1/F2 place a sample card, F3 paper out/ok, F4 QR of the last ticket."""
+    def simulation_keys(self, demo: DemoServer | None = None) -> None:
+        """F1/F2 place a sample card, F3 paper out/ok, F4 QR of the last ticket, F5 check in
+        with a booking's QR code (booked for the F1 citizen in today's next free slot)."""
         cards = sample_cards()
 
         def key(seq: str, fn: Any) -> None:
@@ -166,6 +173,54 @@ class KioskApp:
                     self.core.flow.qr(ticket.qr)
 
         key("F4", scan_last)
+
+        booked: list[str] = []
+
+        def book() -> str:
+            if booked:
+                return booked[0]  # the same booking again: shows the repeat check-in
+            if demo is None or not demo.booking_token:
+                raise RuntimeError("F5 needs the demo server (--simulate without --server)")
+            import requests
+
+            auth = {"Authorization": f"Bearer {demo.booking_token}"}
+            day = self.core.state.snap.hall.business_day or self.core.state.business_day()
+            slots = requests.get(
+                f"{demo.url}/api/v1/appointments/slots",
+                params={"service": "SW", "day": day},
+                headers=auth,
+                timeout=5,
+            ).json()
+            free = [s for s in slots if s.get("available")]
+            if not free:
+                raise RuntimeError(f"no free appointment slot for SW on {day}")
+            r = requests.post(
+                f"{demo.url}/api/v1/appointments",
+                json={
+                    "service": "SW",
+                    "slot_start": free[0]["start"],
+                    "id_number": cards[0].id_number,
+                },
+                headers=auth,
+                timeout=5,
+            )
+            if r.status_code != 201:
+                raise RuntimeError(f"booking refused: {r.text}")
+            booked.append(str(r.json()["qr"]))
+            return booked[0]
+
+        def scan_booking(qr: str) -> None:
+            self.core.flow.tap("home")
+            self.core.flow.tap("checkin")
+            if not self.devices.show_qr(qr):
+                self.core.flow.qr(qr)
+
+        key(
+            "F5",
+            lambda: QtRunner(self.bridge).run(
+                book, scan_booking, lambda err: log.warning("F5: %s", err)
+            ),
+        )
 
     def stop(self) -> None:
         app = QApplication.instance()
@@ -217,7 +272,7 @@ def run(args: Any) -> int:
     )
     kiosk = KioskApp(HttpApi(server, token), settings, urls, voice=not args.mute)
     if args.simulate:
-        kiosk.simulation_keys()
+        kiosk.simulation_keys(demo)
     if args.size:
         w, h = (int(v) for v in args.size.lower().split("x"))
         kiosk.window.resize(w, h)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,42 @@ def _swipe(rig: Rig, action: str, card: Any) -> None:
     rig.core.flow.card(card)
 
 
+def _book(rig: Rig, start_in_min: int) -> str:
+    """A booking of 税务业务 starting this many minutes from now; returns its QR text."""
+    server: CannedServer = rig.core.api  # type: ignore[assignment]
+    start = server.now() + timedelta(minutes=start_in_min)
+    return server.book("SW", start, sample_cards()[0].id_number, sample_cards()[0].name)
+
+
+def _check_in(rig: Rig, start_in_min: int) -> str:
+    qr = _book(rig, start_in_min)
+    rig.fresh("checkin")
+    rig.core.flow.qr(qr)
+    return qr
+
+
+def _check_in_again(rig: Rig) -> None:
+    qr = _check_in(rig, -5)
+    rig.fresh("checkin")
+    rig.core.flow.qr(qr)
+
+
+def _check_in_offline(rig: Rig) -> None:
+    server: CannedServer = rig.core.api  # type: ignore[assignment]
+    qr = _book(rig, -5)
+    server.online = False
+    rig.fresh("checkin")
+    rig.core.flow.qr(qr)
+    server.online = True
+    rig.core.state.mark_online()
+
+
 def _issuing(rig: Rig) -> None:
     rig.fresh()
     rig.core.flow._go("issuing")
 
 
-TOUR: list[tuple[str, Callable[[Rig], None]]] = [
+TOUR: list[tuple[str, Callable[[Rig], object]]] = [
     ("home", lambda r: r.fresh()),
     ("home-page2", lambda r: r.fresh("page:next") if r.elder else r.fresh()),
     ("swipe", lambda r: r.fresh("service:HJ")),
@@ -99,6 +130,14 @@ TOUR: list[tuple[str, Callable[[Rig], None]]] = [
     ("lookup-result", lambda r: r.core.flow.card(sample_cards()[1])),
     ("lookup-none", lambda r: _swipe(r, "lookup", sample_cards()[0])),
     ("issuing", _issuing),
+    ("checkin", lambda r: r.fresh("checkin")),
+    ("checkin-ticket", lambda r: _check_in(r, -5)),
+    ("checkin-late", lambda r: _check_in(r, -30)),
+    ("checkin-again", _check_in_again),
+    ("checkin-too-early", lambda r: _check_in(r, 120)),
+    ("checkin-missed", lambda r: _check_in(r, -90)),
+    ("checkin-not-found", lambda r: _swipe(r, "checkin", sample_cards()[1])),
+    ("checkin-offline", _check_in_offline),
 ]
 
 

@@ -75,10 +75,24 @@ class SwipeAnimation(QWidget):
         font.setPixelSize(max(12, int(h * 0.07)))
         p.setFont(font)
         p.drawText(card, Qt.AlignmentFlag.AlignCenter, self.label)
-        if self.scan:  # a QR mark beside the card: the ticket can be scanned too
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor("#000000"))
-            s = w * 0.035
-            for i, j in [(0, 0), (2, 0), (0, 2), (1, 1), (2, 2)]:
-                p.drawRect(QRectF(w * 0.82 + i * s, h * 0.08 + j * s, s, s))
+        if self.scan:  # a QR code beside the card: a ticket's or a booking's can be shown too
+            self._qr_mark(p, QRectF(w * 0.80, h * 0.04, w * 0.18, w * 0.18))
         p.end()
+
+    @staticmethod
+    def _qr_mark(p: QPainter, box: QRectF) -> None:
+        """A QR-code icon: three finder squares and a few modules on a 7×7 grid."""
+        m = box.width() / 7
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#FFFFFF"))
+        p.drawRect(box.adjusted(-m / 2, -m / 2, m / 2, m / 2))
+        black = QColor("#000000")
+        for cx, cy in [(0, 0), (4, 0), (0, 4)]:
+            p.setBrush(black)
+            p.drawRect(QRectF(box.x() + cx * m, box.y() + cy * m, 3 * m, 3 * m))
+            p.setBrush(QColor("#FFFFFF"))
+            p.drawRect(QRectF(box.x() + (cx + 0.5) * m, box.y() + (cy + 0.5) * m, 2 * m, 2 * m))
+            p.setBrush(black)
+            p.drawRect(QRectF(box.x() + (cx + 1) * m, box.y() + (cy + 1) * m, m, m))
+        for i, j in [(4, 4), (6, 4), (5, 5), (4, 6), (6, 6)]:
+            p.drawRect(QRectF(box.x() + i * m, box.y() + j * m, m, m))

@@ -175,9 +175,14 @@ class KioskWindow(QWidget):
                 main.addWidget(
                     label(
                         line,
-                        "ticketline" if s.name in ("message", "swipe", "lookup", "guide") else "",
+                        "ticketline"
+                        if s.name
+                        in ("message", "swipe", "lookup", "guide", "checkin", "checkin_message")
+                        else "",
                     )
                 )
+            if s.notice:
+                main.addWidget(self._notice(s, m))
             if s.animation in ("card", "scan"):
                 side = int(min(self.width(), self.height()) * (0.6 if portrait else 0.45))
                 anim = SwipeAnimation(side, "身份证", s.animation == "scan")
@@ -222,13 +227,7 @@ class KioskWindow(QWidget):
         for line in s.lines:
             info.addWidget(label(line, "ticketline" if portrait else ""))
         info.addStretch(1)
-        notice: QFrame | None = None
-        if s.notice:
-            notice = QFrame()
-            notice.setObjectName("notice")
-            nl = QVBoxLayout(notice)
-            nl.setContentsMargins(m.gap, m.gap, m.gap, m.gap)
-            nl.addWidget(label(s.notice))
+        notice = self._notice(s, m) if s.notice else None
         qr_box: QVBoxLayout | None = None
         if s.qr:
             side = int(min(self.width(), self.height()) * (0.34 if portrait else 0.30))
@@ -266,6 +265,15 @@ class KioskWindow(QWidget):
         if notice:
             box2.addWidget(notice)
         return box2
+
+    def _notice(self, s: Screen, m: Metrics) -> QFrame:
+        """What to do now (printer trouble, a check-in refusal), in a highlighted box."""
+        notice = QFrame()
+        notice.setObjectName("notice")
+        nl = QVBoxLayout(notice)
+        nl.setContentsMargins(m.gap, m.gap, m.gap, m.gap)
+        nl.addWidget(label(s.notice, "" if s.big else "ticketline"))
+        return notice
 
     def _tiles(self, s: Screen, m: Metrics) -> QGridLayout:
         grid = QGridLayout()
@@ -324,9 +332,11 @@ class KioskWindow(QWidget):
         grid.setSpacing(m.gap)
         if portrait:
             grid.setContentsMargins(m.gap * 2, m.gap, m.gap * 2, m.gap * 2)
-            per_row = 3 if s.elder else 4
+            per_row = 3 if s.elder or s.lang == "en" else 4  # English labels are longer
             for i, button in enumerate(s.buttons):
                 grid.addWidget(self._button(button, s), i // per_row, i % per_row)
+            for col in range(min(per_row, len(s.buttons))):
+                grid.setColumnStretch(col, 1)  # equal widths: a long label must not squeeze others
         else:
             bar.setFixedWidth(int(self.width() * (0.2 if s.elder else 0.18)))
             grid.setContentsMargins(0, m.gap * 2, m.gap * 2, m.gap * 2)

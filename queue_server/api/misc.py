@@ -42,6 +42,7 @@ async def hall_info(request: Request, who: Who) -> Response:
             "elderly_age": cfg.routing.elderly_age,
             "policy": cfg.routing.policy,
             "classes": {code: c.label for code, c in cfg.routing.classes.items()},
+            "appointments": cfg.appointments.enabled,
         }
     )
 

@@ -220,6 +220,10 @@ function onEvent(ev) {
       if (d.no === session.window) state.window = d;
       renderHeader();
       break;
+    case "config.changed":
+      // The administrator changed the hall live: this window's services, names, classes.
+      snapshot().catch(() => {});
+      return;
     default:
       break;
   }

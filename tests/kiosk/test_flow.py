@@ -297,3 +297,26 @@ def test_a_tap_repeated_on_the_same_screen_reuses_its_key(rig: Rig) -> None:
     rig.flow._choose("SW")
     assert rig.flow.ctx["ticket"] == first
     assert rig.server.issue_calls == 1 and len(rig.printer.printed) == 1
+
+
+def test_a_live_configuration_change_reaches_the_home_screen(rig: Rig) -> None:
+    """config.changed on the server: the next sync round brings the new services and notices."""
+    before = [tile.action for tile in rig.flow.screen.tiles]
+    assert "service:SW" in before
+    rig.server.service_cfg = [s for s in rig.server.service_cfg if s["code"] != "SW"] + [
+        {"code": "JZZ", "name": "居住证办理", "prefix": "J", "avg_service_min": 6}
+    ]
+    rig.server.hall_cfg = dict(
+        rig.server.hall_cfg, name="新区政务服务中心", notices=["今日延时服务"]
+    )
+    rig.server.next_seq["JZZ"] = 1
+    assert rig.core.syncer.step()
+    rig.flow.refresh()  # the Qt app calls this every few seconds
+    screen = rig.flow.screen
+    actions = [tile.action for tile in screen.tiles]
+    assert "service:SW" not in actions
+    assert "居住证办理" in [tile.title for tile in screen.tiles]
+    assert screen.hall == "新区政务服务中心"
+    assert screen.ticker == ("今日延时服务",)
+    rig.tap("service:JZZ")
+    assert rig.flow.screen.big.startswith("J")

@@ -35,6 +35,11 @@ def clipped(window: KioskWindow) -> list[str]:
             need = lab.fontMetrics().horizontalAdvance(lab.text())
             if need > lab.width() + 2:
                 bad.append(f"{lab.text()!r}: needs {need}px wide, has {lab.width()}px")
+    for b in window.findChildren(QPushButton):
+        if b.isVisibleTo(window) and b.text():
+            need = b.fontMetrics().horizontalAdvance(b.text())
+            if need > b.contentsRect().width():
+                bad.append(f"button {b.text()!r}: needs {need}px wide, has {b.width()}px")
     return bad
 
 

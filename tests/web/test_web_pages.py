@@ -414,3 +414,37 @@ def test_evaluator_refuses_a_token_of_another_window(live_server: LiveServer, br
     page.wait_for_selector("#screen-setup:not([hidden])")
     assert "属于 1 号窗口" in text(page, "#setup-text")
     page.close()
+
+
+def test_display_and_staff_reload_a_live_configuration_change(
+    own_server: LiveServer, browser: Any
+) -> None:
+    """config.changed: the display shows the new service and notices, the staff console the
+    window's new name, without a reload of the page."""
+    srv = own_server
+    display = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    display.goto(f"{srv.url}/display?access_token={srv.tokens['display']}")
+    display.wait_for_function("() => document.querySelectorAll('.scell').length > 0")
+    staff = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    staff_login(staff, srv, "staff01")
+    staff.wait_for_function(
+        "() => document.querySelector('#window-name').textContent === '综合窗口'"
+    )
+    with srv.api(srv.login("admin", "Admin1234")) as api:
+        snap = api.get("/admin/config").json()
+        cfg = snap["config"]
+        cfg["hall"]["notices"] = ["今日下午延时服务至 18:00"]
+        cfg["services"].append({"code": "LNYL", "name": "老年优待证办理", "prefix": "M"})
+        cfg["windows"][0]["name"] = "综合窗口（含老年优待证）"
+        cfg["windows"][0]["services"]["LNYL"] = 1.0
+        r = api.put("/admin/config", json={"config": cfg, "version": snap["version"]})
+        assert r.status_code == 200, r.text
+    display.wait_for_function(
+        "() => document.querySelector('#notices').textContent.includes('延时服务')"
+    )
+    display.wait_for_function(
+        "() => document.querySelector('.scell[data-service=\"LNYL\"]') !== null"
+    )
+    staff.wait_for_function(
+        "() => document.querySelector('#window-name').textContent.includes('老年优待证')"
+    )
