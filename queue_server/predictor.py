@@ -49,7 +49,8 @@ DYNAMIC_SHARE = True
 SHARE_A, SHARE_B = 5.0, 1.0
 PAUSED_WEIGHT = 0.8
 MEDIAN_POINT = True
-OVERTAKE = True  # count higher-class tickets expected to arrive during the wait and pass
+OVERTAKE = True
+BREAK_RETURN_MIN = 15.0  # a short break (a window paused in a session) lasts this long; 0: off  # count higher-class tickets expected to arrive during the wait and pass
 ARRIVAL_WINDOW_MIN = 60.0  # recent arrivals of each class, for their arrival rate
 SERVICE_HISTORY = 60  # today's services averaged for the mean service time (0: the context's)
 SERVICE_PRIOR = 5  # the configured time counts as this many services  # a paused window (a short break) counts as most of one
@@ -83,7 +84,8 @@ class Predictor:
             if service not in w.services:
                 continue
             st = status.get(w.no)
-            factor = 1.0 if st == "open" else PAUSED_WEIGHT if st == "paused" else 0.0
+            paused = PAUSED_WEIGHT if not BREAK_RETURN_MIN else 1.0  # back from break soon
+            factor = 1.0 if st == "open" else paused if st == "paused" else 0.0
             if pressure is None:
                 share = w.services[service] / sum(w.services.values())
             else:
@@ -117,6 +119,28 @@ class Predictor:
         value = (n * avg + SERVICE_PRIOR * configured) / (n + SERVICE_PRIOR) if n else configured
         self._service[service] = (now, value)
         return float(value)
+
+    def on_break(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str
+    ) -> list[tuple[float, float]]:
+        """Windows serving the service that are paused now: (servers, minutes until back).
+
+        A pause inside a session is a short break; it is expected to last `BREAK_RETURN_MIN`
+        (one already longer is expected back within a minute). Pauses between sessions (lunch)
+        are the sessions' business, not this.
+        """
+        now = ctx.clock.timestamp()
+        out: list[tuple[float, float]] = []
+        for no, since in conn.execute(
+            "SELECT no, status_since FROM windows WHERE status = 'paused'"
+        ):
+            w = next((x for x in ctx.config.windows if x.no == no), None)
+            if w is None or service not in w.services:
+                continue
+            paused_min = (now - datetime.fromisoformat(since).timestamp()) / 60.0
+            share = w.services[service] / sum(w.services.values())
+            out.append((share, max(1.0, BREAK_RETURN_MIN - paused_min)))
+        return out
 
     def pressure(self, ctx: HallContext, conn: sqlite3.Connection) -> dict[str, float]:
         """How hard each service pulls on a shared window: its head-of-line wait (minutes)."""
@@ -224,10 +248,19 @@ class Predictor:
         # windows' worth of tickets goes without waiting for a completion.
         restart = self.service_min(ctx, conn, service)
         over = self.overtakers(ctx, conn, service, priority) if OVERTAKE else []
-        for _ in range(3 if over else 0):
-            # Those who arrive while we wait and pass us: more work before our call.
+        breaks = (
+            self.on_break(ctx, conn, service)
+            if BREAK_RETURN_MIN and (not spans or _in_session(spans, now))
+            else []
+        )
+        svc_min = self.service_min(ctx, conn, service)
+        for _ in range(3 if over or breaks else 0):
+            # Those who arrive while we wait and pass us, and the completions that windows on
+            # a break will not make before they are back: more work before our call.
             wait = _elapsed(spans, now, work, restart) / 60.0
-            work = (k + sum(lam * min(span, wait) for lam, span in over)) / rate
+            extra = sum(lam * min(span, wait) for lam, span in over)
+            extra += sum(share * min(left, wait) / svc_min for share, left in breaks)
+            work = (k + extra) / rate
         cv = math.sqrt(1.0 / k + RATE_CV**2)
         sigma = math.sqrt(math.log(1 + cv * cv))
         mu = math.log(work) - sigma * sigma / 2
