@@ -50,6 +50,7 @@ SHARE_A, SHARE_B = 5.0, 1.0
 PAUSED_WEIGHT = 0.8
 MEDIAN_POINT = True
 OVERTAKE = True
+POOL_WEIGHT = 0.5
 BREAK_RETURN_MIN = 15.0  # a short break (a window paused in a session) lasts this long; 0: off  # count higher-class tickets expected to arrive during the wait and pass
 ARRIVAL_WINDOW_MIN = 60.0  # recent arrivals of each class, for their arrival rate
 SERVICE_HISTORY = 60  # today's services averaged for the mean service time (0: the context's)
@@ -141,6 +142,36 @@ class Predictor:
             share = w.services[service] / sum(w.services.values())
             out.append((share, max(1.0, BREAK_RETURN_MIN - paused_min)))
         return out
+
+    def pool_work(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str, ahead: int
+    ) -> float:
+        """Open minutes until called if the windows serving the service clear their queues in
+        issue order: the minutes of work waiting ahead in those windows ÷ how many are staffed.
+
+        Another service's waiting tickets count by the share of that service's windows (by
+        weight) that are also ours; ours count by `ahead`.
+        """
+        status = dict(conn.execute("SELECT no, status FROM windows").fetchall())
+        mine = [w for w in ctx.config.windows if service in w.services]
+        staffed = sum(1 for w in mine if status.get(w.no) in ("open", "paused"))
+        if staffed == 0:
+            return math.inf
+        share: dict[str, float] = {}
+        total: dict[str, float] = {}
+        for w in ctx.config.windows:
+            weights = sum(w.services.values())
+            for code, wt in w.services.items():
+                total[code] = total.get(code, 0.0) + wt / weights
+                if w in mine:
+                    share[code] = share.get(code, 0.0) + wt / weights
+        minutes = (ahead + 1) * self.service_min(ctx, conn, service)
+        for code, n in conn.execute(
+            "SELECT service, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY service"
+        ):
+            if code != service and code in share:
+                minutes += n * share[code] / total[code] * self.service_min(ctx, conn, code)
+        return minutes / staffed
 
     def pressure(self, ctx: HallContext, conn: sqlite3.Connection) -> dict[str, float]:
         """How hard each service pulls on a shared window: its head-of-line wait (minutes)."""
@@ -244,6 +275,11 @@ class Predictor:
             return Prediction(0.0, 0.0, min(5.0, ctx.mean_service_min(service) / 4))
         k = ahead + 1
         work = k / rate  # minutes of open time until called
+        if POOL_WEIGHT:
+            pool = self.pool_work(ctx, conn, service, ahead)
+            if math.isfinite(pool):
+                work = (1 - POOL_WEIGHT) * work + POOL_WEIGHT * pool
+                rate = k / work
         # When a session opens (morning, after lunch) every window calls at once: the first
         # windows' worth of tickets goes without waiting for a completion.
         restart = self.service_min(ctx, conn, service)
