@@ -5,22 +5,30 @@ a fixed share of its time (its weight share). In a hall with comprehensive windo
 follows the queues: a window spends its time on whichever service has waited longest. So the
 predictor measures what the service actually gets:
 
-1. **Rate.** The capacity rate: the open windows serving the service (a paused one, on a short
-   break, at `PAUSED_WEIGHT`), each by the share of its time the service gets, divided by the
-   mean service time (today's last 60 services, shrunk towards the configured time). A shared
-   window's share follows the queues: weight × how long each service's first ticket has
+1. **Rate.** The capacity rate: the open windows serving the service (a paused one counts as
+   back from its short break, see 3), each by the share of its time the service gets, divided
+   by the mean service time (today's last 60 services, shrunk towards the configured time). A
+   shared window's share follows the queues: weight × how long each service's first ticket has
    waited (`DYNAMIC_SHARE`). The service's observed completion
    rate in the current session (done or skipped, the last `RATE_CALLS`) is blended in as
    history grows; the capacity rate is its floor, because an observed rate is held down
    whenever the queue ran empty.
    When a session opens, every free window calls at once: one service time of work goes then.
-2. **People ahead** in calling order (HallContext.ahead), plus one for the ticket itself.
+   **Pool** (`POOL_WEIGHT`): the same windows seen from the other side; if they clear their
+   queues in issue order, the ticket is called when the work ahead of it in them is done:
+   other services' waiting tickets by the share of their windows that are ours. The minutes of
+   work are the average of the two.
+2. **People ahead** in calling order (HallContext.ahead), plus one for the ticket itself, plus
+   the higher classes expected to arrive and overtake during the wait (`overtakers`).
 3. **Time of day.** The service's opening hours are taken as the windows' working hours: a wait
    that runs past the end of a session (lunch, 12:00) continues when the next one starts, and a
    ticket issued during the lunch break waits for the afternoon.
+   A window paused inside a session is on a short break and back `BREAK_RETURN_MIN` after it
+   paused: the completions it misses until then are extra work.
 4. **Range.** The wait is a sum of n+1 service completions, CV 1/√(n+1) (Whitt 1999), plus the
    uncertainty of the rate itself (`RATE_CV`); the shown range is the 10th–90th percentile of
-   a log-normal with that spread, so about 80% of tickets are called inside it.
+   a log-normal with that spread, so about 80% of tickets are called inside it. The point is
+   that log-normal's median (it minimises the absolute error).
 """
 
 from __future__ import annotations
@@ -47,14 +55,14 @@ CACHE_S = 30.0  # recompute a service's rate at most this often (clock seconds)
 # for services with a queue, weight × SHARE_B for those without (minutes).
 DYNAMIC_SHARE = True
 SHARE_A, SHARE_B = 5.0, 1.0
-PAUSED_WEIGHT = 0.8
-MEDIAN_POINT = True
-OVERTAKE = True
-POOL_WEIGHT = 0.5
-BREAK_RETURN_MIN = 15.0  # a short break (a window paused in a session) lasts this long; 0: off  # count higher-class tickets expected to arrive during the wait and pass
+PAUSED_WEIGHT = 0.8  # a paused window, when BREAK_RETURN_MIN is 0 (off)
+MEDIAN_POINT = True  # the point is the wait's median (False: its mean)
+OVERTAKE = True  # count higher-class tickets expected to arrive during the wait and pass
+POOL_WEIGHT = 0.5  # weight of the pool estimate against the rate one (0: rate only)
+BREAK_RETURN_MIN = 15.0  # a short break (a window paused in a session) lasts this long; 0: off
 ARRIVAL_WINDOW_MIN = 60.0  # recent arrivals of each class, for their arrival rate
 SERVICE_HISTORY = 60  # today's services averaged for the mean service time (0: the context's)
-SERVICE_PRIOR = 5  # the configured time counts as this many services  # a paused window (a short break) counts as most of one
+SERVICE_PRIOR = 5  # the configured time counts as this many services
 
 
 @dataclass(frozen=True)
