@@ -211,7 +211,7 @@ class Day:
         conn = self.hall.db.reader
         ctx = self.ctx
         svc, ahead = view["service"], view["ahead"]
-        pred = self.predictor.predict(ctx, conn, svc, ahead)
+        pred = self.predictor.predict(ctx, conn, svc, ahead, view["priority"])
         cap = ctx.capacity(conn)
         er = wait_range(
             ahead, cap.servers.get(svc, 0.0), ctx.mean_service_min(svc), cap.free.get(svc, 0.0)

@@ -180,9 +180,12 @@ class HallContext:
                 total += _count(conn, service, code, threshold)
         return total
 
-    def estimate(self, conn: sqlite3.Connection, service: str, ahead: int) -> WaitRange:
+    def estimate(
+        self, conn: sqlite3.Connection, service: str, ahead: int, priority: str | None = None
+    ) -> WaitRange:
+        """Range shown for a ticket of `service` (class `priority`) with `ahead` before it."""
         if self.predictor is not None:
-            return self.predictor.estimate(self, conn, service, ahead)  # type: ignore[no-any-return]
+            return self.predictor.estimate(self, conn, service, ahead, priority)  # type: ignore[no-any-return]
         cap = self.capacity(conn)
         return wait_range(
             ahead,
@@ -193,7 +196,11 @@ class HallContext:
 
     def ticket_view(self, conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         ahead = self.ahead(conn, row)
-        est = self.estimate(conn, row["service"], ahead) if row["status"] == "waiting" else None
+        est = (
+            self.estimate(conn, row["service"], ahead, row["priority"])
+            if row["status"] == "waiting"
+            else None
+        )
         svc = self.config.service(row["service"])
         return {
             "id": row["id"],

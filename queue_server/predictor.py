@@ -5,22 +5,30 @@ a fixed share of its time (its weight share). In a hall with comprehensive windo
 follows the queues: a window spends its time on whichever service has waited longest. So the
 predictor measures what the service actually gets:
 
-1. **Rate.** The capacity rate: the open windows serving the service (a paused one, on a short
-   break, at `PAUSED_WEIGHT`), each by the share of its time the service gets, divided by the
-   mean service time (today's last 60 services, shrunk towards the configured time). A shared
-   window's share follows the queues: weight × how long each service's first ticket has
+1. **Rate.** The capacity rate: the open windows serving the service (a paused one counts as
+   back from its short break, see 3), each by the share of its time the service gets, divided
+   by the mean service time (today's last 60 services, shrunk towards the configured time). A
+   shared window's share follows the queues: weight × how long each service's first ticket has
    waited (`DYNAMIC_SHARE`). The service's observed completion
    rate in the current session (done or skipped, the last `RATE_CALLS`) is blended in as
    history grows; the capacity rate is its floor, because an observed rate is held down
    whenever the queue ran empty.
    When a session opens, every free window calls at once: one service time of work goes then.
-2. **People ahead** in calling order (HallContext.ahead), plus one for the ticket itself.
+   **Pool** (`POOL_WEIGHT`): the same windows seen from the other side; if they clear their
+   queues in issue order, the ticket is called when the work ahead of it in them is done:
+   other services' waiting tickets by the share of their windows that are ours. The minutes of
+   work are the average of the two.
+2. **People ahead** in calling order (HallContext.ahead), plus one for the ticket itself, plus
+   the higher classes expected to arrive and overtake during the wait (`overtakers`).
 3. **Time of day.** The service's opening hours are taken as the windows' working hours: a wait
    that runs past the end of a session (lunch, 12:00) continues when the next one starts, and a
    ticket issued during the lunch break waits for the afternoon.
+   A window paused inside a session is on a short break and back `BREAK_RETURN_MIN` after it
+   paused: the completions it misses until then are extra work.
 4. **Range.** The wait is a sum of n+1 service completions, CV 1/√(n+1) (Whitt 1999), plus the
    uncertainty of the rate itself (`RATE_CV`); the shown range is the 10th–90th percentile of
-   a log-normal with that spread, so about 80% of tickets are called inside it.
+   a log-normal with that spread, so about 80% of tickets are called inside it. The point is
+   that log-normal's median (it minimises the absolute error).
 """
 
 from __future__ import annotations
@@ -47,9 +55,14 @@ CACHE_S = 30.0  # recompute a service's rate at most this often (clock seconds)
 # for services with a queue, weight × SHARE_B for those without (minutes).
 DYNAMIC_SHARE = True
 SHARE_A, SHARE_B = 5.0, 1.0
-PAUSED_WEIGHT = 0.8
+PAUSED_WEIGHT = 0.8  # a paused window, when BREAK_RETURN_MIN is 0 (off)
+MEDIAN_POINT = True  # the point is the wait's median (False: its mean)
+OVERTAKE = True  # count higher-class tickets expected to arrive during the wait and pass
+POOL_WEIGHT = 0.5  # weight of the pool estimate against the rate one (0: rate only)
+BREAK_RETURN_MIN = 15.0  # a short break (a window paused in a session) lasts this long; 0: off
+ARRIVAL_WINDOW_MIN = 60.0  # recent arrivals of each class, for their arrival rate
 SERVICE_HISTORY = 60  # today's services averaged for the mean service time (0: the context's)
-SERVICE_PRIOR = 5  # the configured time counts as this many services  # a paused window (a short break) counts as most of one
+SERVICE_PRIOR = 5  # the configured time counts as this many services
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,8 @@ class Predictor:
             if service not in w.services:
                 continue
             st = status.get(w.no)
-            factor = 1.0 if st == "open" else PAUSED_WEIGHT if st == "paused" else 0.0
+            paused = PAUSED_WEIGHT if not BREAK_RETURN_MIN else 1.0  # back from break soon
+            factor = 1.0 if st == "open" else paused if st == "paused" else 0.0
             if pressure is None:
                 share = w.services[service] / sum(w.services.values())
             else:
@@ -114,6 +128,58 @@ class Predictor:
         value = (n * avg + SERVICE_PRIOR * configured) / (n + SERVICE_PRIOR) if n else configured
         self._service[service] = (now, value)
         return float(value)
+
+    def on_break(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str
+    ) -> list[tuple[float, float]]:
+        """Windows serving the service that are paused now: (servers, minutes until back).
+
+        A pause inside a session is a short break; it is expected to last `BREAK_RETURN_MIN`
+        (one already longer is expected back within a minute). Pauses between sessions (lunch)
+        are the sessions' business, not this.
+        """
+        now = ctx.clock.timestamp()
+        out: list[tuple[float, float]] = []
+        for no, since in conn.execute(
+            "SELECT no, status_since FROM windows WHERE status = 'paused'"
+        ):
+            w = next((x for x in ctx.config.windows if x.no == no), None)
+            if w is None or service not in w.services:
+                continue
+            paused_min = (now - datetime.fromisoformat(since).timestamp()) / 60.0
+            share = w.services[service] / sum(w.services.values())
+            out.append((share, max(1.0, BREAK_RETURN_MIN - paused_min)))
+        return out
+
+    def pool_work(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str, ahead: int
+    ) -> float:
+        """Open minutes until called if the windows serving the service clear their queues in
+        issue order: the minutes of work waiting ahead in those windows ÷ how many are staffed.
+
+        Another service's waiting tickets count by the share of that service's windows (by
+        weight) that are also ours; ours count by `ahead`.
+        """
+        status = dict(conn.execute("SELECT no, status FROM windows").fetchall())
+        mine = [w for w in ctx.config.windows if service in w.services]
+        staffed = sum(1 for w in mine if status.get(w.no) in ("open", "paused"))
+        if staffed == 0:
+            return math.inf
+        share: dict[str, float] = {}
+        total: dict[str, float] = {}
+        for w in ctx.config.windows:
+            weights = sum(w.services.values())
+            for code, wt in w.services.items():
+                total[code] = total.get(code, 0.0) + wt / weights
+                if w in mine:
+                    share[code] = share.get(code, 0.0) + wt / weights
+        minutes = (ahead + 1) * self.service_min(ctx, conn, service)
+        for code, n in conn.execute(
+            "SELECT service, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY service"
+        ):
+            if code != service and code in share:
+                minutes += n * share[code] / total[code] * self.service_min(ctx, conn, code)
+        return minutes / staffed
 
     def pressure(self, ctx: HallContext, conn: sqlite3.Connection) -> dict[str, float]:
         """How hard each service pulls on a shared window: its head-of-line wait (minutes)."""
@@ -167,8 +233,41 @@ class Predictor:
         return rate
 
     # -- the estimate ----------------------------------------------------------------------
+    def overtakers(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str, priority: str | None
+    ) -> list[tuple[float, float]]:
+        """Higher classes that will arrive and overtake: (arrivals per minute, for how long).
+
+        Under accumulating priority a ticket of class c issued s minutes after ours passes it
+        iff offset_c - s > own offset, so it overtakes for (offset_c - own offset) minutes after
+        issue; under strict priority for the whole wait (math.inf). The arrival rate is the
+        class's tickets for the service in the last `ARRIVAL_WINDOW_MIN` minutes.
+        """
+        routing = ctx.config.routing
+        own = routing.classes.get(priority or "ordinary", routing.classes["ordinary"])
+        now = ctx.clock.timestamp()
+        counts = dict(
+            conn.execute(
+                "SELECT priority, COUNT(*) FROM tickets WHERE service = ? AND issued_ts >= ?"
+                " GROUP BY priority",
+                (service, now - ARRIVAL_WINDOW_MIN * 60.0),
+            ).fetchall()
+        )
+        out: list[tuple[float, float]] = []
+        for code, cls in routing.classes.items():
+            if cls.offset <= own.offset or not counts.get(code):
+                continue
+            span = math.inf if routing.policy == "strict" else (cls.offset - own.offset) / own.rate
+            out.append((counts[code] / ARRIVAL_WINDOW_MIN, span))
+        return out
+
     def predict(
-        self, ctx: HallContext, conn: sqlite3.Connection, service: str, ahead: int
+        self,
+        ctx: HallContext,
+        conn: sqlite3.Connection,
+        service: str,
+        ahead: int,
+        priority: str | None = None,
     ) -> Prediction:
         rate = self.rate(ctx, conn, service)
         now = ctx.clock.timestamp()
@@ -184,9 +283,28 @@ class Predictor:
             return Prediction(0.0, 0.0, min(5.0, ctx.mean_service_min(service) / 4))
         k = ahead + 1
         work = k / rate  # minutes of open time until called
+        if POOL_WEIGHT:
+            pool = self.pool_work(ctx, conn, service, ahead)
+            if math.isfinite(pool):
+                work = (1 - POOL_WEIGHT) * work + POOL_WEIGHT * pool
+                rate = k / work
         # When a session opens (morning, after lunch) every window calls at once: the first
         # windows' worth of tickets goes without waiting for a completion.
         restart = self.service_min(ctx, conn, service)
+        over = self.overtakers(ctx, conn, service, priority) if OVERTAKE else []
+        breaks = (
+            self.on_break(ctx, conn, service)
+            if BREAK_RETURN_MIN and (not spans or _in_session(spans, now))
+            else []
+        )
+        svc_min = self.service_min(ctx, conn, service)
+        for _ in range(3 if over or breaks else 0):
+            # Those who arrive while we wait and pass us, and the completions that windows on
+            # a break will not make before they are back: more work before our call.
+            wait = _elapsed(spans, now, work, restart) / 60.0
+            extra = sum(lam * min(span, wait) for lam, span in over)
+            extra += sum(share * min(left, wait) / svc_min for share, left in breaks)
+            work = (k + extra) / rate
         cv = math.sqrt(1.0 / k + RATE_CV**2)
         sigma = math.sqrt(math.log(1 + cv * cv))
         mu = math.log(work) - sigma * sigma / 2
@@ -196,12 +314,20 @@ class Predictor:
         def clock_min(w: float) -> float:
             return _elapsed(spans, now, w, restart) / 60.0
 
-        return Prediction(clock_min(work), clock_min(low_work), clock_min(high_work))
+        # The point is the median, not the mean: it minimises the absolute error, and near a
+        # session's end (lunch) it does not put half the tickets on the wrong side of the gap.
+        point = math.exp(mu) if MEDIAN_POINT else work
+        return Prediction(clock_min(point), clock_min(low_work), clock_min(high_work))
 
     def estimate(
-        self, ctx: HallContext, conn: sqlite3.Connection, service: str, ahead: int
+        self,
+        ctx: HallContext,
+        conn: sqlite3.Connection,
+        service: str,
+        ahead: int,
+        priority: str | None = None,
     ) -> WaitRange:
-        return self.predict(ctx, conn, service, ahead).range()
+        return self.predict(ctx, conn, service, ahead, priority).range()
 
 
 # -- time of day ---------------------------------------------------------------------------------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
-from queue_server import tickets
-from queue_server.predictor import Predictor, _elapsed
+import pytest
+
+from queue_server import tickets, windows
+from queue_server.predictor import BREAK_RETURN_MIN, Predictor, _elapsed
 from tests.conftest import SHANGHAI
 
 
@@ -54,3 +57,58 @@ def test_windows_open_outside_hours_mean_no_gap(hall, clock):
     views = [issue(hall) for _ in range(4)]
     assert views[0]["wait_estimate"]["low_min"] == 0
     assert views[-1]["wait_estimate"]["high_min"] < 12 * 60  # not "come back tomorrow"
+
+
+def test_pool_work_counts_other_services_by_the_share_of_their_windows_that_are_ours(hall):
+    for _ in range(4):
+        issue(hall, "SW")
+    # GCJS is served by windows 19 (GCJS only) and 24 (all ten services, a tenth each). SW
+    # has windows 13-15, a third of 23 and a tenth of 24: 103/30 windows, 3/103 of them ours.
+    # With no history the configured times hold: GCJS 25 min, SW 10 min.
+    work = Predictor().pool_work(hall.ctx, hall.db.reader, "GCJS", 2)
+    assert work == pytest.approx((3 * 25 + 4 * (3 / 103) * 10) / 2)
+
+
+def test_overtakers_are_the_higher_classes_arriving_within_their_offset(hall):
+    def issue_as(priority=None, channel="kiosk"):
+        req = tickets.IssueRequest(service="GCJS", priority=priority, channel=channel)
+        hall.run_sync(lambda tx: tickets.issue(hall.ctx, tx, req))
+
+    for _ in range(3):
+        issue_as(priority="elderly")
+    for _ in range(6):
+        issue_as(channel="appointment")
+    p, conn = Predictor(), hall.db.reader
+    # Demo classes: elderly offset 15, appointment 30; arrivals per minute over the last hour.
+    assert p.overtakers(hall.ctx, conn, "GCJS", "ordinary") == [(3 / 60, 15.0), (6 / 60, 30.0)]
+    assert p.overtakers(hall.ctx, conn, "GCJS", "elderly") == [(6 / 60, 15.0)]
+    assert p.overtakers(hall.ctx, conn, "GCJS", "appointment") == []
+    # With the same people ahead, the ordinary ticket expects to be passed: a longer wait.
+    ordinary = p.predict(hall.ctx, conn, "GCJS", 6, "ordinary")
+    top = p.predict(hall.ctx, conn, "GCJS", 6, "appointment")
+    assert ordinary.point_min > top.point_min
+    routing = hall.ctx.config.routing.model_copy(update={"policy": "strict"})
+    hall.ctx.config = hall.ctx.config.model_copy(update={"routing": routing})
+    assert p.overtakers(hall.ctx, conn, "GCJS", "elderly") == [(6 / 60, math.inf)]
+
+
+def test_a_window_on_a_short_break_is_back_after_break_return_min(hall, clock):
+    for _ in range(6):
+        issue(hall)
+    conn = hall.db.reader
+    before = Predictor().predict(hall.ctx, conn, "GCJS", 5)
+    hall.run_sync(lambda tx: windows.set_status(hall.ctx, tx, 19, "paused"))
+    assert Predictor().on_break(hall.ctx, conn, "GCJS") == [(1.0, BREAK_RETURN_MIN)]
+    during = Predictor().predict(hall.ctx, conn, "GCJS", 5)
+    assert during.point_min > before.point_min  # the break's missed completions come first
+    clock.set(datetime(2026, 11, 17, 9, 5, tzinfo=SHANGHAI))
+    assert Predictor().on_break(hall.ctx, conn, "GCJS") == [(1.0, BREAK_RETURN_MIN - 5)]
+    clock.set(datetime(2026, 11, 17, 9, 40, tzinfo=SHANGHAI))
+    assert Predictor().on_break(hall.ctx, conn, "GCJS") == [(1.0, 1.0)]  # overdue: back soon
+
+
+def test_point_is_the_median_inside_the_range():
+    # A log-normal's median lies below its mean: the point sits inside the 10-90% range.
+    from queue_server.predictor import Prediction
+
+    assert Prediction(10.0, 6.0, 15.0).range().as_dict() == {"low_min": 6, "high_min": 15}
