@@ -71,9 +71,12 @@ def load_demo() -> dict[str, Any]:
 
 
 def load_test_hall() -> dict[str, Any]:
-    """The demo hall without quotas, ID cards or hours: every issue request is a ticket."""
+    """The demo hall without quotas, ID cards, hours or the per-device issuing limit: every
+    issue request is a ticket (16 load clients share one kiosk credential, which a real hall's
+    anti-scalping limit would rightly stop)."""
     data = load_demo()
     data["hall"]["enforce_hours"] = False
+    data.setdefault("security", {})["issue_per_device_per_minute"] = 0
     for svc in data["services"]:
         svc["daily_quota"] = 0
         svc["real_name"] = False

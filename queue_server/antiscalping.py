@@ -38,7 +38,7 @@ class TokenBucket:
         with self._lock:
             t = self.now()
             tokens, at = self._buckets.get(key, (float(self.per_minute), t))
-            tokens = min(float(self.per_minute), tokens + (t - at) * rate)
+            tokens = min(float(self.per_minute), tokens + max(0.0, t - at) * rate)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, t)
                 return False

@@ -254,3 +254,9 @@ def m301_appoint_appointments(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m401_tickets_by_service_time(db: Database) -> None:
+    """The predictor counts each service's recent arrivals: index them, not scan every ticket."""
+    db.execute("CREATE INDEX tickets_service_issued ON tickets (service, issued_ts)")

@@ -42,7 +42,9 @@ PUBLIC = {f"{API}/health", f"{API}/login"}
 def install(app: FastAPI, hall: Hall) -> None:
     """Wire every protection into `app` (call after the app's own middleware is added)."""
     sec = hall.config.security
-    app.state.issue_bucket = TokenBucket(sec.issue_per_device_per_minute)
+    # Hall time, not wall time: a simulated hall day (hall server --time-scale) keeps the limit
+    # per hall minute, as a real kiosk would meet it.
+    app.state.issue_bucket = TokenBucket(sec.issue_per_device_per_minute, now=hall.clock.timestamp)
     if sec.cors_origins:
         app.add_middleware(
             CORSMiddleware,
