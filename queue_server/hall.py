@@ -15,7 +15,7 @@ import orjson
 
 from queue_server import audit, notify
 from queue_server.accounts import Principal, lookup_token
-from queue_server.clock import Clock
+from queue_server.clock import Clock, FixedClock
 from queue_server.config import HallConfig, load_config, parse_config
 from queue_server.context import RECENT_SERVICE_TIMES, HallContext
 from queue_server.db import Database, Tx
@@ -24,6 +24,8 @@ from queue_server.events import Broadcaster
 from queue_server.predictor import Predictor
 
 log = logging.getLogger("hall")
+# Seconds the wait predictor may reuse hall-wide query results on a running server.
+PREDICTOR_QUERY_TTL_S = 1.0
 T = TypeVar("T")
 
 
@@ -54,6 +56,8 @@ class Hall:
         self.ctx = HallContext(cfg, self.clock, bytes.fromhex(key_row["value"]))
         self.ctx.current_day = day_row["value"] if day_row else ""
         self.ctx.predictor = Predictor()  # wait estimate (docs/APPOINTMENTS.md)
+        if not isinstance(self.clock, FixedClock):
+            self.ctx.predictor.ttl = PREDICTOR_QUERY_TTL_S
         self._load_service_times()
         self.broadcaster = Broadcaster()
         self.db.on_commit = self.broadcaster.publish_threadsafe

@@ -37,7 +37,8 @@ import math
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from time import monotonic
+from typing import TYPE_CHECKING, Any
 
 from queue_server.estimate import Z90, WaitRange
 
@@ -82,11 +83,30 @@ class Predictor:
     def __init__(self) -> None:
         self._rates: dict[str, tuple[float, float]] = {}  # service -> (computed at, rate)
         self._service: dict[str, tuple[float, float]] = {}  # service -> (computed at, minutes)
+        # Hall-wide query results (window states, queue lengths, recent arrivals) may be
+        # reused for `ttl` seconds of wall time: a busy hall views hundreds of tickets a second
+        # and these change far more slowly than that. The hall sets it; 0 (tests on a fixed
+        # clock, the in-process accuracy study) recomputes every time.
+        self.ttl = 0.0
+        self._rows_cache: dict[tuple[object, ...], tuple[float, list[Any]]] = {}
+
+    def _rows(
+        self, conn: sqlite3.Connection, key: tuple[object, ...], sql: str, params: Any = ()
+    ) -> list[Any]:
+        if self.ttl <= 0:
+            return conn.execute(sql, params).fetchall()
+        now = monotonic()
+        hit = self._rows_cache.get((id(conn), *key))
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        rows = conn.execute(sql, params).fetchall()
+        self._rows_cache[(id(conn), *key)] = (now, rows)
+        return rows
 
     # -- the pieces ------------------------------------------------------------------------
     def capacity_rate(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
         """Completions per minute the staffed windows give the service by weight share."""
-        status = dict(conn.execute("SELECT no, status FROM windows").fetchall())
+        status = dict(self._rows(conn, ("windows",), "SELECT no, status FROM windows"))
         pressure = self.pressure(ctx, conn) if DYNAMIC_SHARE else None
         servers = 0.0
         for w in ctx.config.windows:
@@ -140,8 +160,8 @@ class Predictor:
         """
         now = ctx.clock.timestamp()
         out: list[tuple[float, float]] = []
-        for no, since in conn.execute(
-            "SELECT no, status_since FROM windows WHERE status = 'paused'"
+        for no, since in self._rows(
+            conn, ("paused",), "SELECT no, status_since FROM windows WHERE status = 'paused'"
         ):
             w = next((x for x in ctx.config.windows if x.no == no), None)
             if w is None or service not in w.services:
@@ -160,7 +180,7 @@ class Predictor:
         Another service's waiting tickets count by the share of that service's windows (by
         weight) that are also ours; ours count by `ahead`.
         """
-        status = dict(conn.execute("SELECT no, status FROM windows").fetchall())
+        status = dict(self._rows(conn, ("windows",), "SELECT no, status FROM windows"))
         mine = [w for w in ctx.config.windows if service in w.services]
         staffed = sum(1 for w in mine if status.get(w.no) in ("open", "paused"))
         if staffed == 0:
@@ -174,8 +194,10 @@ class Predictor:
                 if w in mine:
                     share[code] = share.get(code, 0.0) + wt / weights
         minutes = (ahead + 1) * self.service_min(ctx, conn, service)
-        for code, n in conn.execute(
-            "SELECT service, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY service"
+        for code, n in self._rows(
+            conn,
+            ("waiting",),
+            "SELECT service, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY service",
         ):
             if code != service and code in share:
                 minutes += n * share[code] / total[code] * self.service_min(ctx, conn, code)
@@ -185,8 +207,10 @@ class Predictor:
         """How hard each service pulls on a shared window: its head-of-line wait (minutes)."""
         now = ctx.clock.timestamp()
         out: dict[str, float] = {}
-        for code, first in conn.execute(
-            "SELECT service, MIN(issued_ts) FROM tickets WHERE status = 'waiting' GROUP BY service"
+        for code, first in self._rows(
+            conn,
+            ("head",),
+            "SELECT service, MIN(issued_ts) FROM tickets WHERE status = 'waiting' GROUP BY service",
         ):
             out[code] = max(0.0, (now - first) / 60.0) + SHARE_A
         return out
@@ -247,11 +271,13 @@ class Predictor:
         own = routing.classes.get(priority or "ordinary", routing.classes["ordinary"])
         now = ctx.clock.timestamp()
         counts = dict(
-            conn.execute(
+            self._rows(
+                conn,
+                ("arrivals", service),
                 "SELECT priority, COUNT(*) FROM tickets WHERE service = ? AND issued_ts >= ?"
                 " GROUP BY priority",
                 (service, now - ARRIVAL_WINDOW_MIN * 60.0),
-            ).fetchall()
+            )
         )
         out: list[tuple[float, float]] = []
         for code, cls in routing.classes.items():
