@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.report import write_heading_section
 from halldomain.idnumber import check_character
 from queue_server import tickets, windows
 from queue_server.clock import FixedClock
@@ -350,7 +351,6 @@ SECTION = "## Wait estimate"
 
 
 def write_docs(text: str, days: int) -> Path:
-    path = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
     body = (
         f"{SECTION}\n\n"
         "Measured by `python -m bench.estimate_accuracy` (in-process simulation on the real Hall "
@@ -362,16 +362,7 @@ def write_docs(text: str, days: int) -> Path:
         "fell inside the range printed on their ticket.\n\n"
         f"{text}\n"
     )
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION in old:
-        before, rest = old.split(SECTION, 1)
-        nxt = rest.find("\n## ")
-        after = rest[nxt + 1 :] if nxt >= 0 else ""
-        new = before + body + ("\n" + after if after else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + body
-    path.write_text(new, encoding="utf-8")
-    return path
+    return write_heading_section(SECTION, body)
 
 
 LOADS = [(0.9, "Ordinary busy day"), (1.0, "Peak day (arrivals up to 1.25 × capacity)")]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.report import write_heading_section
 from queue_server.config import DEMO_CONFIG, PriorityClass, load_config
 from queue_server.routing import Candidate, choose
 
@@ -209,7 +210,6 @@ SECTION = "## Fairness"
 
 
 def write_docs(table: str, days: int) -> Path:
-    path = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
     body = (
         f"{SECTION}\n\n"
         f"Measured by `python -m bench.fairness`: {days} simulated busy day(s) per hall and "
@@ -226,16 +226,7 @@ def write_docs(table: str, days: int) -> Path:
         "an ordinary ticket's wait stays close to the average. Strict priority has no such "
         "bound; the interleave bounds the run of priority calls but not the time.\n"
     )
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION in old:
-        before, rest = old.split(SECTION, 1)
-        nxt = rest.find("\n## ")
-        after = rest[nxt + 1 :] if nxt >= 0 else ""
-        new = before + body + ("\n" + after if after else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + body
-    path.write_text(new, encoding="utf-8")
-    return path
+    return write_heading_section(SECTION, body)
 
 
 def main(argv: list[str] | None = None) -> int:

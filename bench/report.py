@@ -462,3 +462,18 @@ def write_section(name: str, body: str, doc: Path = DOC) -> None:
         text = text.rstrip("\n") + "\n\n" + block
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text, encoding="utf-8")
+
+
+def write_heading_section(heading: str, body: str, doc: Path = DOC) -> Path:
+    """Replace (or append) the section of BENCHMARKS.md that starts with `heading` and runs to
+    the next `## ` heading; the studies (fairness, wait estimate) write theirs this way."""
+    old = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    if heading in old:
+        before, rest = old.split(heading, 1)
+        nxt = rest.find("\n## ")
+        after = rest[nxt + 1 :] if nxt >= 0 else ""
+        new = before + body + ("\n" + after if after else "")
+    else:
+        new = old.rstrip("\n") + "\n\n" + body
+    doc.write_text(new, encoding="utf-8")
+    return doc
