@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from datetime import datetime
@@ -95,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
             for srv in self.servers:
                 for sock in srv.sockets:
                     port = sock.getsockname()[1]
+            # Everything alive now (modules, the app, its routes, the hall's configuration)
+            # lives as long as the server: move it out of the collector's sight. Otherwise
+            # each full collection walks it all and stalls every request in flight for
+            # ~40 ms about once a second under load (measured).
+            gc.collect()
+            gc.freeze()
             print(f"hall server: listening on {scheme}://{args.host}:{port}", flush=True)
 
         def handle_exit(self, sig: int, frame: Any) -> None:

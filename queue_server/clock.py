@@ -7,7 +7,8 @@ see shared/DOMAIN.md and the bugs other systems had (TheQ #626, NovoSGA #395).
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
 
@@ -16,6 +17,7 @@ class Clock:
 
     def __init__(self, timezone: str = "Asia/Shanghai") -> None:
         self.zone = ZoneInfo(timezone)
+        self._day: tuple[float, float, str] = (0.0, 0.0, "")
 
     def timestamp(self) -> float:
         return time.time()
@@ -25,7 +27,15 @@ class Clock:
 
     def business_day(self, ts: float | None = None) -> str:
         t = self.timestamp() if ts is None else ts
-        return datetime.fromtimestamp(t, self.zone).date().isoformat()
+        start, end, day = self._day
+        if start <= t < end:  # asked on every request: keep the current day's bounds
+            return day
+        local = datetime.fromtimestamp(t, self.zone)
+        midnight = datetime.combine(local.date(), dtime(0, 0), self.zone)
+        following = datetime.combine(local.date() + timedelta(days=1), dtime(0, 0), self.zone)
+        day = local.date().isoformat()
+        self._day = (midnight.timestamp(), following.timestamp(), day)
+        return day
 
     def iso(self, ts: float) -> str:
         return datetime.fromtimestamp(ts, self.zone).isoformat(timespec="seconds")

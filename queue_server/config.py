@@ -6,6 +6,7 @@ Unknown keys and bad values are a clear error at start (`HallConfigError` names 
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -411,7 +412,12 @@ class HallConfig(Strict):
         return self
 
     def service(self, code: str) -> Service | None:
-        return next((s for s in self.services if s.code == code), None)
+        return self._services_by_code.get(code)
+
+    @functools.cached_property
+    def _services_by_code(self) -> dict[str, Service]:
+        # Looked up on every ticket view; the model is frozen, so the index never goes stale.
+        return {s.code: s for s in self.services}
 
 
 def _describe(err: ValidationError) -> str:

@@ -155,30 +155,37 @@ class HallContext:
 
     # -- derived ticket fields ---------------------------------------------------------
     def ahead(self, conn: sqlite3.Connection, row: sqlite3.Row | dict[str, Any]) -> int:
-        """People ahead of a waiting ticket in its service, in calling order right now."""
+        """People ahead of a waiting ticket in its service, in calling order right now.
+
+        Each class contributes an index range count (tickets_queue); they are summed in one
+        statement, so the writer makes one SQLite call for it, not one per class.
+        """
         if row["status"] != "waiting":
             return 0
         classes = self.config.routing.classes
         now = self.clock.timestamp()
         own_cls = classes.get(row["priority"], classes["ordinary"])
         service = row["service"]
-        if self.config.routing.policy == "strict":
-            total = 0
-            for code, cls in classes.items():
-                if cls.offset > own_cls.offset:
-                    total += _count(conn, service, code, None)
-                elif code == row["priority"]:
-                    total += _count_before(conn, service, code, row["issued_ts"], row["id"])
-            return total
+        strict = self.config.routing.policy == "strict"
         own = own_cls.offset + own_cls.rate * max(0.0, now - row["issued_ts"]) / 60.0
-        total = 0
+        parts: list[str] = []
+        params: list[Any] = []
         for code, cls in classes.items():
             if code == row["priority"]:
-                total += _count_before(conn, service, code, row["issued_ts"], row["id"])
+                # Same class: issued earlier, or at the same instant with a lower id (two
+                # ranges: an OR of the two would make SQLite scan the whole class queue).
+                parts.append(f"{_QUEUE} AND issued_ts < ?)")
+                parts.append(f"{_QUEUE} AND issued_ts = ? AND id < ?)")
+                params += [service, code, row["issued_ts"], service, code, row["issued_ts"]]
+                params.append(row["id"])
+            elif strict:
+                if cls.offset > own_cls.offset:
+                    parts.append(f"{_QUEUE})")
+                    params += [service, code]
             else:
-                threshold = now - 60.0 * (own - cls.offset) / cls.rate
-                total += _count(conn, service, code, threshold)
-        return total
+                parts.append(f"{_QUEUE} AND issued_ts < ?)")
+                params += [service, code, now - 60.0 * (own - cls.offset) / cls.rate]
+        return int(conn.execute(f"SELECT {' + '.join(parts)}", params).fetchone()[0])
 
     def estimate(
         self, conn: sqlite3.Connection, service: str, ahead: int, priority: str | None = None
@@ -227,30 +234,4 @@ class HallContext:
         }
 
 
-def _count(conn: sqlite3.Connection, service: str, priority: str, before_ts: float | None) -> int:
-    if before_ts is None:
-        sql = (
-            "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
-        )
-        return int(conn.execute(sql, (service, priority)).fetchone()[0])
-    sql = (
-        "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
-        " AND issued_ts < ?"
-    )
-    return int(conn.execute(sql, (service, priority, before_ts)).fetchone()[0])
-
-
-def _count_before(
-    conn: sqlite3.Connection, service: str, priority: str, issued_ts: float, ticket_id: int
-) -> int:
-    """Same-class tickets ahead: issued earlier, or at the same instant with a lower id.
-
-    Two index range counts: an OR of the two conditions would make SQLite scan the whole
-    (service, class) queue for every ticket view."""
-    queue = "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"
-    earlier = conn.execute(f"{queue} AND issued_ts < ?", (service, priority, issued_ts))
-    n = int(earlier.fetchone()[0])
-    same = conn.execute(
-        f"{queue} AND issued_ts = ? AND id < ?", (service, priority, issued_ts, ticket_id)
-    )
-    return n + int(same.fetchone()[0])
+_QUEUE = "(SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"

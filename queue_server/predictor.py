@@ -33,10 +33,11 @@ predictor measures what the service actually gets:
 
 from __future__ import annotations
 
+import functools
 import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,8 @@ class Predictor:
         # clock, the in-process accuracy study) recomputes every time.
         self.ttl = 0.0
         self._rows_cache: dict[tuple[object, ...], tuple[float, list[Any]]] = {}
+        self._shares_of: object = None
+        self._shares_cache: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
 
     def _rows(
         self, conn: sqlite3.Connection, key: tuple[object, ...], sql: str, params: Any = ()
@@ -185,14 +188,7 @@ class Predictor:
         staffed = sum(1 for w in mine if status.get(w.no) in ("open", "paused"))
         if staffed == 0:
             return math.inf
-        share: dict[str, float] = {}
-        total: dict[str, float] = {}
-        for w in ctx.config.windows:
-            weights = sum(w.services.values())
-            for code, wt in w.services.items():
-                total[code] = total.get(code, 0.0) + wt / weights
-                if w in mine:
-                    share[code] = share.get(code, 0.0) + wt / weights
+        share, total = self._shares(ctx, service)
         minutes = (ahead + 1) * self.service_min(ctx, conn, service)
         for code, n in self._rows(
             conn,
@@ -202,6 +198,27 @@ class Predictor:
             if code != service and code in share:
                 minutes += n * share[code] / total[code] * self.service_min(ctx, conn, code)
         return minutes / staffed
+
+    def _shares(self, ctx: HallContext, service: str) -> tuple[dict[str, float], dict[str, float]]:
+        """By service code: the weight shares of the windows serving `service`, and of all
+        windows. Depends on the configuration only, so it is kept until that changes."""
+        config = ctx.config
+        if self._shares_of is not config:
+            self._shares_of = config
+            self._shares_cache = {}
+        hit = self._shares_cache.get(service)
+        if hit is None:
+            share: dict[str, float] = {}
+            total: dict[str, float] = {}
+            for w in config.windows:
+                weights = sum(w.services.values())
+                ours = service in w.services
+                for code, wt in w.services.items():
+                    total[code] = total.get(code, 0.0) + wt / weights
+                    if ours:
+                        share[code] = share.get(code, 0.0) + wt / weights
+            hit = self._shares_cache[service] = (share, total)
+        return hit
 
     def pressure(self, ctx: HallContext, conn: sqlite3.Connection) -> dict[str, float]:
         """How hard each service pulls on a shared window: its head-of-line wait (minutes)."""
@@ -363,8 +380,14 @@ def _sessions(ctx: HallContext, service: str, now: float) -> list[tuple[float, f
     """Today's working sessions of the service (timestamps), in order."""
     zone = ctx.clock.zone
     day = datetime.fromtimestamp(now, zone).date()
+    return _day_sessions(tuple(ctx.service(service).hours), day, zone)
+
+
+@functools.lru_cache(maxsize=256)
+def _day_sessions(hours: tuple[str, ...], day: date, zone: tzinfo) -> list[tuple[float, float]]:
+    # Asked on every ticket view; the same few (hours, day) pairs all day long.
     out: list[tuple[float, float]] = []
-    for span in ctx.service(service).hours:
+    for span in hours:
         start = datetime.combine(day, time.fromisoformat(span[:5]), zone)
         end = (
             datetime.combine(day + timedelta(days=1), time(0, 0), zone)

@@ -104,23 +104,24 @@ def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], 
         seq = _next_number(tx, svc.code, svc.number_range, svc.daily_quota, day, svc.name)
     number = format_number(svc.prefix, seq, svc.number_width)
     try:
-        cur = tx.execute(
+        row = tx.execute(
             "INSERT INTO tickets (business_day, number, seq, service, original_service, status,"
             " priority, channel, issued_at, issued_ts, id_hash, id_masked, name_masked,"
-            " idempotency_key, device, lease_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " idempotency_key, device, lease_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " RETURNING *",
             (
                 day, number, seq, svc.code, svc.code, status, priority, req.channel,
                 ctx.clock.iso(issued_ts), issued_ts, id_hash, id_masked, name_masked,
                 req.idempotency_key, req.device, req.lease_id,
             ),
-        )  # fmt: skip
+        ).fetchall()[0]  # fmt: skip
     except sqlite3.IntegrityError:
         raise Conflict(f"号码 {number} 已被使用", "number_taken") from None
-    tx.execute(
-        "UPDATE counters SET issued = issued + 1 WHERE business_day = ? AND service = ?",
-        (day, svc.code),
-    )
-    row = get_row(tx.conn, int(cur.lastrowid or 0))
+    if req.lease_id is not None:  # a fresh number counted itself in _next_number
+        tx.execute(
+            "UPDATE counters SET issued = issued + 1 WHERE business_day = ? AND service = ?",
+            (day, svc.code),
+        )
     view = ctx.ticket_view(tx.conn, row)
     tx.emit("ticket.issued", view)
     return view, True
@@ -168,7 +169,7 @@ def _next_number(
     if seq > number_range[1]:
         raise Conflict(f"今日“{name}”号码已用完", "numbers_exhausted")
     tx.execute(
-        "UPDATE counters SET next_seq = ? WHERE business_day = ? AND service = ?",
+        "UPDATE counters SET next_seq = ?, issued = issued + 1 WHERE business_day = ? AND service = ?",
         (seq + 1, day, service),
     )
     return seq

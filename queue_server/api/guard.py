@@ -1,7 +1,8 @@
-"""Protections around the whole HTTP app: body size and time limits, a cap on event streams,
-security headers, CORS (closed unless configured), and an OpenAPI that declares the errors.
+"""Protections around the whole HTTP app: JSON bodies, body size and time limits, a cap on
+event streams, security headers, CORS (closed unless configured), and an OpenAPI that
+declares the errors.
 
-Everything here wraps the app from outside (ASGI middleware, exception handlers, a schema
+Everything here wraps the app from outside (one ASGI middleware, exception handlers, a schema
 post-processor), so the route modules stay as they are. `install(app, hall)` wires it up.
 """
 
@@ -52,9 +53,12 @@ def install(app: FastAPI, hall: Hall) -> None:
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
-    app.add_middleware(EventStreamCap, limit=sec.max_event_streams)
-    app.add_middleware(BodyLimit, max_bytes=sec.max_body_kib * 1024)
-    app.add_middleware(SecurityHeaders, csp=sec.content_security_policy)
+    app.add_middleware(
+        Guard,
+        max_bytes=sec.max_body_kib * 1024,
+        max_streams=sec.max_event_streams,
+        csp=sec.content_security_policy,
+    )
 
     async def out_of_range(request: Request, exc: Exception) -> Response:
         # A path or query integer beyond SQLite's 64 bits, or text that cannot be stored.
@@ -79,29 +83,97 @@ def _send_error(status: int, code: str, message: str, extra: list[tuple[bytes, b
     return start, {"type": "http.response.body", "body": body}
 
 
-class BodyLimit:
-    """Refuse bodies over the limit (413) and bodies sent too slowly (408), both as JSON.
+class Guard:
+    """One ASGI layer for every request (a layer each cost a measurable share of an issue):
 
-    API bodies are small, so the body is read here in full (bounded by size and time) and
-    replayed to the app; a slow or oversized upload never reaches a route.
+    - API bodies are read as JSON whatever Content-Type the client sent (curl -d sends form
+      encoding); the API speaks only JSON, so this spares integrators a confusing 422.
+    - Bodies over the limit are refused (413) and bodies sent too slowly (408), both as JSON.
+      API bodies are small, so the body is read here in full (bounded by size and time) and
+      replayed to the app; a slow or oversized upload never reaches a route.
+    - At most `max_streams` event streams at once; one more gets 503 with the JSON error.
+    - Security headers on every response: nosniff, X-Frame-Options, Referrer-Policy, COOP,
+      the CSP (not on the API docs, which load from a CDN), no-store on the API, HSTS on HTTPS.
     """
 
     # Whole hall configurations (a 300-window city hall's TOML or JSON) go to /admin.
     ADMIN_PREFIX = "/api/v1/admin/"
     ADMIN_MAX_BYTES = 4 * 1024 * 1024
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_streams: int, csp: str) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_streams = max_streams
+        self.active_streams = 0
+        base = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"SAMEORIGIN"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        # The headers each kind of path gets, by (API path, CSP applies, HTTPS).
+        self._wanted: dict[tuple[bool, bool, bool], list[tuple[bytes, bytes]]] = {}
+        for api in (False, True):
+            for with_csp in (False, True):
+                for https in (False, True):
+                    wanted = list(base)
+                    if with_csp and csp:
+                        wanted.append((b"content-security-policy", csp.encode()))
+                    if api:
+                        wanted.append((b"cache-control", b"no-store"))
+                    if https:
+                        wanted.append((b"strict-transport-security", b"max-age=31536000"))
+                    self._wanted[(api, with_csp, https)] = wanted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
+        api = path.startswith(API)
+        wanted = self._wanted[(api, not path.startswith(NO_CSP), scope.get("scheme") == "https")]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in wanted if k not in present]
+                message = dict(message, headers=headers)
+            await send(message)
+
+        if api:
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            headers.append((b"content-type", b"application/json"))
+            scope = dict(scope, headers=headers)
+        if path == EVENTS_PATH:
+            await self._stream(scope, receive, send_with_headers)
+        elif scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send_with_headers)
+        else:
+            await self._with_body(scope, receive, send_with_headers)
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.active_streams >= self.max_streams:
+            start, body = _send_error(
+                503,
+                "too_many_streams",
+                "事件流连接数已达上限，请稍后重试",
+                [(b"retry-after", b"5")],
+            )
+            await send(start)
+            await send(body)
+            return
+        self.active_streams += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active_streams -= 1
+
+    async def _with_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.max_bytes
         if scope["path"].startswith(self.ADMIN_PREFIX):
             limit = max(limit, self.ADMIN_MAX_BYTES)
-        length = dict(scope["headers"]).get(b"content-length")
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if length is not None and (not length.isdigit() or int(length) > limit):
             await self._refuse(send, 413)
             return
@@ -124,7 +196,7 @@ class BodyLimit:
         except TimeoutError:
             await self._refuse(send, 408)
             return
-        body = b"".join(chunks)
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         replayed = False
 
         async def replay() -> Message:
@@ -146,72 +218,6 @@ class BodyLimit:
             )
         await send(start)
         await send(body)
-
-
-class EventStreamCap:
-    """At most `limit` event streams at once; one more gets 503 with the JSON error."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-        self.active = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != EVENTS_PATH:
-            await self.app(scope, receive, send)
-            return
-        if self.active >= self.limit:
-            start, body = _send_error(
-                503,
-                "too_many_streams",
-                "事件流连接数已达上限，请稍后重试",
-                [(b"retry-after", b"5")],
-            )
-            await send(start)
-            await send(body)
-            return
-        self.active += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.active -= 1
-
-
-class SecurityHeaders:
-    """nosniff, frame-ancestors/X-Frame-Options, Referrer-Policy, CSP, no-store on the API."""
-
-    def __init__(self, app: ASGIApp, csp: str) -> None:
-        self.app = app
-        self.csp = csp.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        https = scope.get("scheme") == "https"
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                wanted = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"SAMEORIGIN"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ]
-                if self.csp and not path.startswith(NO_CSP):
-                    wanted.append((b"content-security-policy", self.csp))
-                if path.startswith(API):
-                    wanted.append((b"cache-control", b"no-store"))
-                if https:
-                    wanted.append((b"strict-transport-security", b"max-age=31536000"))
-                headers += [(k, v) for k, v in wanted if k not in present]
-                message = dict(message, headers=headers)
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
 
 
 def _declare_errors_in_openapi(app: FastAPI) -> None:

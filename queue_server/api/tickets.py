@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,8 +22,24 @@ TICKET = {"model": TicketOut}
 
 
 def with_qr(request: Request, view: dict[str, Any]) -> dict[str, Any]:
-    view["qr"] = f"{str(request.base_url).rstrip('/')}/t/{view['id']}"
+    scope = request.scope
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    server = scope.get("server")
+    base = _base_url(
+        scope["scheme"], host, tuple(server) if server else None, scope.get("root_path", "")
+    )
+    view["qr"] = f"{base}/t/{view['id']}"
     return view
+
+
+@functools.lru_cache(maxsize=64)
+def _base_url(scheme: str, host: bytes, server: tuple[str, int] | None, root: str) -> str:
+    """The address a phone scanning the ticket's QR code comes back to (as Starlette builds
+    `request.base_url`); the few (scheme, Host) pairs a hall sees are kept."""
+    headers = [(b"host", host)] if host else []
+    scope: dict[str, Any] = {"type": "http", "scheme": scheme, "server": server}
+    scope.update(root_path=root, path="/", headers=headers)
+    return str(Request(scope).base_url).rstrip("/")
 
 
 @router.post("/tickets", status_code=201, responses={201: TICKET, 200: TICKET})
