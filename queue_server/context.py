@@ -157,35 +157,53 @@ class HallContext:
     def ahead(self, conn: sqlite3.Connection, row: sqlite3.Row | dict[str, Any]) -> int:
         """People ahead of a waiting ticket in its service, in calling order right now.
 
-        Each class contributes an index range count (tickets_queue); they are summed in one
-        statement, so the writer makes one SQLite call for it, not one per class.
+        Each class contributes the tickets of it that are called before this one: those issued
+        before a cut-off time (for its own class: before it). One statement sums them all, so
+        the writer makes one SQLite call. A cut-off in the last `RECENT_S` (a ticket being
+        issued, the higher classes) is counted from the other end: the class's waiting total
+        (table queue_counts) minus the few issued after it; an older cut-off is counted
+        directly (few were issued before it and still wait). Both are index ranges.
         """
         if row["status"] != "waiting":
             return 0
         classes = self.config.routing.classes
         now = self.clock.timestamp()
         own_cls = classes.get(row["priority"], classes["ordinary"])
-        service = row["service"]
+        service, ts = row["service"], row["issued_ts"]
         strict = self.config.routing.policy == "strict"
-        own = own_cls.offset + own_cls.rate * max(0.0, now - row["issued_ts"]) / 60.0
-        parts: list[str] = []
+        own = own_cls.offset + own_cls.rate * max(0.0, now - ts) / 60.0
+        recent = now - RECENT_S
+        whole: list[str] = []  # classes counted as their total ...
+        parts: list[str] = []  # ... plus (or minus) these range counts
         params: list[Any] = []
         for code, cls in classes.items():
             if code == row["priority"]:
-                # Same class: issued earlier, or at the same instant with a lower id (two
-                # ranges: an OR of the two would make SQLite scan the whole class queue).
-                parts.append(f"{_QUEUE} AND issued_ts < ?)")
-                parts.append(f"{_QUEUE} AND issued_ts = ? AND id < ?)")
-                params += [service, code, row["issued_ts"], service, code, row["issued_ts"]]
-                params.append(row["id"])
+                if ts >= recent:  # total minus itself and those issued after it
+                    whole.append(code)
+                    parts.append(f"- {_QUEUE} AND issued_ts > ?)")
+                    parts.append(f"- {_QUEUE} AND issued_ts = ? AND id >= ?)")
+                else:  # issued before it, or at the same instant with a lower id
+                    parts.append(f"+ {_QUEUE} AND issued_ts < ?)")
+                    parts.append(f"+ {_QUEUE} AND issued_ts = ? AND id < ?)")
+                params += [service, code, ts, service, code, ts, row["id"]]
             elif strict:
                 if cls.offset > own_cls.offset:
-                    parts.append(f"{_QUEUE})")
-                    params += [service, code]
+                    whole.append(code)
             else:
-                parts.append(f"{_QUEUE} AND issued_ts < ?)")
-                params += [service, code, now - 60.0 * (own - cls.offset) / cls.rate]
-        return int(conn.execute(f"SELECT {' + '.join(parts)}", params).fetchone()[0])
+                cut = now - 60.0 * (own - cls.offset) / cls.rate
+                if cut >= recent:
+                    whole.append(code)
+                    parts.append(f"- {_QUEUE} AND issued_ts >= ?)")
+                else:
+                    parts.append(f"+ {_QUEUE} AND issued_ts < ?)")
+                params += [service, code, cut]
+        marks = ",".join("?" * len(whole))
+        total = (
+            "(SELECT COALESCE(SUM(waiting), 0) FROM queue_counts"
+            f" WHERE service = ? AND priority IN ({marks}))"
+        )
+        sql = f"SELECT {total} {' '.join(parts)}"
+        return int(conn.execute(sql, [service, *whole, *params]).fetchone()[0])
 
     def estimate(
         self, conn: sqlite3.Connection, service: str, ahead: int, priority: str | None = None
@@ -234,4 +252,5 @@ class HallContext:
         }
 
 
+RECENT_S = 600.0  # see HallContext.ahead
 _QUEUE = "(SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ? AND priority = ?"

@@ -260,3 +260,49 @@ def m301_appoint_appointments(db: Database) -> None:
 def m401_tickets_by_service_time(db: Database) -> None:
     """The predictor counts each service's recent arrivals: index them, not scan every ticket."""
     db.execute("CREATE INDEX tickets_service_issued ON tickets (service, issued_ts)")
+
+
+@MIGRATIONS()
+def m501_queue_counts(db: Database) -> None:
+    """Waiting tickets per (service, class), kept by triggers on every change of a ticket.
+
+    People ahead of a ticket just issued is then this count minus the few tickets issued
+    after it (an index range), not a count of the whole queue: with thousands waiting, that
+    count was the largest cost of issuing a ticket. Triggers, so no code path can forget it,
+    and it commits or rolls back with the change that moved it.
+    """
+    db.executescript(
+        """
+        CREATE TABLE queue_counts (
+            service TEXT NOT NULL,
+            priority TEXT NOT NULL,
+            waiting INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (service, priority)
+        ) WITHOUT ROWID;
+        INSERT INTO queue_counts (service, priority, waiting)
+            SELECT service, priority, COUNT(*) FROM tickets WHERE status = 'waiting'
+            GROUP BY service, priority;
+        CREATE TRIGGER queue_counts_insert AFTER INSERT ON tickets
+        WHEN NEW.status = 'waiting' BEGIN
+            INSERT INTO queue_counts (service, priority, waiting)
+                VALUES (NEW.service, NEW.priority, 1)
+                ON CONFLICT (service, priority) DO UPDATE SET waiting = waiting + 1;
+        END;
+        CREATE TRIGGER queue_counts_delete AFTER DELETE ON tickets
+        WHEN OLD.status = 'waiting' BEGIN
+            UPDATE queue_counts SET waiting = waiting - 1
+                WHERE service = OLD.service AND priority = OLD.priority;
+        END;
+        CREATE TRIGGER queue_counts_leave AFTER UPDATE OF status, service, priority ON tickets
+        WHEN OLD.status = 'waiting' BEGIN
+            UPDATE queue_counts SET waiting = waiting - 1
+                WHERE service = OLD.service AND priority = OLD.priority;
+        END;
+        CREATE TRIGGER queue_counts_join AFTER UPDATE OF status, service, priority ON tickets
+        WHEN NEW.status = 'waiting' BEGIN
+            INSERT INTO queue_counts (service, priority, waiting)
+                VALUES (NEW.service, NEW.priority, 1)
+                ON CONFLICT (service, priority) DO UPDATE SET waiting = waiting + 1;
+        END;
+        """
+    )
