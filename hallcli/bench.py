@@ -105,7 +105,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         if importlib.util.find_spec("bench.kiosk_bench") is None:
             say("no kiosk benchmarks in this tree (bench/kiosk_bench.py)")
         else:
-            importlib.import_module("bench.kiosk_bench").run(args.quick)
+            importlib.import_module("bench.kiosk_bench").run(args.quick, args.write_docs)
     if args.write_docs:
         say("wrote docs/BENCHMARKS.md")
     return 1 if failed else 0
