@@ -65,3 +65,13 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         return self.proc.wait(5)
+
+
+def clear_queue(hall) -> None:  # type: ignore[no-untyped-def]
+    """Cancel every waiting and called ticket: a fresh queue for each hypothesis example,
+    which shares one hall (function-scoped fixture) with the examples before it."""
+    hall.run_sync(
+        lambda tx: tx.execute(
+            "UPDATE tickets SET status = 'cancelled' WHERE status IN ('waiting', 'called')"
+        )
+    )

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from queue_server import tickets, windows
 from queue_server.errors import HallError
 from tests.conftest import ID_YOUNG
+from tests.support import clear_queue
 
 SERVICES = ["SW", "QYKB", "ZCDX"]
 actions = st.lists(
@@ -80,11 +81,7 @@ def check(hall) -> None:
 )
 @given(actions)
 def test_people_ahead_matches_counting_the_queue(hall, clock, script):
-    hall.run_sync(
-        lambda tx: tx.execute(
-            "UPDATE tickets SET status = 'cancelled' WHERE status IN ('waiting', 'called')"
-        )
-    )
+    clear_queue(hall)
     check(hall)
     ids: list[int] = []
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from queue_server import tickets, windows
 from queue_server.config import PriorityClass
 from queue_server.routing import Candidate, choose
+from tests.support import clear_queue
 
 CLASSES = {
     "ordinary": PriorityClass(label="普通", offset=0, rate=1),
@@ -129,11 +130,7 @@ actions = st.lists(
 )
 @given(actions)
 def test_real_store_calls_each_ticket_at_most_once_and_never_repeats_a_number(hall, clock, script):
-    hall.run_sync(
-        lambda tx: tx.execute(
-            "UPDATE tickets SET status = 'cancelled' WHERE status IN ('waiting', 'called')"
-        )
-    )
+    clear_queue(hall)
     called: list[int] = []
     for kind, a, b in script:
         if kind == "issue":
