@@ -6,9 +6,10 @@ file://, fake://), a fake that tests and --simulate use, and (for serial devices
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Self
 
 HealthState = Literal["ok", "warning", "error", "unknown"]
 
@@ -30,3 +31,37 @@ class Device(Protocol):
     def health(self) -> Health: ...
 
     def close(self) -> None: ...
+
+
+class Worker:
+    """A device's loop on its own daemon thread: `start()` runs `_run` until `stop()`.
+
+    `_run` watches `self._stop` (a threading.Event) and returns once it is set.
+    """
+
+    thread_name = "device"
+    stop_timeout = 2.0
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.stop_timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        raise NotImplementedError

@@ -8,11 +8,12 @@ for a preview; a Qt caller must copy it (QImage(...).copy()) before the next fra
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
+
+from drivers.base import Worker
 
 from .qr import decode_qr
 from .source import Camera
@@ -20,7 +21,9 @@ from .source import Camera
 log = logging.getLogger(__name__)
 
 
-class QrScanner:
+class QrScanner(Worker):
+    thread_name = "qr-scanner"
+
     def __init__(
         self,
         camera: Camera,
@@ -30,6 +33,7 @@ class QrScanner:
         decode_every: int = 1,
         repeat_after: float = 3.0,
     ) -> None:
+        super().__init__()
         self.camera = camera
         self.on_text = on_text
         self.on_frame = on_frame
@@ -38,21 +42,6 @@ class QrScanner:
         self.repeat_after = repeat_after
         self._last_seen: dict[str, float] = {}
         self._frames = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> QrScanner:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="qr-scanner", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
-            self._thread = None
 
     def process(self, frame: np.ndarray) -> list[str]:
         """Decode one frame and report new texts (the thread calls this; tests may too)."""

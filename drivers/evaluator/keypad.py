@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from drivers.base import Health
+from drivers.base import Health, Worker
 from drivers.urls import parse_device_url, pyserial_target
 
 from .frame import CnqsCodec, KeypadCodec, KeypadEvent, KeypadFrame, Score
@@ -21,7 +20,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BAUD = 9600
 
 
-class Keypad:
+class Keypad(Worker):
+    thread_name = "evaluator-keypad"
+
     def __init__(
         self,
         open_port: Callable[[], Any],
@@ -30,28 +31,17 @@ class Keypad:
         on_frame: Callable[[KeypadFrame], None] | None = None,
         reopen_after: float = 1.0,
     ) -> None:
+        super().__init__()
         self._open_port = open_port
         self.codec = codec or CnqsCodec()
         self.on_score = on_score
         self.on_frame = on_frame
         self.reopen_after = reopen_after
         self._port: Any = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._health = Health("unknown", "not_started", "评价器尚未启动")
 
-    def start(self) -> Keypad:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="evaluator-keypad", daemon=True)
-            self._thread.start()
-        return self
-
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
-            self._thread = None
+        super().stop()
         self._close_port()
 
     close = stop

@@ -8,8 +8,9 @@ signals). `on_error` fires for a card that could not be read and when the reader
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
+
+from drivers.base import Worker
 
 from .errors import CardError, IdCardError, ReaderUnavailable
 from .model import IdCard
@@ -18,7 +19,10 @@ from .reader import IdCardReader
 log = logging.getLogger(__name__)
 
 
-class CardPoller:
+class CardPoller(Worker):
+    thread_name = "idcard-poller"
+    stop_timeout = 5.0
+
     def __init__(
         self,
         reader: IdCardReader,
@@ -27,6 +31,7 @@ class CardPoller:
         on_error: Callable[[IdCardError], None] | None = None,
         on_back: Callable[[], None] | None = None,
     ) -> None:
+        super().__init__()
         self.reader = reader
         self.interval = interval
         self.on_card = on_card
@@ -34,25 +39,6 @@ class CardPoller:
         self.on_back = on_back
         self.reader_down = False
         self._last_error_code = ""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> CardPoller:
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="idcard-poller", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def poll_once(self) -> None:
         """One attempt; the thread calls this, tests may call it directly."""
