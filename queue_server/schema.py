@@ -306,3 +306,22 @@ def m501_queue_counts(db: Database) -> None:
         END;
         """
     )
+
+
+@MIGRATIONS()
+def m502_person_day_and_completions(db: Database) -> None:
+    """Indexes for two per-ticket questions that read a whole day's tickets without them:
+
+    - how many tickets this ID (hash) has had today (the anti-scalping limit, on every
+      real-name ticket): the planner took (business_day, status) and counted the whole day;
+    - a service's latest completions (the predictor's service times and completion rate),
+      newest first, without sorting every ticket the service ever finished.
+    """
+    db.executescript(
+        """
+        CREATE INDEX tickets_person_day ON tickets (id_hash, business_day)
+            WHERE id_hash IS NOT NULL;
+        CREATE INDEX tickets_completed ON tickets
+            (service, status, COALESCE(finished_ts, skipped_ts));
+        """
+    )
