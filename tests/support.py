@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +25,17 @@ def make_token(db: Path, role: str, window: int | None = None) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the test process dies, however it dies (a
+    timeout's os._exit, a kill), so no server outlives its test run (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class LiveServer:
     def __init__(self, db: Path, *extra: str) -> None:
         self.db = db
@@ -35,6 +47,7 @@ class LiveServer:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            preexec_fn=_die_with_parent,
         )
         self.url = self._wait_ready()
 
