@@ -7,19 +7,34 @@ predictor measures what the service actually gets:
 
 1. **Rate.** The capacity rate: the open windows serving the service (a paused one counts as
    back from its short break, see 3), each by the share of its time the service gets, divided
-   by the mean service time (today's last 60 services, shrunk towards the configured time). A
-   shared window's share follows the queues: weight × how long each service's first ticket has
-   waited (`DYNAMIC_SHARE`). The service's observed completion
-   rate in the current session (done or skipped, the last `RATE_CALLS`) is blended in as
-   history grows; the capacity rate is its floor, because an observed rate is held down
+   by the mean time a called ticket holds its window (today's last 60 done or skipped, shrunk
+   towards the configured time): a no-show ahead costs the minute or two the window waits
+   for them, not a whole service, and with about 7% no-shows counting them as services made
+   every estimate a few percent long. A shared window's share follows the queues: weight ×
+   how long each service's first ticket has waited (`DYNAMIC_SHARE`). The service's observed
+   completion rate in the current session (done or skipped, the last `RATE_CALLS`) is blended
+   in as history grows; the capacity rate is its floor, because an observed rate is held down
    whenever the queue ran empty.
    When a session opens, every free window calls at once: one service time of work goes then.
    **Pool** (`POOL_WEIGHT`): the same windows seen from the other side; if they clear their
    queues in issue order, the ticket is called when the work ahead of it in them is done:
    other services' waiting tickets by the share of their windows that are ours. The minutes of
-   work are the average of the two.
+   work are a weighted average of the two (3/4 pool).
+   **Passing at shared windows** (`CROSS_OVERTAKE`, `cross_flux`): windows do not call in
+   issue order but by weight × (class offset + minutes waited). Where a window weights
+   another service twice ours, that service's tickets issued in the first half of our wait are
+   called before us there; its priority classes pass us for their offset; and where a window
+   weights us more (or we hold a priority class), some of its tickets waiting now are behind
+   us, not ahead as the pool counts them. Those services' arrivals in the last hour, by class,
+   give the work that passes. In a peak this is what made waits run long (the pool alone
+   assumed issue order), and what shortens them once the peak is over.
+   **Arrival trend** (`ARRIVAL_RECENT_MIN`, `trend`): the hour's per-class arrival rates are
+   scaled by how the last 20 minutes ran against the hour (pooled over the services on the
+   windows; the hall's arrivals rise and fall together), so the passing work follows the end
+   of a peak, and the return after lunch, without waiting an hour.
 2. **People ahead** in calling order (HallContext.ahead), plus one for the ticket itself, plus
-   the higher classes expected to arrive and overtake during the wait (`overtakers`).
+   the higher classes expected to arrive and overtake during the wait (`overtakers`, scaled by
+   the arrival trend).
 3. **Time of day.** The service's opening hours are taken as the windows' working hours: a wait
    that runs past the end of a session (lunch, 12:00) continues when the next one starts, and a
    ticket issued during the lunch break waits for the afternoon.
@@ -60,11 +75,15 @@ SHARE_A, SHARE_B = 5.0, 1.0
 PAUSED_WEIGHT = 0.8  # a paused window, when BREAK_RETURN_MIN is 0 (off)
 MEDIAN_POINT = True  # the point is the wait's median (False: its mean)
 OVERTAKE = True  # count higher-class tickets expected to arrive during the wait and pass
-POOL_WEIGHT = 0.5  # weight of the pool estimate against the rate one (0: rate only)
+POOL_WEIGHT = 0.75  # weight of the pool estimate against the rate one (0: rate only)
 BREAK_RETURN_MIN = 15.0  # a short break (a window paused in a session) lasts this long; 0: off
 ARRIVAL_WINDOW_MIN = 60.0  # recent arrivals of each class, for their arrival rate
-SERVICE_HISTORY = 60  # today's services averaged for the mean service time (0: the context's)
+ARRIVAL_RECENT_MIN = 20.0  # the last part of it, for the trend of the hall's arrivals (0: off)
+TREND_LOW, TREND_HIGH = 0.5, 3.0  # bounds of that trend
+SERVICE_HISTORY = 60  # today's calls (done or no-show) averaged per ticket (0: the context's)
 SERVICE_PRIOR = 5  # the configured time counts as this many services
+CROSS_OVERTAKE = True  # other services' later arrivals that pass us at windows weighting them more
+CROSS_BEHIND = True  # and other services' waiting tickets we pass at windows weighting us more
 
 
 @dataclass(frozen=True)
@@ -133,17 +152,22 @@ class Predictor:
         return servers / self.service_min(ctx, conn, service)
 
     def service_min(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
-        """Mean service time: today's last `SERVICE_HISTORY` services, shrunk to the config."""
+        """Minutes a called ticket holds its window: today's last `SERVICE_HISTORY` done or
+        skipped as no-shows, shrunk to the configured service time."""
         if SERVICE_HISTORY <= 0:
             return ctx.mean_service_min(service)
         now = ctx.clock.timestamp()
         cached = self._service.get(service)
         if cached is not None and 0 <= now - cached[0] < CACHE_S:
             return cached[1]
+        # A called ticket holds its window until done, or until skipped as a no-show: the time
+        # per ticket ahead is the average over both (no-shows take a minute or two, not a
+        # whole service).
         row = conn.execute(
-            "SELECT COUNT(*), AVG(m) FROM (SELECT (finished_ts - called_ts) / 60.0 AS m"
-            " FROM tickets WHERE business_day = ? AND service = ? AND status = 'done'"
-            " AND called_ts IS NOT NULL ORDER BY finished_ts DESC LIMIT ?)",
+            "SELECT COUNT(*), AVG(m) FROM (SELECT (t - called_ts) / 60.0 AS m FROM"
+            " (SELECT COALESCE(finished_ts, skipped_ts) AS t, called_ts FROM tickets"
+            " WHERE business_day = ? AND service = ? AND status IN ('done', 'no_show')"
+            " AND called_ts IS NOT NULL) WHERE t IS NOT NULL ORDER BY t DESC LIMIT ?)",
             (ctx.clock.business_day(), service, SERVICE_HISTORY),
         ).fetchone()
         n, avg = int(row[0]), row[1]
@@ -198,6 +222,61 @@ class Predictor:
             if code != service and code in share:
                 minutes += n * share[code] / total[code] * self.service_min(ctx, conn, code)
         return minutes / staffed
+
+    def cross_flux(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str, priority: str | None
+    ) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float, float]]]:
+        """Other services' tickets that pass ours at the windows we share, and those ours passes.
+
+        A window scores weight × (class offset + minutes waited). At a window weighting service
+        j w_j and ours w_i, with r = w_i / w_j and our class offset o, a ticket of j in class c
+        issued d minutes after ours is called first iff d < offset_c - r·o + (1 - r) × our wait.
+        So j's arrivals in that class pass us over that part of the wait: `passing` holds (their
+        minutes of work per minute at this window, offset_c - r·o, 1 - r). The pool counts every
+        ticket of j waiting now as ahead of us; where r·o + (r - 1) × our wait > 0 the ordinary
+        ones issued within that many minutes are behind us instead: `behind` holds (minutes of
+        work per minute issued, r·o, r - 1, j's head-of-line wait, which bounds them). Both are
+        per staffed window of ours, like the pool; arrival rates are the last
+        `ARRIVAL_WINDOW_MIN` minutes' (one cached query per service).
+        """
+        status = dict(self._rows(conn, ("windows",), "SELECT no, status FROM windows"))
+        classes = ctx.config.routing.classes
+        ordinary = classes["ordinary"]
+        own = classes.get(priority or "ordinary", ordinary).offset
+        _share, total = self._shares(ctx, service)
+        hol = self.pressure(ctx, conn)
+        arrivals: dict[str, list[tuple[str, int, int]]] = {}
+        staffed = 0
+        passing: list[tuple[float, float, float]] = []
+        behind: list[tuple[float, float, float, float]] = []
+        for w in ctx.config.windows:
+            if service not in w.services or status.get(w.no) not in ("open", "paused"):
+                continue
+            staffed += 1
+            mine = w.services[service]
+            weights = sum(w.services.values())
+            for code, wt in w.services.items():
+                if code == service:
+                    continue
+                counts = arrivals.get(code)
+                if counts is None:
+                    counts = arrivals[code] = self.arrivals(ctx, conn, code)
+                # minutes of work this window does per ticket of that service issued
+                part = (wt / weights) / total[code] * self.service_min(ctx, conn, code)
+                r = mine / wt
+                for cls_code, n, _m in counts:
+                    offset = classes.get(cls_code, ordinary).offset
+                    flow = n / ARRIVAL_WINDOW_MIN * part
+                    if r < 1 or offset > r * own:
+                        passing.append((flow, offset - r * own, 1 - r))
+                    if CROSS_BEHIND and offset == 0 and code in hol and (own > 0 or r > 1):
+                        behind.append((flow, r * own, r - 1, hol[code] - SHARE_A))
+        if staffed == 0:
+            return [], []
+        return (
+            [(f / staffed, c, g) for f, c, g in passing],
+            [(f / staffed, c, g, h) for f, c, g, h in behind],
+        )
 
     def _shares(self, ctx: HallContext, service: str) -> tuple[dict[str, float], dict[str, float]]:
         """By service code: the weight shares of the windows serving `service`, and of all
@@ -274,6 +353,40 @@ class Predictor:
         return rate
 
     # -- the estimate ----------------------------------------------------------------------
+    def arrivals(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str
+    ) -> list[tuple[str, int, int]]:
+        """The service's tickets by class: issued in the last `ARRIVAL_WINDOW_MIN` minutes, and
+        in the last `ARRIVAL_RECENT_MIN` of them. One index range (service, issued_ts), cached."""
+        now = ctx.clock.timestamp()
+        rows = self._rows(
+            conn,
+            ("arrivals", service),
+            "SELECT priority, COUNT(*), SUM(issued_ts >= ?) FROM tickets WHERE service = ?"
+            " AND issued_ts >= ? GROUP BY priority",
+            (now - ARRIVAL_RECENT_MIN * 60.0, service, now - ARRIVAL_WINDOW_MIN * 60.0),
+        )
+        return [(p, int(n), int(m or 0)) for p, n, m in rows]
+
+    def trend(self, ctx: HallContext, conn: sqlite3.Connection, services: list[str]) -> float:
+        """How today's arrivals run now against the hour behind: the last `ARRIVAL_RECENT_MIN`
+        minutes' rate over the `ARRIVAL_WINDOW_MIN` minutes' one, pooled over the services
+        (a hall's arrivals rise and fall together: the morning peak ends for everyone). The
+        per-class rates come from the whole window (few tickets each); their level follows
+        this. It also lifts a window that reaches back into a quiet time (before opening, the
+        lunch break)."""
+        if ARRIVAL_RECENT_MIN <= 0:
+            return 1.0
+        whole = recent = 0
+        for code in services:
+            for _p, n, m in self.arrivals(ctx, conn, code):
+                whole += n
+                recent += m
+        if whole == 0:
+            return 1.0
+        ratio = (recent / ARRIVAL_RECENT_MIN) / (whole / ARRIVAL_WINDOW_MIN)
+        return min(TREND_HIGH, max(TREND_LOW, ratio))
+
     def overtakers(
         self, ctx: HallContext, conn: sqlite3.Connection, service: str, priority: str | None
     ) -> list[tuple[float, float]]:
@@ -286,16 +399,7 @@ class Predictor:
         """
         routing = ctx.config.routing
         own = routing.classes.get(priority or "ordinary", routing.classes["ordinary"])
-        now = ctx.clock.timestamp()
-        counts = dict(
-            self._rows(
-                conn,
-                ("arrivals", service),
-                "SELECT priority, COUNT(*) FROM tickets WHERE service = ? AND issued_ts >= ?"
-                " GROUP BY priority",
-                (service, now - ARRIVAL_WINDOW_MIN * 60.0),
-            )
-        )
+        counts = {code: n for code, n, _m in self.arrivals(ctx, conn, service)}
         out: list[tuple[float, float]] = []
         for code, cls in routing.classes.items():
             if cls.offset <= own.offset or not counts.get(code):
@@ -326,11 +430,16 @@ class Predictor:
             return Prediction(0.0, 0.0, min(5.0, ctx.mean_service_min(service) / 4))
         k = ahead + 1
         work = k / rate  # minutes of open time until called
+        passing: list[tuple[float, float, float]] = []
+        behind: list[tuple[float, float, float, float]] = []
         if POOL_WEIGHT:
             pool = self.pool_work(ctx, conn, service, ahead)
             if math.isfinite(pool):
                 work = (1 - POOL_WEIGHT) * work + POOL_WEIGHT * pool
                 rate = k / work
+                if CROSS_OVERTAKE:
+                    passing, behind = self.cross_flux(ctx, conn, service, priority)
+        base = work
         # When a session opens (morning, after lunch) every window calls at once: the first
         # windows' worth of tickets goes without waiting for a completion.
         restart = self.service_min(ctx, conn, service)
@@ -341,13 +450,21 @@ class Predictor:
             else []
         )
         svc_min = self.service_min(ctx, conn, service)
-        for _ in range(3 if over or breaks else 0):
+        if over or passing or behind:
+            trend = self.trend(ctx, conn, list(self._shares(ctx, service)[0]) or [service])
+            over = [(lam * trend, span) for lam, span in over]
+            passing = [(f * trend, c, g) for f, c, g in passing]
+            behind = [(f * trend, c, g, h) for f, c, g, h in behind]
+        for _ in range(3 if over or breaks or passing or behind else 0):
             # Those who arrive while we wait and pass us, and the completions that windows on
             # a break will not make before they are back: more work before our call.
             wait = _elapsed(spans, now, work, restart) / 60.0
             extra = sum(lam * min(span, wait) for lam, span in over)
             extra += sum(share * min(left, wait) / svc_min for share, left in breaks)
-            work = (k + extra) / rate
+            span = min(wait, work)  # arrivals come in open hours
+            cross = sum(f * min(max(0.0, c + g * wait), span) for f, c, g in passing)
+            cross -= sum(f * min(max(0.0, c + g * wait), h) for f, c, g, h in behind)
+            work = max(0.5 * base, base + extra / rate + POOL_WEIGHT * cross)
         cv = math.sqrt(1.0 / k + RATE_CV**2)
         sigma = math.sqrt(math.log(1 + cv * cv))
         mu = math.log(work) - sigma * sigma / 2

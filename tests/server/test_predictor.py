@@ -7,8 +7,9 @@ from datetime import datetime
 
 import pytest
 
+from halldomain.idnumber import check_character
 from queue_server import tickets, windows
-from queue_server.predictor import BREAK_RETURN_MIN, Predictor, _elapsed
+from queue_server.predictor import BREAK_RETURN_MIN, TREND_HIGH, Predictor, _elapsed
 from tests.conftest import SHANGHAI
 
 
@@ -90,6 +91,27 @@ def test_overtakers_are_the_higher_classes_arriving_within_their_offset(hall):
     routing = hall.ctx.config.routing.model_copy(update={"policy": "strict"})
     hall.ctx.config = hall.ctx.config.model_copy(update={"routing": routing})
     assert p.overtakers(hall.ctx, conn, "GCJS", "elderly") == [(6 / 60, math.inf)]
+
+
+def test_other_services_pass_at_windows_that_weight_them_more(hall):
+    for n in range(6):  # CRJ is real-name: six people born in 1990 (ordinary class)
+        first17 = f"11010519900101{n:03d}"
+        req = tickets.IssueRequest(service="CRJ", id_number=first17 + check_character(first17))
+        hall.run_sync(lambda tx, req=req: tickets.issue(hall.ctx, tx, req))
+    p, conn = Predictor(), hall.db.reader
+    # HJ shares windows 20-21 (CRJ 2, HJ 1) and 24 (all 1) with CRJ. Where CRJ weighs twice
+    # as much, a CRJ ticket issued up to half our wait after ours is called first; at the
+    # equal window none is.
+    passing, behind = p.cross_flux(hall.ctx, conn, "HJ", None)
+    assert len(passing) == 2 and all(c == 0 and g == 0.5 for _f, c, g in passing)
+    assert behind == []
+    # An elderly HJ ticket (offset 15) is passed only once it has waited 15 minutes there,
+    # and the ordinary CRJ tickets waiting now that were issued within its offset are behind it.
+    passing, behind = p.cross_flux(hall.ctx, conn, "HJ", "elderly")
+    assert [(c, g) for _f, c, g in passing] == [(-7.5, 0.5), (-7.5, 0.5)]
+    assert sorted((c, g) for _f, c, g, _h in behind) == [(7.5, -0.5), (7.5, -0.5), (15.0, 0.0)]
+    # All those arrivals came in the last minutes: the hall's arrivals are rising.
+    assert p.trend(hall.ctx, conn, ["HJ", "CRJ"]) == pytest.approx(min(TREND_HIGH, 60 / 20))
 
 
 def test_a_window_on_a_short_break_is_back_after_break_return_min(hall, clock):
