@@ -466,11 +466,13 @@ def write_section(name: str, body: str, doc: Path = DOC) -> None:
 
 def write_heading_section(heading: str, body: str, doc: Path = DOC) -> Path:
     """Replace (or append) the section of BENCHMARKS.md that starts with `heading` and runs to
-    the next `## ` heading; the studies (fairness, wait estimate) write theirs this way."""
+    the next `## ` heading or `<!-- bench:… -->` marker (a marked section's own start); the
+    studies (fairness, wait estimate) write theirs this way."""
     old = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     if heading in old:
         before, rest = old.split(heading, 1)
-        nxt = rest.find("\n## ")
+        ends = [i for i in (rest.find("\n## "), rest.find("\n<!-- bench:")) if i >= 0]
+        nxt = min(ends) if ends else -1
         after = rest[nxt + 1 :] if nxt >= 0 else ""
         new = before + body + ("\n" + after if after else "")
     else:

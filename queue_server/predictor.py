@@ -51,12 +51,15 @@ from __future__ import annotations
 import functools
 import math
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from queue_server.estimate import Z90, WaitRange
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from queue_server.context import HallContext
@@ -110,6 +113,7 @@ class Predictor:
         self.ttl = 0.0
         self._rows_cache: dict[tuple[object, ...], tuple[float, list[Any]]] = {}
         self._shares_of: object = None
+        self._memo_cache: dict[tuple[object, ...], tuple[float, Any]] = {}
         self._shares_cache: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
 
     def _rows(
@@ -124,6 +128,19 @@ class Predictor:
         rows = conn.execute(sql, params).fetchall()
         self._rows_cache[(id(conn), *key)] = (now, rows)
         return rows
+
+    def _memo(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """A per-service piece of the estimate (loops over windows × services × classes),
+        reused for `ttl` seconds like the query results it is made of."""
+        if self.ttl <= 0:
+            return compute()
+        now = monotonic()
+        hit = self._memo_cache.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]  # type: ignore[no-any-return]
+        value = compute()
+        self._memo_cache[key] = (now, value)
+        return value
 
     # -- the pieces ------------------------------------------------------------------------
     def capacity_rate(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
@@ -163,12 +180,17 @@ class Predictor:
         # A called ticket holds its window until done, or until skipped as a no-show: the time
         # per ticket ahead is the average over both (no-shows take a minute or two, not a
         # whole service).
+        # Today's completions only (index tickets_completed from midnight on), not a sort of
+        # every completion the service ever had.
+        day = ctx.clock.business_day()
+        midnight = datetime.combine(date.fromisoformat(day), time(0, 0), ctx.clock.zone)
         row = conn.execute(
             "SELECT COUNT(*), AVG(m) FROM (SELECT (t - called_ts) / 60.0 AS m FROM"
             " (SELECT COALESCE(finished_ts, skipped_ts) AS t, called_ts FROM tickets"
             " WHERE business_day = ? AND service = ? AND status IN ('done', 'no_show')"
-            " AND called_ts IS NOT NULL) WHERE t IS NOT NULL ORDER BY t DESC LIMIT ?)",
-            (ctx.clock.business_day(), service, SERVICE_HISTORY),
+            " AND COALESCE(finished_ts, skipped_ts) >= ? AND called_ts IS NOT NULL)"
+            " WHERE t IS NOT NULL ORDER BY t DESC LIMIT ?)",
+            (day, service, midnight.timestamp(), SERVICE_HISTORY),
         ).fetchone()
         n, avg = int(row[0]), row[1]
         configured = ctx.service(service).avg_service_min
@@ -207,13 +229,22 @@ class Predictor:
         Another service's waiting tickets count by the share of that service's windows (by
         weight) that are also ours; ours count by `ahead`.
         """
+        staffed, others = self._memo(
+            ("pool", id(conn), service), lambda: self._pool_others(ctx, conn, service)
+        )
+        if staffed == 0:
+            return math.inf
+        return ((ahead + 1) * self.service_min(ctx, conn, service) + others) / staffed
+
+    def _pool_others(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str
+    ) -> tuple[int, float]:
+        """(staffed windows serving the service, minutes of other services' work at them)."""
         status = dict(self._rows(conn, ("windows",), "SELECT no, status FROM windows"))
         mine = [w for w in ctx.config.windows if service in w.services]
         staffed = sum(1 for w in mine if status.get(w.no) in ("open", "paused"))
-        if staffed == 0:
-            return math.inf
         share, total = self._shares(ctx, service)
-        minutes = (ahead + 1) * self.service_min(ctx, conn, service)
+        minutes = 0.0
         for code, n in self._rows(
             conn,
             ("waiting",),
@@ -221,9 +252,17 @@ class Predictor:
         ):
             if code != service and code in share:
                 minutes += n * share[code] / total[code] * self.service_min(ctx, conn, code)
-        return minutes / staffed
+        return staffed, minutes
 
     def cross_flux(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str, priority: str | None
+    ) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float, float]]]:
+        return self._memo(
+            ("flux", id(conn), service, priority),
+            lambda: self._cross_flux(ctx, conn, service, priority),
+        )
+
+    def _cross_flux(
         self, ctx: HallContext, conn: sqlite3.Connection, service: str, priority: str | None
     ) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float, float]]]:
         """Other services' tickets that pass ours at the windows we share, and those ours passes.
