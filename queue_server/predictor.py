@@ -201,6 +201,11 @@ class Predictor:
     def on_break(
         self, ctx: HallContext, conn: sqlite3.Connection, service: str
     ) -> list[tuple[float, float]]:
+        return self._memo(("break", id(conn), service), lambda: self._on_break(ctx, conn, service))
+
+    def _on_break(
+        self, ctx: HallContext, conn: sqlite3.Connection, service: str
+    ) -> list[tuple[float, float]]:
         """Windows serving the service that are paused now: (servers, minutes until back).
 
         A pause inside a session is a short break; it is expected to last `BREAK_RETURN_MIN`
@@ -312,9 +317,18 @@ class Predictor:
                         behind.append((flow, r * own, r - 1, hol[code] - SHARE_A))
         if staffed == 0:
             return [], []
+        # Summed over terms with the same (cut-off, slope): exact (each term is its flow times
+        # the same function of the wait), and a city hall's windows × services × classes
+        # collapse to a few dozen terms, which `predict` sums three times per estimate.
+        flows: dict[tuple[float, float], float] = {}
+        for f, c, g in passing:
+            flows[(c, g)] = flows.get((c, g), 0.0) + f
+        backs: dict[tuple[float, float, float], float] = {}
+        for f, c, g, h in behind:
+            backs[(c, g, h)] = backs.get((c, g, h), 0.0) + f
         return (
-            [(f / staffed, c, g) for f, c, g in passing],
-            [(f / staffed, c, g, h) for f, c, g, h in behind],
+            [(f / staffed, c, g) for (c, g), f in flows.items()],
+            [(f / staffed, c, g, h) for (c, g, h), f in backs.items()],
         )
 
     def _shares(self, ctx: HallContext, service: str) -> tuple[dict[str, float], dict[str, float]]:
@@ -408,6 +422,9 @@ class Predictor:
         return [(p, int(n), int(m or 0)) for p, n, m in rows]
 
     def trend(self, ctx: HallContext, conn: sqlite3.Connection, services: list[str]) -> float:
+        return self._memo(("trend", id(conn), *services), lambda: self._trend(ctx, conn, services))
+
+    def _trend(self, ctx: HallContext, conn: sqlite3.Connection, services: list[str]) -> float:
         """How today's arrivals run now against the hour behind: the last `ARRIVAL_RECENT_MIN`
         minutes' rate over the `ARRIVAL_WINDOW_MIN` minutes' one, pooled over the services
         (a hall's arrivals rise and fall together: the morning peak ends for everyone). The
