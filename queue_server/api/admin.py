@@ -8,6 +8,7 @@ audit record (who, when, what, before and after).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -523,7 +524,20 @@ def _days(day_from: str, day_to: str) -> tuple[str, str]:
     return lo.isoformat(), hi.isoformat()
 
 
-def _report(request: Request, day_from: str | None, day_to: str | None, by: str) -> Any:
+@dataclass
+class ReportQuery:
+    """The query parameters of a report: a range of business days and how rows are grouped."""
+
+    day_from: str | None = None
+    day_to: str | None = None
+    by: str = "hour"
+
+
+Report = Annotated[ReportQuery, Depends()]
+
+
+def _report(request: Request, q: ReportQuery) -> Any:
+    day_from, day_to, by = q.day_from, q.day_to, q.by
     if by not in stats.DIMENSIONS:
         raise Invalid(f"by 应为 {', '.join(stats.DIMENSIONS)}", "invalid_dimension")
     hall = hall_of(request)
@@ -545,17 +559,11 @@ def _report(request: Request, day_from: str | None, day_to: str | None, by: str)
 
 
 @router.get("/admin/reports")
-async def reports(
-    request: Request,
-    who: Who,
-    day_from: str | None = None,
-    day_to: str | None = None,
-    by: str = "hour",
-) -> Response:
+async def reports(request: Request, who: Who, q: Report) -> Response:
     """Tickets, waits, service times, no-shows, transfers, satisfaction from the event history."""
     _admin(who)
-    lo, hi, hist, rows = _report(request, day_from, day_to, by)
-    return json({"day_from": lo, "day_to": hi, "by": by, "events": hist.events, "rows": rows})
+    lo, hi, hist, rows = _report(request, q)
+    return json({"day_from": lo, "day_to": hi, "by": q.by, "events": hist.events, "rows": rows})
 
 
 @router.get(
@@ -563,15 +571,10 @@ async def reports(
     response_class=Response,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-async def reports_csv(
-    request: Request,
-    who: Who,
-    day_from: str | None = None,
-    day_to: str | None = None,
-    by: str = "hour",
-) -> Response:
+async def reports_csv(request: Request, who: Who, q: Report) -> Response:
     _admin(who)
-    lo, hi, _hist, rows = _report(request, day_from, day_to, by)
+    by = q.by
+    lo, hi, _hist, rows = _report(request, q)
     labels = {"day": "日期", "hour": "时段", "service": "事项", "window": "窗口", "staff": "人员"}
     for row in rows:
         row["key"] = row["label"]
