@@ -281,6 +281,9 @@ def run(args: Any) -> int:
         kiosk.window.setWindowFlag(Qt.WindowType.FramelessWindowHint)
         kiosk.window.showFullScreen()
     kiosk.start()
+    from .testhook import install as install_testhook
+
+    _hook = install_testhook(kiosk.window)  # None unless HALL_KIOSK_TESTHOOK is set (e2e tests)
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     signal.signal(signal.SIGTERM, lambda *_: app.quit())
     keep_python_awake = QTimer()  # lets Python see SIGINT while Qt's loop runs
