@@ -172,7 +172,9 @@ class KioskProcess:
             time.sleep(0.01)
         else:
             raise RuntimeError(f"the kiosk's test hook never listened:\n{self.log_tail()}")
-        self.wait(lambda s: s["visible"] and s["screen"] == "home", timeout=deadline - time.monotonic())
+        self.wait(
+            lambda s: s["visible"] and s["screen"] == "home", timeout=deadline - time.monotonic()
+        )
         return time.monotonic() - self.started_at
 
     def state(self) -> dict[str, Any]:
@@ -200,6 +202,14 @@ class KioskProcess:
         """Tap and wait for the named screen."""
         self.tap(text)
         return self.wait(lambda s: s["screen"] == screen, timeout, f"screen {screen!r}")
+
+    def timed_tap(self, text: str, screen: str) -> float:
+        """Seconds from a tap to the next screen (a new generation) named `screen` shown."""
+        gen = self.state()["gen"]
+        t0 = time.monotonic()
+        self.tap(text)
+        self.wait(lambda s: s["screen"] == screen and s["gen"] != gen, what=screen)
+        return time.monotonic() - t0
 
     def grab(self, path: Path) -> bool:
         return bool(self.hook.ask(cmd="grab", path=str(path)).get("ok"))
@@ -281,7 +291,11 @@ class Server:
         # keep reading its output so a chatty server never blocks on a full pipe
         import threading
 
-        threading.Thread(target=lambda: [None for _ in self.proc.stdout or ()], daemon=True).start()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        for _ in self.proc.stdout or ():
+            pass
 
     def stop(self) -> None:
         _stop(self.proc, 15)
@@ -315,17 +329,13 @@ def measure(quick: bool = False, log: Callable[[str], None] = print) -> dict[str
                 log(f"cold start {i + 1}/{runs}: {figures['cold'][-1] * 1000:.0f} ms")
                 if i == 0:
                     for _ in range(2 if quick else 5):
-                        for text, screen in (("办事指南", "guide_list"), ("返回", "home")):
-                            gen = k.state()["gen"]
-                            t0 = time.monotonic()
-                            k.tap(text)
-                            k.wait(lambda s, g=gen, n=screen: s["screen"] == n and s["gen"] != g)
-                            figures["tap"].append(time.monotonic() - t0)
-                        t0 = time.monotonic()
-                        k.tap("税务业务")
-                        k.wait(lambda s: s["screen"] == "ticket")
-                        figures["tap"].append(time.monotonic() - t0)
-                        k.tap_to("完成", "home")
+                        for text, screen in (
+                            ("办事指南", "guide_list"),
+                            ("返回", "home"),
+                            ("税务业务", "ticket"),
+                            ("完成", "home"),
+                        ):
+                            figures["tap"].append(k.timed_tap(text, screen))
                     figures["rss"].append(k.rss_mb())
             finally:
                 k.stop()
