@@ -70,7 +70,8 @@ def snapshot(window: QWidget) -> dict[str, Any]:
             if not isinstance(parent, QAbstractButton):
                 texts.append(w.text())
     current = getattr(window, "current", None)
-    geo = window.frameGeometry()
+    geo = window.geometry()  # the client area; "frame" adds a window manager's decorations
+    frame = window.frameGeometry()
     screen = window.screen() or QGuiApplication.primaryScreen()
     sg = screen.geometry() if screen is not None else None
     return {
@@ -80,6 +81,7 @@ def snapshot(window: QWidget) -> dict[str, Any]:
         "texts": texts,
         "buttons": buttons,
         "window": [geo.x(), geo.y(), geo.width(), geo.height()],
+        "frame": [frame.x(), frame.y(), frame.width(), frame.height()],
         "visible": window.isVisible(),
         "fullscreen": window.isFullScreen(),
         "display": [sg.x(), sg.y(), sg.width(), sg.height()] if sg is not None else None,

@@ -290,7 +290,7 @@ def test_a_hall_morning(hall: Hall) -> None:
     today = date.today()
 
     # 08:59 — the kiosk is up on its own screen, before anyone touches it.
-    home = k.wait(lambda s: s["screen"] == "home" and s["visible"], what="home")
+    home = k.services_shown()  # the first sync has brought the hall's services
     assert home["display"] == [0, 0, 1080, 1920], home["display"]
     f.expect(
         home["window"][2:] == [1080, 1920] and home["window"][:2] == [0, 0],
