@@ -423,9 +423,7 @@ DOM. Medians of several runs on a shared machine: read them as orders of magnitu
 
 
 def run(quick: bool = False, write_docs: bool = False) -> None:
-    from bench.report import write_section
-
-    from bench.report import RunContext
+    from bench.report import RunContext, write_section
 
     ctx = RunContext(Path(tempfile.gettempdir()))
     figures = measure(quick, log=lambda s: print(f"[rehearsal] {s}", file=sys.stderr, flush=True))
