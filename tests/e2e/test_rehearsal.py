@@ -65,6 +65,16 @@ def spoken_call(number: str, window: int) -> str:
     return f"请{digits}号到{win}号窗口办理"
 
 
+# Labels whose text runs over more lines than it has characters / 2 (e.g. 非常满意 one
+# character per line), as [label, lines].
+WRAPPED_LABELS = """sel => [...document.querySelectorAll(sel)].map(b => {
+  const r = document.createRange(); r.selectNodeContents(b);
+  const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+  const label = b.textContent.trim();
+  return [label, tops.size, label.length];
+}).filter(([, lines, n]) => lines > Math.max(1, Math.ceil(n / 2))).map(([l, lines]) => [l, lines])"""
+
+
 @dataclass
 class Findings:
     """Assertions about the first-day defects: each failure is recorded under its name."""
@@ -430,6 +440,12 @@ def test_a_hall_morning(hall: Hall) -> None:
     assert [x.replace("\n", "") for x in labels] == [
         "非常满意", "满意", "基本满意", "不满意", "非常不满意",
     ]  # fmt: skip
+    wrapped = evaluator.evaluate(WRAPPED_LABELS, "#levels button")
+    f.expect(
+        not wrapped,
+        "evaluator level buttons break a word per character at 800×1280",
+        f"labels broken over too many lines: {wrapped}",
+    )
     wait_text(staff1, "#cur-number", "—")
     wait_text(display, '.wcell[data-window="1"] .cur', "空闲")
     hall.shot(f"finish-{a2}", "staff1", "evaluator", "display")
@@ -567,9 +583,27 @@ def test_a_hall_morning(hall: Hall) -> None:
         arg=fifth,
         timeout=5000,
     )
-    evaluator.click("button[data-level='4']")
+    # 不满意 needs a reason; the whole reasons screen, 提交评价 included, fits the tablet.
+    evaluator.click("button[data-level='2']")
+    evaluator.wait_for_selector("#screen-reasons:not([hidden])")
+    assert evaluator.is_disabled("#reasons-submit")
+    evaluator.click(".reason >> text=等候时间过长")
+    box = evaluator.locator("#reasons-submit").bounding_box()
+    f.expect(
+        box is not None and box["y"] + box["height"] <= 1280 and box["x"] + box["width"] <= 800,
+        "evaluator's 提交评价 is off screen at 800×1280",
+        f"#reasons-submit at {box}",
+    )
+    hall.shot(f"reasons-{fifth}", "evaluator")
+    evaluator.locator("#reasons-submit").scroll_into_view_if_needed()
+    evaluator.click("#reasons-submit")
     evaluator.wait_for_selector("#screen-thanks:not([hidden])")
     hall.shot(f"rated-{fifth}", "evaluator", "staff1")
+    with hall.api(admin) as api:
+        mine = [e for e in api.get("/evaluations").json() if e["ticket_number"] == fifth]
+    assert [(e["level"], e["reasons"], e["channel"]) for e in mine] == [
+        (2, ["等候时间过长"], "window")
+    ], mine
 
     # Ratings come from the citizen's devices only: staff and admin cannot file one.
     staff_token = srv_login(hall, "staff11", "Staff1234", window=11)
