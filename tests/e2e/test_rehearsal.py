@@ -342,6 +342,16 @@ def test_a_hall_morning(hall: Hall) -> None:
     wait_text(evaluator, "#staff-name", "王芳")
     hall.pages["evaluator"] = evaluator
     hall.shot("open", "display", "staff1", "staff11", "evaluator")
+    # Only windows 1 and 11 have someone logged in: only they are serving.
+    with hall.api(srv_login(hall, "admin", "Admin1234")) as api:
+        floor = api.get("/admin/floor").json()
+    serving = {s["code"]: s.get("open_windows") for s in floor["services"]}
+    f.expect(
+        serving["SW"] == [11] and serving["HJ"] == [1] and not serving["BDC"],
+        "windows nobody is logged in to count as serving",
+        f"open windows per service on the floor: SW {serving['SW']}, HJ {serving['HJ']}, "
+        f"BDC {serving['BDC']}",
+    )
 
     # 09:00 — citizens at the kiosk.
     # An ordinary tax ticket, no card: nothing on screen or paper may say 优先.
