@@ -143,8 +143,10 @@ class KioskProcess:
 
     def start(self, timeout: float = 60) -> float:
         """Spawn and wait for the first screen shown; returns the seconds that took."""
-        from kiosk.ui.testhook import HookClient
+        self.spawn()
+        return self.ready(timeout)
 
+    def spawn(self) -> None:
         try:
             os.unlink(self.hook_path)
         except OSError:
@@ -159,6 +161,12 @@ class KioskProcess:
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
+
+    def ready(self, timeout: float = 60) -> float:
+        """Wait for the test hook and the first screen shown: seconds since the spawn."""
+        from kiosk.ui.testhook import HookClient
+
+        assert self.proc is not None
         deadline = self.started_at + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

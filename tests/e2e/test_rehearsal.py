@@ -115,13 +115,15 @@ class Hall:
     def shot(self, name: str, *surfaces: str) -> None:
         """Screenshots of this step: the kiosk's X screen and the named pages."""
         self.step_no += 1
-        print(f"{time.monotonic() - T0:6.1f} s  step {self.step_no} {name}")
+        t0 = time.monotonic()
         base = f"{self.step_no:02d}-{name}"
         for s in surfaces:
             if s == "kiosk":
                 assert self.kiosk.grab(ARTIFACTS / f"{base}-kiosk.png")  # the whole X screen
             else:
                 self.pages[s].screenshot(path=str(ARTIFACTS / f"{base}-{s}.png"))
+        took = time.monotonic() - t0
+        print(f"{time.monotonic() - T0:6.1f} s  step {self.step_no} {name} (shots {took:.1f} s)")
 
 
 @pytest.fixture(scope="module")
@@ -144,18 +146,22 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
     out = work / "tickets.bin"
     kiosk = KioskProcess(work, x.display, server.url, server.tokens["kiosk"], emu.url, out)
     try:
-        kiosk.start()
+        kiosk.spawn()  # it starts while Chromium does
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            kiosk.ready()
             try:
                 yield Hall(work, x, server, kiosk, emu, PrintedTickets(out), browser)
             finally:
                 browser.close()
     finally:
+        t0 = time.monotonic()
         kiosk.stop()
         emu.stop()
+        t1 = time.monotonic()
         server.stop()
         x.stop()
+        print(f"teardown: kiosk {t1 - t0:.1f} s, server and X {time.monotonic() - t1:.1f} s")
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -283,7 +289,7 @@ def display_shows_call(hall: Hall, number: str, window: int) -> None:
 def display_panel_idle(hall: Hall, f: Findings, gone: str, why: str) -> None:
     """After `why`, the big 当前叫号 panel must not send anyone to the wrong window."""
     display = hall.pages["display"]
-    display.wait_for_timeout(800)  # the event has long arrived; give the page a moment
+    display.wait_for_timeout(300)  # its window cell has changed already: the same event
     panel = text(display, "section.latest, #latest")
     f.expect(
         gone not in panel.split("最近叫号")[0],
@@ -343,7 +349,8 @@ def test_a_hall_morning(hall: Hall) -> None:
     hall.pages["evaluator"] = evaluator
     hall.shot("open", "display", "staff1", "staff11", "evaluator")
     # Only windows 1 and 11 have someone logged in: only they are serving.
-    with hall.api(srv_login(hall, "admin", "Admin1234")) as api:
+    admin = srv_login(hall, "admin", "Admin1234")
+    with hall.api(admin) as api:
         floor = api.get("/admin/floor").json()
     serving = {s["code"]: s.get("open_windows") for s in floor["services"]}
     f.expect(
@@ -462,7 +469,6 @@ def test_a_hall_morning(hall: Hall) -> None:
     evaluator.click("button[data-level='5']")
     evaluator.wait_for_selector("#screen-thanks:not([hidden])")
     hall.shot("rated", "evaluator")
-    admin = srv_login(hall, "admin", "Admin1234")
     with hall.api(admin) as api:
         mine = [e for e in api.get("/evaluations").json() if e["ticket_number"] == a2]
     assert len(mine) == 1 and mine[0]["level"] == 5 and mine[0]["channel"] == "window", mine
@@ -629,7 +635,7 @@ def test_a_hall_morning(hall: Hall) -> None:
             f"{who} POST /evaluations for {d1} → {r.status_code}",
         )
 
-    print(f"rehearsal screenshots: {ARTIFACTS}")
+    print(f"{time.monotonic() - T0:6.1f} s  the morning is over; screenshots: {ARTIFACTS}")
     assert not f.failed, "first-day defects seen in the rehearsal:\n" + f.report()
 
 
