@@ -610,6 +610,18 @@ def test_a_hall_morning(hall: Hall) -> None:
         "evaluator's 提交评价 is off screen at 800×1280",
         f"#reasons-submit at {box}",
     )
+    overlap = evaluator.evaluate(
+        """() => {
+          const head = document.querySelector('header').getBoundingClientRect();
+          const title = document.querySelector('#screen-reasons h1, #screen-reasons h2');
+          return title ? title.getBoundingClientRect().top < head.bottom - 1 : false;
+        }"""
+    )
+    f.expect(
+        not overlap,
+        "evaluator's reasons title runs into the header at 800×1280",
+        "the reasons screen's title starts above the header's bottom edge",
+    )
     hall.shot(f"reasons-{fifth}", "evaluator")
     evaluator.locator("#reasons-submit").scroll_into_view_if_needed()
     evaluator.click("#reasons-submit")
