@@ -265,13 +265,15 @@ class PrintedTickets:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             data = self.path.read_bytes()[self.offset :] if self.path.exists() else b""
-            if data:
-                decoded = decode(data)
-                if decoded.cuts:
-                    time.sleep(0.05)  # a cut is the last command of a ticket
-                    data = self.path.read_bytes()[self.offset :]
-                    self.offset += len(data)
-                    return decode(data)
+            try:
+                decoded = decode(data) if data else None
+            except Exception:  # bytes still arriving, cut mid-command: look again
+                decoded = None
+            if decoded is not None and decoded.cuts:
+                time.sleep(0.05)  # a cut is the last command of a ticket
+                data = self.path.read_bytes()[self.offset :]
+                self.offset += len(data)
+                return decode(data)
             time.sleep(0.02)
         raise AssertionError(f"no whole ticket printed to {self.path} within {timeout} s")
 
