@@ -62,7 +62,7 @@ def seal_key(ctx: HallContext) -> str:
 
 def _outstanding(tx: Tx, day: str, service: str, current: int, device: str | None) -> int:
     """Leased numbers of this epoch not (yet) back as tickets, for one kiosk or all."""
-    where = "business_day = ? AND service = ? AND epoch = ? AND recovered = 0"
+    where = "business_day = ? AND service = ? AND epoch = ? AND recovered = 0 AND released = 0"
     params: list[Any] = [day, service, current]
     if device is not None:
         where += " AND device = ?"
@@ -259,8 +259,19 @@ def open_sealed_card(ctx: HallContext, req: tickets.IssueRequest) -> tickets.Iss
 
 
 def check(ctx: HallContext, tx: Tx, copies: list[dict[str, Any]], device: str) -> list[str]:
-    """Which of a kiosk's leases are stale (a restore, another day); lost ones are re-entered."""
+    """Which of a kiosk's leases are stale (a restore, another day); lost ones are re-entered.
+
+    `copies` are all the leases the kiosk holds: today's others of this kiosk (an outbox
+    replaced) no longer count against its bound (their numbers stay reserved: any of them
+    may have been printed)."""
     current, today = epoch(tx), ctx.clock.business_day()
+    held = [str(c.get("lease_id") or "") for c in copies]
+    marks = ",".join("?" * len(held)) or "''"
+    tx.execute(
+        f"UPDATE leases SET released = 1 WHERE device = ? AND business_day = ? AND released = 0"
+        f" AND id NOT IN ({marks})",
+        (device, today, *held),
+    )
     stale = []
     for copy in copies:
         lease_id = str(copy.get("lease_id") or "")

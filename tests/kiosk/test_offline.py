@@ -202,3 +202,26 @@ def test_a_refused_token_does_not_break_the_sync_loop(rig: Rig) -> None:
 
     rig.server.services = refuse  # type: ignore[method-assign]
     assert rig.core.syncer.step() is False
+
+
+def test_lease_expiry_compares_times_not_strings_in_mixed_offsets() -> None:
+    box = Outbox()
+    box.add_lease(
+        {
+            "lease_id": "L1",
+            "service": "SW",
+            "prefix": "D",
+            "business_day": "2026-11-20",
+            "first": 1,
+            "last": 5,
+            "width": 3,
+            "expires_at": "2026-11-20T23:59:59+08:00",
+        }
+    )
+    after = "2026-11-20T16:30:00+00:00"  # 00:30 the next day in Shanghai: the lease is over
+    before = "2026-11-20T15:30:00+00:00"
+    assert box.usable_leases("SW", "2026-11-20", after) == []
+    assert box.take_number("k1", "SW", "2026-11-20", after, after) is None
+    assert [x.lease_id for x in box.usable_leases("SW", "2026-11-20", before)] == ["L1"]
+    taken = box.take_number("k2", "SW", "2026-11-20", before, before)
+    assert taken is not None and taken.number == "D001"
