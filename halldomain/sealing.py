@@ -88,4 +88,6 @@ def unseal(hall_secret: bytes, text: str, bound_to: str) -> tuple[str, str]:
         card = json.loads(plain)
     except (InvalidTag, ValueError) as err:
         raise SealError("does not open") from err
+    if not isinstance(card, dict):
+        raise SealError("not a card")
     return str(card.get("id_number") or ""), str(card.get("name") or "")

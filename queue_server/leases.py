@@ -205,7 +205,7 @@ def leased_number(
     if req.issued_at:
         try:
             issued_ts = ctx.clock.parse_iso(req.issued_at)
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             raise Invalid("issued_at 不是有效的时间", "invalid_time") from None
     # The kiosk's clock is not trusted: the ticket was issued during the lease's life and
     # not after the server's now.

@@ -184,6 +184,8 @@ class Syncer:
 
     def step(self, heartbeat: bool = True) -> bool:
         """One sync round; returns whether the server answered."""
+        if not self.state.snap.online:
+            self._leases_checked = False  # after a cut the server may have been restored
         try:
             self.refresh()
             self.push_tickets()
@@ -194,7 +196,6 @@ class Syncer:
             return True
         except Unreachable:
             self.state.mark_offline()
-            self._leases_checked = False  # after a cut the server may have been restored
             return False
         except Refused as err:  # e.g. 401: a revoked token; staff see it on the admin page
             if err.code != self._last_refusal:
