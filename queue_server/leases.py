@@ -52,7 +52,7 @@ def restore_skip(tx: Tx, day: str) -> int:
 
 def proof(ctx: HallContext, lease: dict[str, Any]) -> str:
     key = hmac.new(ctx.id_key, b"lease-proof", hashlib.sha256).digest()
-    msg = "|".join(str(lease.get(f, "")) for f in PROOF_FIELDS).encode()
+    msg = "|".join(str(lease.get(f, "")) for f in PROOF_FIELDS).encode("utf-8", "surrogatepass")
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
 
 
@@ -68,7 +68,8 @@ def _outstanding(tx: Tx, day: str, service: str, current: int, device: str | Non
         where += " AND device = ?"
         params.append(device)
     given = tx.one(
-        f"SELECT COALESCE(SUM(last - first + 1), 0) AS n FROM leases WHERE {where}", params
+        f"SELECT COALESCE(SUM(last - first + 1 - returned), 0) AS n FROM leases WHERE {where}",
+        params,
     )
     back = tx.one(
         f"SELECT COUNT(*) AS n FROM tickets WHERE lease_id IN (SELECT id FROM leases WHERE {where})",
@@ -145,7 +146,8 @@ def recover(
     ctx: HallContext, tx: Tx, copy: dict[str, Any] | None, device: str
 ) -> sqlite3.Row | None:
     """Re-enter a lease this database lost (a restore) from the kiosk's signed copy."""
-    if not copy or not hmac.compare_digest(str(copy.get("proof") or ""), proof(ctx, copy)):
+    given = str((copy or {}).get("proof") or "").encode("utf-8", "surrogatepass")
+    if not copy or not hmac.compare_digest(given, proof(ctx, copy).encode()):
         return None
     try:
         lease_id, service, day = (
@@ -256,6 +258,31 @@ def open_sealed_card(ctx: HallContext, req: tickets.IssueRequest) -> tickets.Iss
     except SealError:
         raise Invalid("离线实名信息无法核验，请到服务台办理", "invalid_sealed_card") from None
     return dataclasses.replace(req, id_number=id_number, name=name, id_card_sealed=None)
+
+
+def give_back(tx: Tx, retired: list[dict[str, Any]], device: str) -> int:
+    """Numbers of leases this kiosk will issue no more from and never used go back to the
+    quota (each lease once); returns how many."""
+    total = 0
+    for r in retired:
+        lease = tx.one(
+            "SELECT * FROM leases WHERE id = ? AND device = ? AND returned = 0",
+            (str(r.get("lease_id") or ""), device),
+        )
+        if lease is None:
+            continue
+        synced = tx.one("SELECT MAX(seq) AS m FROM tickets WHERE lease_id = ?", (lease["id"],))
+        used_to = max(int(r.get("used_to") or 0), int((synced and synced["m"]) or 0))
+        n = lease["last"] - max(used_to, lease["first"] - 1)
+        if n <= 0:
+            continue
+        tx.execute("UPDATE leases SET returned = ? WHERE id = ?", (n, lease["id"]))
+        tx.execute(
+            "UPDATE counters SET reserved = MAX(0, reserved - ?) WHERE business_day = ? AND service = ?",
+            (n, lease["business_day"], lease["service"]),
+        )
+        total += n
+    return total
 
 
 def check(ctx: HallContext, tx: Tx, copies: list[dict[str, Any]], device: str) -> list[str]:

@@ -198,6 +198,16 @@ class Outbox:
             for lease_id in lease_ids:
                 db.execute("UPDATE leases SET next_seq = last + 1 WHERE lease_id = ?", [lease_id])
 
+    def used_up(self) -> list[dict[str, Any]]:
+        """Leases no number is left in (used or retired) with the highest number issued."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT l.lease_id, COALESCE(MAX(t.seq), l.first - 1) FROM leases l"
+                " LEFT JOIN tickets t ON t.lease_id = l.lease_id"
+                " WHERE l.next_seq > l.last GROUP BY l.lease_id"
+            ).fetchall()
+            return [{"lease_id": str(r[0]), "used_to": int(r[1])} for r in rows]
+
     def drop_leases_before(self, business_day: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM leases WHERE business_day < ?", [business_day])

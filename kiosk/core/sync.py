@@ -10,6 +10,7 @@ Leases the server calls stale (a restore) are retired: no new number comes from 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -128,9 +129,9 @@ class Syncer:
         check = getattr(self.api, "check_leases", None)
         if check is None:
             return
-        copies = [c for lease in self.outbox.leases() if (c := lease.copy())]
+        copies = [c for lease in self.outbox.leases() if (c := lease.copy())][-200:]
         try:
-            stale = check(copies).get("stale") or []
+            stale = check(copies, self.outbox.used_up()[-200:]).get("stale") or []
         except Refused as err:
             log.info("lease check refused: %s", err.code)
             self._leases_checked = err.status in (404, 405)  # an older server: ask no more
@@ -139,6 +140,8 @@ class Syncer:
         if stale:
             log.warning("the server calls %d leases stale: no more numbers from them", len(stale))
             self.outbox.retire_leases([str(x) for x in stale])
+            with contextlib.suppress(Refused):  # their unused numbers go back to the quota
+                check(copies, self.outbox.used_up()[-200:])
 
     def top_up_leases(self) -> None:
         if not self.leases_supported:

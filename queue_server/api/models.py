@@ -30,8 +30,18 @@ class LeaseCopy(Body):
     proof: str = Field(max_length=128)
 
 
+class RetiredLease(Body):
+    lease_id: str = Field(max_length=64)
+    used_to: int = Field(ge=0, le=99999, description="Its highest number the kiosk issued.")
+
+
 class LeaseCheckIn(Body):
     leases: list[LeaseCopy] = Field(max_length=200)
+    retired: list[RetiredLease] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Leases the kiosk issues no more from; their unused numbers go back.",
+    )
 
 
 class TicketIn(Body):

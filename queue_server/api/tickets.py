@@ -74,8 +74,10 @@ async def issue_ticket(body: TicketIn, request: Request, who: Who) -> Response:
     antiscalping.check_device(request.app.state.issue_bucket, who.device_key)
 
     def op(tx: Tx) -> tuple[dict[str, Any], bool]:
-        antiscalping.check_id_quota(hall.ctx, tx, req)
-        return ops.issue(hall.ctx, tx, req)
+        # an offline real-name ticket's sealed card counts like a card for the per-ID limit
+        r = leases.open_sealed_card(hall.ctx, req) if req.id_card_sealed else req
+        antiscalping.check_id_quota(hall.ctx, tx, r)
+        return ops.issue(hall.ctx, tx, r)
 
     view, created = await hall.run(op)
     return json(with_qr(request, view), 201 if created else 200)
@@ -193,11 +195,18 @@ async def check_leases(body: LeaseCheckIn, request: Request, who: Who) -> Respon
 
     A lease the server does not know (a restore lost it) is re-entered from its proof and
     numbering moves past it; tickets already printed from a stale lease are still accepted.
+    `retired` leases' unused numbers go back to the daily quota.
     """
     require(who, "kiosk", "admin")
     hall = hall_of(request)
     copies = [c.model_dump() for c in body.leases]
-    stale = await hall.run(lambda tx: leases.check(hall.ctx, tx, copies, who.name))
+    retired = [r.model_dump() for r in body.retired]
+
+    def op(tx: Tx) -> list[str]:
+        leases.give_back(tx, retired, who.name)
+        return leases.check(hall.ctx, tx, copies, who.name)
+
+    stale = await hall.run(op)
     return json({"stale": stale, "epoch": leases.epoch(hall.db.reader)})
 
 

@@ -225,3 +225,29 @@ def test_lease_expiry_compares_times_not_strings_in_mixed_offsets() -> None:
     assert [x.lease_id for x in box.usable_leases("SW", "2026-11-20", before)] == ["L1"]
     taken = box.take_number("k2", "SW", "2026-11-20", before, before)
     assert taken is not None and taken.number == "D001"
+
+
+def test_after_a_cut_stale_leases_are_retired_and_their_unused_numbers_given_back(
+    rig: Rig,
+) -> None:
+    stale = [lease.lease_id for lease in rig.core.outbox.leases("SW")]
+    calls: list[list[dict[str, Any]]] = []
+
+    def check_leases(copies: Any, retired: Any = None) -> dict[str, Any]:
+        calls.append(list(retired or []))
+        return {"stale": stale if len(calls) == 1 else []}
+
+    rig.server.check_leases = check_leases  # type: ignore[attr-defined]
+    rig.server.online = False
+    rig.core.syncer.step()
+    rig.server.online = True
+    assert rig.core.syncer.step()
+    old = [x for x in rig.core.outbox.leases("SW") if x.lease_id in stale]
+    assert old and all(x.remaining == 0 for x in old)
+    assert calls[1] == [{"lease_id": x.lease_id, "used_to": x.first - 1} for x in old]
+    # a fresh lease replaces them
+    rig.server.online = False
+    rig.core.syncer.step()
+    number = issue(rig, "SW")
+    assert rig.core.outbox.get(rig.core.outbox.pending()[0].key).lease_id not in stale
+    assert number.startswith("D")

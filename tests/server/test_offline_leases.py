@@ -200,3 +200,20 @@ def test_a_restore_never_hands_out_a_leased_number_twice(tmp_path: Path, clock) 
     finally:
         client.close()
         hall.close()
+
+
+def test_a_retired_lease_gives_its_unused_numbers_back_to_the_quota(api):
+    a = lease(api, "GCJS", 50).json()
+    for seq in (1, 2, 3):
+        assert sync(api, sync_body(a, seq, f"g-{seq}")).status_code == 201
+    copy = {k: a[k] for k in ("lease_id", "service", "business_day", "first", "last")}
+    copy |= {k: a[k] for k in ("epoch", "created_at", "expires_at", "proof")}
+    retired = [{"lease_id": a["lease_id"], "used_to": 3}]
+    body = {"leases": [copy], "retired": retired}
+    r = api.post(f"{V1}/kiosk/leases/check", json=body, headers=api.who("kiosk"))
+    assert r.status_code == 200 and r.json()["stale"] == []
+    api.post(f"{V1}/kiosk/leases/check", json=body, headers=api.who("kiosk"))  # once only
+    online = 0
+    while issue(api, "GCJS").status_code == 201:
+        online += 1
+    assert online == 60 - 3
