@@ -175,13 +175,12 @@ def recover(
             int(copy.get("epoch") or 0),
         ),
     )
-    counter = tickets._counter(tx, service, svc.number_range[0], day)
+    tickets._counter(tx, service, svc.number_range[0], day)  # the day's row exists
     tx.execute(
         "UPDATE counters SET next_seq = MAX(next_seq, ?), reserved = reserved + ?"
         " WHERE business_day = ? AND service = ?",
         (last + 1, last - first + 1, day, service),
     )
-    del counter
     tx.emit("lease.recovered", {"service": service, "business_day": day, "first": first,
                                 "last": last, "device": device})  # fmt: skip
     return tx.one("SELECT * FROM leases WHERE id = ?", (lease_id,))

@@ -164,5 +164,6 @@ class Issuer:
 
 
 def offline_qr(server: str, key: str) -> str:
-    """What an offline ticket's QR code says; the kiosk resolves it through its outbox."""
+    """What an offline ticket's QR code says: the server's page for it once it is synced
+    (a redirect to the ticket page); the kiosk resolves it through its outbox."""
     return f"{server.rstrip('/')}/t/offline-{key}"
