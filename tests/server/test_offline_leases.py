@@ -217,3 +217,11 @@ def test_a_retired_lease_gives_its_unused_numbers_back_to_the_quota(api):
     while issue(api, "GCJS").status_code == 201:
         online += 1
     assert online == 60 - 3
+
+
+def test_a_late_online_request_after_the_sync_returns_the_printed_ticket(api):
+    lz = lease(api, size=5).json()
+    synced = sync(api, sync_body(lz, 4, "tap-late")).json()
+    late = issue(api, idempotency_key="tap-late")  # the request the kiosk gave up on
+    assert late.status_code == 200 and late.json()["id"] == synced["id"]
+    assert late.json()["number"] == "D004"
