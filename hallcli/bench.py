@@ -49,10 +49,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="instead of the rest: the soak (50 tickets/s, 300 windows, 30 streams), e.g. 600",
     )
+    p.add_argument(
+        "--faults",
+        action="store_true",
+        help="instead of the rest: the fault run (kiosks issuing while the server is paused,"
+        " killed, restarted and restored; every printed ticket known under its number)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.faults:
+        from bench.fault_run import main as fault_run
+
+        return fault_run([])
     if args.soak:
         from bench.soak import main as soak
 

@@ -18,6 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("restore", help="restore a backup over a (stopped) server's database")
     r.add_argument("--db", required=True)
     r.add_argument("backup")
+    r.add_argument(
+        "--skip",
+        type=int,
+        default=None,
+        help="numbers each service skips after the restore, past anything handed out after the"
+        " backup (default 200: more than all leases a service can have out)",
+    )
     r.set_defaults(func=restore)
 
     a = sub.add_parser("audit", help="audit log tools")
@@ -69,10 +76,15 @@ def restore(args: argparse.Namespace) -> int:
     for suffix in ("-wal", "-shm"):
         Path(args.db + suffix).unlink(missing_ok=True)
     shutil.copyfile(args.backup, args.db)
-    from queue_server.offline import append_audit
+    from queue_server.offline import append_audit, start_after_restore
 
-    append_audit(args.db, "cli", "restore", str(args.backup))
-    print(f"restored {args.backup} to {args.db} (start the server again)")
+    skip = start_after_restore(args.db, args.skip)
+    append_audit(args.db, "cli", "restore", str(args.backup), **skip)
+    print(
+        f"restored {args.backup} to {args.db}; numbering skips {skip['skip']} numbers"
+        f" ({skip['from']} to {skip['to']}) and leases from before are stale"
+        " (start the server again)"
+    )
     return 0
 
 

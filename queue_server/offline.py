@@ -80,3 +80,40 @@ def revoke_tokens(
         return [{"id": r[0], "role": r[1], "name": r[2], "kind": r[3]} for r in rows]
     finally:
         conn.close()
+
+
+def start_after_restore(db: str | Path, skip: int | None = None) -> dict[str, Any]:
+    """After `hall restore`: numbers handed out after the backup (leases, online tickets) are
+    unknown here, so each service's numbering skips `skip` numbers on every business day from
+    the backup's to today, and a new lease epoch makes every older lease stale."""
+    from queue_server.leases import RESTORE_SKIP
+
+    n = RESTORE_SKIP if skip is None else max(0, skip)
+    conn = connect(db)
+    try:
+        today = hall_clock(conn).business_day()
+        row = conn.execute("SELECT value FROM meta WHERE key = 'business_day'").fetchone()
+        since = min(str(row[0]), today) if row and row[0] else today
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('lease_epoch', '1') ON CONFLICT (key)"
+                " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+            )
+            plan = {"from": since, "to": today, "skip": n}
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('restore_skip', ?) ON CONFLICT (key)"
+                " DO UPDATE SET value = excluded.value",
+                (orjson.dumps(plan).decode(),),
+            )
+            conn.execute(
+                "UPDATE counters SET next_seq = next_seq + ? WHERE business_day BETWEEN ? AND ?",
+                (n, since, today),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+    return plan

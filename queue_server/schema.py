@@ -325,3 +325,30 @@ def m502_person_day_and_completions(db: Database) -> None:
             (service, status, COALESCE(finished_ts, skipped_ts));
         """
     )
+
+
+@MIGRATIONS()
+def m601_offline_lease_epoch_and_bounds(db: Database) -> None:
+    """Leases that survive a restore and stay within bounds:
+
+    - `leases.epoch`: the database generation a lease was granted in (`hall restore` starts a
+      new one, so leases from before are known stale); `recovered`: a lease the database did
+      not know, re-entered from a kiosk's signed copy after a restore; `released`: a lease
+      its kiosk no longer holds (its outbox was replaced), no longer counted against its bound;
+      `returned`: numbers of a retired lease its kiosk never used, given back to the quota;
+    - `counters.reserved` / `reserved_used`: numbers handed out in leases today and how many
+      of them came back as tickets, so leases count against the daily quota exactly once;
+    - an index to count a lease's synced tickets.
+    """
+    db.executescript(
+        """
+        ALTER TABLE leases ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE leases ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE leases ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE leases ADD COLUMN returned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE counters ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE counters ADD COLUMN reserved_used INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX tickets_lease ON tickets (lease_id) WHERE lease_id IS NOT NULL;
+        CREATE INDEX leases_day ON leases (business_day, service, device);
+        """
+    )

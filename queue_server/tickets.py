@@ -7,13 +7,13 @@ whole, events included, or not at all.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from halldomain.idnumber import IdNumberError, mask_name, parse_id_number
+from queue_server import leases
 from queue_server.context import HallContext
 from queue_server.db import Tx
 from queue_server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -33,6 +33,10 @@ class IssueRequest:
     lease_id: str | None = None
     seq: int | None = None
     issued_at: str | None = None
+    # Offline sync: the kiosk's signed copy of its lease (for a lease a restore lost) and
+    # the ID card sealed to the server's key (queue_server.leases), instead of id_number.
+    lease: dict[str, Any] | None = None
+    id_card_sealed: str | None = None
     enforce_hours: bool = True
     # Appointment check-in by QR code: the booking already holds the keyed hash and masks.
     id_hash: str | None = None
@@ -56,8 +60,12 @@ def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], 
     if req.idempotency_key:
         existing = tx.one("SELECT * FROM tickets WHERE idempotency_key = ?", (req.idempotency_key,))
         if existing is not None:
+            if req.lease_id is not None and existing["lease_id"] is None:
+                return leases.adopt_printed_number(ctx, tx, existing, req), False
             return ctx.ticket_view(tx.conn, existing), False
     svc = ctx.service(req.service)
+    if req.id_card_sealed and not req.id_number:
+        req = leases.open_sealed_card(ctx, req)
     if req.channel not in CHANNELS:
         raise Invalid(f"未知的取号渠道：{req.channel}", "unknown_channel")
     now = ctx.clock.timestamp()
@@ -98,7 +106,7 @@ def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], 
 
     priority = _priority(ctx, req, age)
     if req.lease_id is not None:
-        day, seq, issued_ts, status = _leased_number(ctx, tx, req, svc.code, now, today)
+        day, seq, issued_ts, status = leases.leased_number(ctx, tx, req, svc.code, now, today)
     else:
         day, issued_ts, status = today, now, "waiting"
         seq = _next_number(tx, svc.code, svc.number_range, svc.daily_quota, day, svc.name)
@@ -119,7 +127,8 @@ def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], 
         raise Conflict(f"号码 {number} 已被使用", "number_taken") from None
     if req.lease_id is not None:  # a fresh number counted itself in _next_number
         tx.execute(
-            "UPDATE counters SET issued = issued + 1 WHERE business_day = ? AND service = ?",
+            "UPDATE counters SET issued = issued + 1, reserved_used = reserved_used + 1"
+            " WHERE business_day = ? AND service = ?",
             (day, svc.code),
         )
     view = ctx.ticket_view(tx.conn, row)
@@ -142,28 +151,29 @@ def _priority(ctx: HallContext, req: IssueRequest, age: int | None) -> str:
 
 
 def _counter(tx: Tx, service: str, first: int, day: str) -> sqlite3.Row:
-    row = tx.one(
-        "SELECT next_seq, issued FROM counters WHERE business_day = ? AND service = ?",
-        (day, service),
-    )
+    row = tx.one("SELECT * FROM counters WHERE business_day = ? AND service = ?", (day, service))
     if row is None:
         tx.execute(
             "INSERT INTO counters (business_day, service, next_seq, issued) VALUES (?, ?, ?, 0)",
-            (day, service, first),
+            (day, service, first + leases.restore_skip(tx, day)),
         )
         row = tx.one(
-            "SELECT next_seq, issued FROM counters WHERE business_day = ? AND service = ?",
-            (day, service),
+            "SELECT * FROM counters WHERE business_day = ? AND service = ?", (day, service)
         )
     assert row is not None
     return row
+
+
+def quota_used(counter: sqlite3.Row) -> int:
+    """Tickets issued today plus leased numbers not back yet: each number counts once."""
+    return int(counter["issued"]) - int(counter["reserved_used"]) + int(counter["reserved"])
 
 
 def _next_number(
     tx: Tx, service: str, number_range: tuple[int, int], quota: int, day: str, name: str
 ) -> int:
     counter = _counter(tx, service, number_range[0], day)
-    if quota and counter["issued"] >= quota:
+    if quota and quota_used(counter) >= quota:
         raise Conflict(f"今日“{name}”号源已取完，请明日再来或在线预约", "quota_reached")
     seq = int(counter["next_seq"])
     if seq > number_range[1]:
@@ -177,64 +187,7 @@ def _next_number(
 
 def lease_numbers(ctx: HallContext, tx: Tx, service: str, size: int, device: str) -> dict[str, Any]:
     """Reserve a block of numbers a kiosk may issue on its own while the network is down."""
-    svc = ctx.service(service)
-    if not 1 <= size <= 200:
-        raise Invalid("号段大小应在 1 到 200 之间", "invalid_lease_size")
-    now = ctx.clock.timestamp()
-    day = ctx.clock.business_day(now)
-    counter = _counter(tx, svc.code, svc.number_range[0], day)
-    first = int(counter["next_seq"])
-    last = min(first + size - 1, svc.number_range[1])
-    if first > svc.number_range[1]:
-        raise Conflict(f"今日“{svc.name}”号码已用完", "numbers_exhausted")
-    tx.execute(
-        "UPDATE counters SET next_seq = ? WHERE business_day = ? AND service = ?",
-        (last + 1, day, svc.code),
-    )
-    lease_id = uuid.uuid4().hex
-    expires = ctx.clock.iso(_day_end(ctx, now))
-    tx.execute(
-        "INSERT INTO leases (id, device, business_day, service, first, last, created_at, expires_at)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        (lease_id, device, day, svc.code, first, last, ctx.clock.iso(now), expires),
-    )
-    lease = {
-        "lease_id": lease_id,
-        "service": svc.code,
-        "prefix": svc.prefix,
-        "business_day": day,
-        "first": first,
-        "last": last,
-        "width": svc.number_width,
-        "expires_at": expires,
-    }
-    tx.emit(
-        "lease.granted", {k: v for k, v in lease.items() if k != "lease_id"} | {"device": device}
-    )
-    return lease
-
-
-def _day_end(ctx: HallContext, now: float) -> float:
-    local = ctx.clock.now()
-    return local.replace(hour=23, minute=59, second=59, microsecond=0).timestamp()
-
-
-def _leased_number(
-    ctx: HallContext, tx: Tx, req: IssueRequest, service: str, now: float, today: str
-) -> tuple[str, int, float, str]:
-    lease = tx.one("SELECT * FROM leases WHERE id = ?", (req.lease_id,))
-    if lease is None or lease["service"] != service:
-        raise Invalid("号段不存在或与事项不符", "unknown_lease")
-    if req.seq is None or not lease["first"] <= req.seq <= lease["last"]:
-        raise Invalid("号码不在所租号段内", "seq_outside_lease")
-    issued_ts = now
-    if req.issued_at:
-        try:
-            issued_ts = min(ctx.clock.parse_iso(req.issued_at), now)
-        except ValueError:
-            raise Invalid("issued_at 不是有效的时间", "invalid_time") from None
-    status = "waiting" if lease["business_day"] == today else "expired"
-    return lease["business_day"], req.seq, issued_ts, status
+    return leases.grant(ctx, tx, service, size, device)
 
 
 # -- staff actions on a ticket ---------------------------------------------------------------

@@ -114,6 +114,14 @@ class HttpApi:
     def lease(self, service: str, size: int) -> dict[str, Any]:
         return self._call("POST", "/kiosk/leases", {"service": service, "size": size})
 
+    def check_leases(
+        self, leases: list[dict[str, Any]], retired: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """{"stale": [lease ids]}: leases to issue no more from (the server was restored);
+        `retired`: leases used up or retired, with the highest number issued from each."""
+        body = {"leases": leases, "retired": retired or []}
+        return self._call("POST", "/kiosk/leases/check", body)
+
     def heartbeat(self, body: dict[str, Any]) -> None:
         self._call("POST", "/devices/heartbeat", body)
 

@@ -4,7 +4,10 @@ Every issue carries the idempotency key of the tap that asked for it. The same k
 gives the same ticket: from this process's memory, from the outbox, or from the server.
 The request falls back to a leased number only when the server is unreachable; the offline
 ticket is later synced with that same key, so even a request that did reach the server
-before the cut can never become two tickets on the server.
+before the cut can never become two tickets on the server: when the server had committed
+it under its own number (a slow answer the kiosk gave up on), the sync makes the server
+take the printed number instead, since nobody holds the one it never got to tell.
+An offline ticket is in the outbox before it is printed, its ID card sealed to the server.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 from halldomain.idnumber import IdNumberError, mask_id_number, mask_name, parse_id_number
+from halldomain.sealing import seal
 
 from .api import Refused, ServerApi, Unreachable
 from .models import CardLike, IssuedTicket, ServiceInfo
-from .outbox import OfflineTicket, Outbox
+from .outbox import Lease, OfflineTicket, Outbox
 from .settings import KioskSettings
 from .state import KioskState
 
@@ -54,7 +58,8 @@ class Issuer:
         self.settings = settings
         self._lock = threading.Lock()
         self._done: dict[str, IssuedTicket] = {}
-        # Full ID numbers of offline real-name tickets, in memory only, until they are synced.
+        # Full ID numbers of offline real-name tickets from a lease without a sealing key (an
+        # older server), in memory only, until they are synced.
         self.pending_cards: dict[str, dict[str, str]] = {}
 
     def issue(self, key: str, service: ServiceInfo, card: CardLike | None = None) -> IssuedTicket:
@@ -112,6 +117,12 @@ class Issuer:
                 "Self-service is paused; please ask at the service desk",
             )
         priority = "elderly" if elderly(card, self.state) else "ordinary"
+
+        def sealed(lease: Lease) -> str:
+            if card is None or not lease.seal_key:
+                return ""
+            return seal(lease.seal_key, card.id_number, card.name, key)
+
         row = existing or self.outbox.take_number(
             key,
             service.code,
@@ -121,6 +132,7 @@ class Issuer:
             name_masked=mask_name(card.name) if card else "",
             id_masked=mask_id_number(card.id_number) if card else "",
             priority=priority,
+            seal=sealed,
         )
         if row is None:
             raise IssueError(
@@ -128,7 +140,7 @@ class Issuer:
                 "暂时无法取号，请到服务台由工作人员为您取号",
                 "No numbers available; please ask at the service desk",
             )
-        if card is not None:
+        if card is not None and not row.sealed_card:
             self.pending_cards[key] = {"id_number": card.id_number, "name": card.name}
         ahead = service.waiting + sum(
             1 for t in self.outbox.pending() if t.service == service.code and t.seq < row.seq
@@ -152,5 +164,6 @@ class Issuer:
 
 
 def offline_qr(server: str, key: str) -> str:
-    """What an offline ticket's QR code says; the kiosk resolves it through its outbox."""
+    """What an offline ticket's QR code says: the server's page for it once it is synced
+    (a redirect to the ticket page); the kiosk resolves it through its outbox."""
     return f"{server.rstrip('/')}/t/offline-{key}"

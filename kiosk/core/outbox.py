@@ -1,8 +1,9 @@
 """The kiosk's local store: number leases and what it issued offline, waiting to be synced.
 
 One SQLite file (sqlite-utils), one lock: the issuing worker and the sync thread share it.
-Nothing here holds a full ID number or name; rows carry masked forms only. The full ID
-number of an offline real-name ticket is kept in memory until its sync (see docs/KIOSK.md).
+Nothing here holds a full ID number or name; rows carry masked forms only. What the server
+needs of an offline real-name ticket's ID card is kept sealed to the server's public key
+(halldomain.sealing): it survives a restart, and nothing on the kiosk can open it.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,27 @@ class Lease:
     width: int
     expires_at: str
     next_seq: int
+    granted: str = ""  # the lease as the server granted it (JSON, with its proof)
+    seal_key: str = ""  # the server's public key that offline ID cards are sealed to
 
     @property
     def remaining(self) -> int:
         return max(0, self.last - self.next_seq + 1)
+
+    def copy(self) -> dict[str, Any] | None:
+        """The signed copy the server can re-enter after a restore lost the lease."""
+        return dict(json.loads(self.granted)) if self.granted else None
+
+    def live_at(self, now_iso: str) -> bool:
+        return not self.expires_at or not expired(self.expires_at, now_iso)
+
+
+def expired(expires_at: str, now_iso: str) -> bool:
+    """Whether `now_iso` is past `expires_at`, compared as instants (offsets may differ)."""
+    try:
+        return datetime.fromisoformat(now_iso) >= datetime.fromisoformat(expires_at)
+    except ValueError:
+        return True  # an unreadable expiry: do not issue from it
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,7 @@ class OfflineTicket:
     priority: str = "ordinary"
     attempts: int = 0
     last_error: str = ""
+    sealed_card: str = ""
 
 
 class Outbox:
@@ -82,6 +102,8 @@ class Outbox:
                     "width": int,
                     "expires_at": str,
                     "next_seq": int,
+                    "granted": str,
+                    "seal_key": str,
                 },
                 pk="lease_id",
                 if_not_exists=True,
@@ -102,10 +124,19 @@ class Outbox:
                     "priority": str,
                     "attempts": int,
                     "last_error": str,
+                    "sealed_card": str,
                 },
                 pk="key",
                 if_not_exists=True,
             )
+            # outbox files from before these columns existed
+            for table, column in (
+                ("leases", "granted"),
+                ("leases", "seal_key"),
+                ("tickets", "sealed_card"),
+            ):
+                if column not in self.db.table(table).columns_dict:
+                    self.db.table(table).add_column(column, str, not_null_default="")
             self.db.table("evaluations").create(
                 {"key": str, "ticket_key": str, "ticket_id": str, "body": str, "status": str},
                 pk="key",
@@ -135,6 +166,12 @@ class Outbox:
             "width": int(data.get("width") or 3),
             "expires_at": str(data.get("expires_at") or ""),
             "next_seq": int(data["first"]),
+            "granted": json.dumps(
+                {k: v for k, v in data.items() if k != "seal_key"}, ensure_ascii=False
+            )
+            if data.get("proof")
+            else "",
+            "seal_key": str(data.get("seal_key") or ""),
         }
         with self._tx() as db:
             db.table("leases").insert(row, ignore=True)
@@ -152,10 +189,24 @@ class Outbox:
         return [
             lease
             for lease in self.leases(service)
-            if lease.business_day == business_day
-            and lease.remaining > 0
-            and (not lease.expires_at or lease.expires_at > now_iso)
+            if lease.business_day == business_day and lease.remaining > 0 and lease.live_at(now_iso)
         ]
+
+    def retire_leases(self, lease_ids: list[str]) -> None:
+        """Issue no more from these (stale: the server was restored); their tickets still sync."""
+        with self._tx() as db:
+            for lease_id in lease_ids:
+                db.execute("UPDATE leases SET next_seq = last + 1 WHERE lease_id = ?", [lease_id])
+
+    def used_up(self) -> list[dict[str, Any]]:
+        """Leases no number is left in (used or retired) with the highest number issued."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT l.lease_id, COALESCE(MAX(t.seq), l.first - 1) FROM leases l"
+                " LEFT JOIN tickets t ON t.lease_id = l.lease_id"
+                " WHERE l.next_seq > l.last GROUP BY l.lease_id"
+            ).fetchall()
+            return [{"lease_id": str(r[0]), "used_to": int(r[1])} for r in rows]
 
     def drop_leases_before(self, business_day: str) -> None:
         with self._tx() as db:
@@ -172,22 +223,23 @@ class Outbox:
         name_masked: str = "",
         id_masked: str = "",
         priority: str = "ordinary",
+        seal: Callable[[Lease], str] | None = None,
     ) -> OfflineTicket | None:
-        """Issue the next leased number for `service` under `key`; the same key gives the same ticket."""
+        """Issue the next leased number for `service` under `key`; the same key gives the same
+        ticket. `seal` gives the sealed ID card to keep with it (written in the same step, so
+        a kiosk killed right after printing still syncs the ticket whole)."""
         with self._tx() as db:
             existing = self._get(db, key)
             if existing:
                 return existing
-            rows = list(
-                db.query(
-                    "SELECT * FROM leases WHERE service = ? AND business_day = ? AND next_seq <= last"
-                    " AND (expires_at = '' OR expires_at > ?) ORDER BY first LIMIT 1",
-                    [service, business_day, now_iso],
-                )
+            rows = db.query(
+                "SELECT * FROM leases WHERE service = ? AND business_day = ? AND next_seq <= last"
+                " ORDER BY first",
+                [service, business_day],
             )
-            if not rows:
+            lease = next((x for x in (Lease(**r) for r in rows) if x.live_at(now_iso)), None)
+            if lease is None:
                 return None
-            lease = Lease(**rows[0])
             seq = lease.next_seq
             db.execute(
                 "UPDATE leases SET next_seq = ? WHERE lease_id = ?", [seq + 1, lease.lease_id]
@@ -208,6 +260,7 @@ class Outbox:
                 "priority": priority,
                 "attempts": 0,
                 "last_error": "",
+                "sealed_card": seal(lease) if seal else "",
             }
             db.table("tickets").insert(row)
             return OfflineTicket(**row)
@@ -218,6 +271,13 @@ class Outbox:
             return OfflineTicket(**db.table("tickets").get(key))
         except NotFoundError:
             return None
+
+    def lease(self, lease_id: str) -> Lease | None:
+        with self._lock:
+            try:
+                return Lease(**self.db.table("leases").get(lease_id))
+            except NotFoundError:
+                return None
 
     def get(self, key: str) -> OfflineTicket | None:
         with self._lock:

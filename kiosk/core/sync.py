@@ -3,11 +3,14 @@
 Each round (every few seconds, in its own thread) refreshes the hall and services, pushes the
 outbox, tops up number leases and sends a heartbeat. A ticket leaves the outbox only when the
 server has answered for its idempotency key, so a retry after a lost answer returns the same
-ticket instead of a second one.
+ticket instead of a second one. Each offline ticket goes with its lease's signed copy (so a
+server restored from a backup that lost the lease still accepts it) and its sealed ID card.
+Leases the server calls stale (a restore) are retired: no new number comes from them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -44,6 +47,7 @@ class Syncer:
         self.health = health
         self.screen = screen
         self.leases_supported = True
+        self._leases_checked = False
         self._last_refusal = ""
 
     def refresh(self) -> None:
@@ -70,8 +74,14 @@ class Syncer:
                 "seq": t.seq,
                 "issued_at": t.issued_at,
             }
+            lease = self.outbox.lease(t.lease_id)
+            copy = lease.copy() if lease else None
+            if copy:
+                body["lease"] = copy
             card = self.issuer.pending_cards.get(t.key)
-            if card:
+            if t.sealed_card:
+                body["id_card_sealed"] = t.sealed_card
+            elif card:
                 body["id_card"] = card
             elif t.priority != "ordinary":
                 body["priority"] = t.priority
@@ -85,7 +95,10 @@ class Syncer:
                 self.outbox.mark_failed(t.key, f"{err.status} {err.code}", final=True)
                 self.issuer.pending_cards.pop(t.key, None)
                 continue
-            self.outbox.mark_synced(t.key, str(data.get("id") or ""), str(data.get("number") or ""))
+            number = str(data.get("number") or "")
+            if number != t.number:  # the server could not take the printed number
+                log.warning("offline ticket %s is %s on the server", t.number, number)
+            self.outbox.mark_synced(t.key, str(data.get("id") or ""), number)
             self.issuer.pending_cards.pop(t.key, None)
             synced += 1
         return synced
@@ -110,11 +123,33 @@ class Syncer:
                 continue
             self.outbox.mark_evaluation(ev["key"], SYNCED)
 
+    def retire_stale_leases(self) -> None:
+        """Tell the server which leases this kiosk holds and ask which are stale (the server
+        was restored): no more numbers from those. Once after each start and reconnect."""
+        check = getattr(self.api, "check_leases", None)
+        if check is None:
+            return
+        copies = [c for lease in self.outbox.leases() if (c := lease.copy())][-200:]
+        try:
+            stale = check(copies, self.outbox.used_up()[-200:]).get("stale") or []
+        except Refused as err:
+            log.info("lease check refused: %s", err.code)
+            self._leases_checked = err.status in (404, 405)  # an older server: ask no more
+            return
+        self._leases_checked = True
+        if stale:
+            log.warning("the server calls %d leases stale: no more numbers from them", len(stale))
+            self.outbox.retire_leases([str(x) for x in stale])
+            with contextlib.suppress(Refused):  # their unused numbers go back to the quota
+                check(copies, self.outbox.used_up()[-200:])
+
     def top_up_leases(self) -> None:
         if not self.leases_supported:
             return
         day = self.state.business_day()
         self.outbox.drop_leases_before(day)
+        if not self._leases_checked:
+            self.retire_stale_leases()
         now = self.state.clock().isoformat()
         for s in self.state.snap.services:
             left = sum(lease.remaining for lease in self.outbox.usable_leases(s.code, day, now))
@@ -128,6 +163,8 @@ class Syncer:
                     self.leases_supported = False
                     return
                 log.info("no lease for %s: %s", s.code, err.code)
+                if err.code == "lease_limit":
+                    self._leases_checked = False  # tell the server again what this kiosk holds
 
     def heartbeat_body(self) -> dict[str, Any]:
         counts = self.outbox.counts()
@@ -150,6 +187,8 @@ class Syncer:
 
     def step(self, heartbeat: bool = True) -> bool:
         """One sync round; returns whether the server answered."""
+        if not self.state.snap.online:
+            self._leases_checked = False  # after a cut the server may have been restored
         try:
             self.refresh()
             self.push_tickets()

@@ -67,6 +67,7 @@ def create_app(hall: Hall) -> FastAPI:
     for router in routers:
         app.include_router(router, prefix=API)
     app.include_router(admin.pages)
+    app.include_router(tickets.pages)  # before /t/{ticket_id}: /t/offline-… is a key
     pages.include(app, API)
     app.include_router(appointments.router, prefix=API)
     guard.install(app, hall)  # body limit, stream cap, security headers, CORS, rate limits

@@ -16,6 +16,34 @@ class IdCardIn(Body):
     name: str | None = Field(None, max_length=64, description="Name; only a masked form is stored.")
 
 
+class LeaseCopy(Body):
+    """A lease as `POST /kiosk/leases` granted it; its proof shows the server gave it out."""
+
+    lease_id: str = Field(max_length=64)
+    service: str = Field(max_length=32)
+    business_day: str = Field(max_length=10)
+    first: int = Field(ge=0, le=99999)
+    last: int = Field(ge=0, le=99999)
+    epoch: int = Field(0, ge=0)
+    created_at: str = Field(max_length=40)
+    expires_at: str = Field("", max_length=40)
+    proof: str = Field(max_length=128)
+
+
+class RetiredLease(Body):
+    lease_id: str = Field(max_length=64)
+    used_to: int = Field(ge=0, le=99999, description="Its highest number the kiosk issued.")
+
+
+class LeaseCheckIn(Body):
+    leases: list[LeaseCopy] = Field(max_length=200)
+    retired: list[RetiredLease] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Leases the kiosk issues no more from; their unused numbers go back.",
+    )
+
+
 class TicketIn(Body):
     service: str = Field(max_length=32, description="Service code.")
     channel: Literal["kiosk", "counter", "appointment"] = "kiosk"
@@ -27,7 +55,18 @@ class TicketIn(Body):
     )
     seq: int | None = Field(None, ge=0, le=99999, description="Offline sync: number in the lease.")
     issued_at: str | None = Field(
-        None, max_length=40, description="Offline sync: when it was issued."
+        None,
+        max_length=40,
+        description="Offline sync: when it was issued (kiosk clock; clamped to the lease's life"
+        " and the server's now).",
+    )
+    lease: LeaseCopy | None = Field(
+        None, description="Offline sync: the kiosk's copy of its lease, as granted (with proof)."
+    )
+    id_card_sealed: str | None = Field(
+        None,
+        max_length=1024,
+        description="Offline sync: the ID card sealed to the lease's seal_key, instead of id_card.",
     )
 
 

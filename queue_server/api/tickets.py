@@ -6,13 +6,20 @@ import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from queue_server import antiscalping
+from queue_server import antiscalping, leases
 from queue_server import tickets as ops
 from queue_server.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require, window_scope
-from queue_server.api.models import LeaseIn, LookupIn, TicketIn, TicketOut, TransferIn
+from queue_server.api.models import (
+    LeaseCheckIn,
+    LeaseIn,
+    LookupIn,
+    TicketIn,
+    TicketOut,
+    TransferIn,
+)
 from queue_server.db import Tx
 from queue_server.errors import Forbidden
 
@@ -60,13 +67,17 @@ async def issue_ticket(body: TicketIn, request: Request, who: Who) -> Response:
         lease_id=body.lease_id,
         seq=body.seq,
         issued_at=body.issued_at,
+        lease=body.lease.model_dump() if body.lease else None,
+        id_card_sealed=body.id_card_sealed,
         enforce_hours=who.role == "kiosk",
     )
     antiscalping.check_device(request.app.state.issue_bucket, who.device_key)
 
     def op(tx: Tx) -> tuple[dict[str, Any], bool]:
-        antiscalping.check_id_quota(hall.ctx, tx, req)
-        return ops.issue(hall.ctx, tx, req)
+        # an offline real-name ticket's sealed card counts like a card for the per-ID limit
+        r = leases.open_sealed_card(hall.ctx, req) if req.id_card_sealed else req
+        antiscalping.check_id_quota(hall.ctx, tx, r)
+        return ops.issue(hall.ctx, tx, r)
 
     view, created = await hall.run(op)
     return json(with_qr(request, view), 201 if created else 200)
@@ -176,3 +187,47 @@ async def lease(body: LeaseIn, request: Request, who: Who) -> Response:
         lambda tx: ops.lease_numbers(hall.ctx, tx, body.service, body.size, who.name)
     )
     return json(out, 201)
+
+
+@router.post("/kiosk/leases/check")
+async def check_leases(body: LeaseCheckIn, request: Request, who: Who) -> Response:
+    """Which of the kiosk's leases are stale (a restore, another day): stop issuing from them.
+
+    A lease the server does not know (a restore lost it) is re-entered from its proof and
+    numbering moves past it; tickets already printed from a stale lease are still accepted.
+    `retired` leases' unused numbers go back to the daily quota.
+    """
+    require(who, "kiosk", "admin")
+    hall = hall_of(request)
+    copies = [c.model_dump() for c in body.leases]
+    retired = [r.model_dump() for r in body.retired]
+
+    def op(tx: Tx) -> list[str]:
+        leases.give_back(tx, retired, who.name)
+        return leases.check(hall.ctx, tx, copies, who.name)
+
+    stale = await hall.run(op)
+    return json({"stale": stale, "epoch": leases.epoch(hall.db.reader)})
+
+
+pages = APIRouter()
+
+
+@pages.get("/t/offline-{key}", include_in_schema=False)
+async def offline_ticket_page(key: str, request: Request) -> Response:
+    """An offline ticket's QR code: its ticket page once the kiosk has synced it."""
+    hall = hall_of(request)
+    row = hall.db.reader.execute(
+        "SELECT id FROM tickets WHERE idempotency_key = ?", (key[:128],)
+    ).fetchone()
+    if row is not None:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/t/{row[0]}", 303)
+    return HTMLResponse(
+        "<!doctype html><html lang=zh><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        "<meta http-equiv=refresh content=30><title>号票</title>"
+        "<body style='font:22px sans-serif;text-align:center;padding:1em'>"
+        "<p>这张号票是网络中断时取的，正在同步到叫号系统。</p>"
+        "<p>请以纸质号票上的号码为准，留意叫号屏和广播；本页稍后自动刷新。</p>",
+        404,
+    )

@@ -202,3 +202,52 @@ def test_a_refused_token_does_not_break_the_sync_loop(rig: Rig) -> None:
 
     rig.server.services = refuse  # type: ignore[method-assign]
     assert rig.core.syncer.step() is False
+
+
+def test_lease_expiry_compares_times_not_strings_in_mixed_offsets() -> None:
+    box = Outbox()
+    box.add_lease(
+        {
+            "lease_id": "L1",
+            "service": "SW",
+            "prefix": "D",
+            "business_day": "2026-11-20",
+            "first": 1,
+            "last": 5,
+            "width": 3,
+            "expires_at": "2026-11-20T23:59:59+08:00",
+        }
+    )
+    after = "2026-11-20T16:30:00+00:00"  # 00:30 the next day in Shanghai: the lease is over
+    before = "2026-11-20T15:30:00+00:00"
+    assert box.usable_leases("SW", "2026-11-20", after) == []
+    assert box.take_number("k1", "SW", "2026-11-20", after, after) is None
+    assert [x.lease_id for x in box.usable_leases("SW", "2026-11-20", before)] == ["L1"]
+    taken = box.take_number("k2", "SW", "2026-11-20", before, before)
+    assert taken is not None and taken.number == "D001"
+
+
+def test_after_a_cut_stale_leases_are_retired_and_their_unused_numbers_given_back(
+    rig: Rig,
+) -> None:
+    stale = [lease.lease_id for lease in rig.core.outbox.leases("SW")]
+    calls: list[list[dict[str, Any]]] = []
+
+    def check_leases(copies: Any, retired: Any = None) -> dict[str, Any]:
+        calls.append(list(retired or []))
+        return {"stale": stale if len(calls) == 1 else []}
+
+    rig.server.check_leases = check_leases  # type: ignore[attr-defined]
+    rig.server.online = False
+    rig.core.syncer.step()
+    rig.server.online = True
+    assert rig.core.syncer.step()
+    old = [x for x in rig.core.outbox.leases("SW") if x.lease_id in stale]
+    assert old and all(x.remaining == 0 for x in old)
+    assert calls[1] == [{"lease_id": x.lease_id, "used_to": x.first - 1} for x in old]
+    # a fresh lease replaces them
+    rig.server.online = False
+    rig.core.syncer.step()
+    number = issue(rig, "SW")
+    assert rig.core.outbox.get(rig.core.outbox.pending()[0].key).lease_id not in stale
+    assert number.startswith("D")

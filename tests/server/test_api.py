@@ -239,9 +239,10 @@ def test_lease_and_offline_sync_keep_numbers_apart(api, clock):
     k = api.who("kiosk")
     lease = api.post(f"{V1}/kiosk/leases", json={"service": "SW", "size": 5}, headers=k).json()
     assert lease["first"] == 1 and lease["last"] == 5 and lease["prefix"] == "D"
+    clock.advance(600)
     online = issue(api).json()
     assert online["number"] == "D006"  # the server skips the leased block
-    issued_at = "2026-11-17T08:55:00+08:00"
+    issued_at = "2026-11-17T09:02:00+08:00"  # within the lease's life, before the online one
     body = {
         "service": "SW",
         "lease_id": lease["lease_id"],
