@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import LiveServer
+from tests.web.test_web_pages import LOW_CONTRAST
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -171,6 +172,7 @@ def test_prompts_are_spoken_and_more_time_is_offered(
     assert any("再等一会" in s for s in page.evaluate("window.__evaluator.spoken"))
     assert page.evaluate(LAYOUT_FAULTS) == []
     page.screenshot(path=str(artifacts / "evaluator-more-time-800x1280.png"))
+    assert page.evaluate(LOW_CONTRAST, 4.5) == []
     page.click("#more-time")
     assert page.inner_text("#timer-left") == "30"
     assert page.is_hidden("#more-time")

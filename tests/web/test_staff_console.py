@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import LiveServer, id_number
-from tests.web.test_web_pages import press, staff_login, text
+from tests.web.test_web_pages import assert_contrast, press, staff_login, text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -25,6 +25,13 @@ def wait_current(page: Any, number: str) -> None:
     page.wait_for_function(
         f"() => document.querySelector('#cur-number').textContent === '{number}'"
     )
+
+
+def log_out(page: Any) -> None:
+    """End the session, so the shared server does not keep this staff member on duty."""
+    page.click("#logout")
+    page.wait_for_selector("#login:not([hidden])")
+    page.close()
 
 
 def test_the_list_is_the_calling_order_and_no_shows_can_be_called_again(
@@ -73,6 +80,7 @@ def test_the_list_is_the_calling_order_and_no_shows_can_be_called_again(
     )
     assert text(page, "#noshow-count") == "1"
     page.screenshot(path=str(artifacts / "staff-noshow-1366x768.png"))
+    assert_contrast(page)
     page.click(f"#noshow li:has(b:text-is('{order[-1]}')) button[data-noshow=call]")
     wait_current(page, order[-1])
     page.wait_for_function("() => document.querySelector('#noshow-count').textContent === '0'")
@@ -126,7 +134,7 @@ def test_transfer_offers_only_what_can_serve_the_ticket(
     with srv.api(admin) as api:
         api.post("/windows/4/resume").raise_for_status()
         api.post(f"/tickets/{t['id']}/cancel").raise_for_status()
-    page.close()
+    log_out(page)
 
 
 def test_paused_is_obvious_and_f1_asks_before_resuming(
@@ -142,6 +150,7 @@ def test_paused_is_obvious_and_f1_asks_before_resuming(
     banner = page.locator("#paused-banner").bounding_box()
     assert banner is not None and banner["width"] > 1000  # a full-width band
     page.screenshot(path=str(artifacts / "staff-paused-1366x768.png"))
+    assert_contrast(page)
     press(page, "F1")
     page.wait_for_selector("#dlg-paused[open]")
     page.screenshot(path=str(artifacts / "staff-paused-f1-1366x768.png"))
@@ -160,4 +169,4 @@ def test_paused_is_obvious_and_f1_asks_before_resuming(
     with srv.api(srv.tokens["display"]) as api:
         assert api.get(f"/tickets/{t['id']}").json()["status"] in ("called", "waiting")
     press(page, "F4")
-    page.close()
+    log_out(page)
