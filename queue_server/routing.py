@@ -127,3 +127,34 @@ def explain(
         ),
         "text": text,
     }
+
+
+def call_order(
+    queues: list[list[Candidate]],
+    classes: dict[str, PriorityClass],
+    now_ts: float,
+    policy: str = "accumulating",
+    interleave_n: int = 3,
+    interleave_count: int = 0,
+    limit: int | None = None,
+) -> list[Choice]:
+    """The order in which a window will call its waiting tickets if nobody new arrives.
+
+    `queues` are the window's queues, each in its own order (a (service, class) queue by
+    issue time, a class of tickets transferred to this window by issue time). Each step is
+    `choose` over the queues' heads, exactly what a call-next does, so the list's order is the
+    order of successive call-nexts made now."""
+    heads = [0] * len(queues)
+    order: list[Choice] = []
+    while limit is None or len(order) < limit:
+        cands = [q[i] for q, i in zip(queues, heads, strict=True) if i < len(q)]
+        choice = choose(cands, classes, now_ts, policy, interleave_n, interleave_count)
+        if choice is None:
+            break
+        order.append(choice)
+        for k, q in enumerate(queues):
+            if heads[k] < len(q) and q[heads[k]] is choice.candidate:
+                heads[k] += 1
+                break
+        interleave_count = interleave_count + 1 if choice.priority_call else 0
+    return order

@@ -230,7 +230,11 @@ def skip(ctx: HallContext, tx: Tx, ticket_id: int, allowed_window: int | None) -
     return view
 
 
-def finish_row(ctx: HallContext, tx: Tx, row: sqlite3.Row) -> dict[str, Any]:
+def finish_row(
+    ctx: HallContext, tx: Tx, row: sqlite3.Row, finished_by: str = "finish"
+) -> dict[str, Any]:
+    """Mark a called ticket done. `finished_by` is "finish" for 办结; a window that calls the
+    next ticket while one is still called finishes it implicitly ("call_next", "call_ticket")."""
     now = ctx.clock.timestamp()
     tx.execute(
         "UPDATE tickets SET status = 'done', finished_at = ?, finished_ts = ? WHERE id = ?",
@@ -239,7 +243,14 @@ def finish_row(ctx: HallContext, tx: Tx, row: sqlite3.Row) -> dict[str, Any]:
     if row["called_ts"]:
         ctx.record_service_time(row["service"], max(0.0, now - row["called_ts"]) / 60.0)
     ctx.invalidate_capacity()
-    view = _event_view(ctx, tx, row["id"], staff=row["staff"])
+    view = _event_view(
+        ctx,
+        tx,
+        row["id"],
+        staff=row["staff"],
+        finished_by=finished_by,
+        implicit=finished_by != "finish",
+    )
     tx.emit("ticket.finished", view)
     return view
 

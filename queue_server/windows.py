@@ -9,7 +9,7 @@ from queue_server.config import Window
 from queue_server.context import HallContext
 from queue_server.db import Tx
 from queue_server.errors import Conflict, NotFound
-from queue_server.routing import Candidate, choose
+from queue_server.routing import Candidate, Choice, call_order, choose
 from queue_server.tickets import finish_row, get_row, reason_json
 
 STATUS_LABELS = {"open": "办理中", "paused": "暂停服务", "closed": "已关闭"}
@@ -48,11 +48,14 @@ def window_view(ctx: HallContext, conn: sqlite3.Connection, row: sqlite3.Row) ->
     }
 
 
-def _finish_current(ctx: HallContext, tx: Tx, no: int) -> None:
+def _finish_current(ctx: HallContext, tx: Tx, no: int, by: str) -> None:
+    """A ticket still called at the window when it calls another is finished implicitly: its
+    ticket.finished event says `"implicit": true, "finished_by": by`, and the evaluator does
+    not ask for a rating (the person in front of it is already the next citizen)."""
     for row in tx.execute(
         "SELECT * FROM tickets WHERE window = ? AND status = 'called'", (no,)
     ).fetchall():
-        finish_row(ctx, tx, row)
+        finish_row(ctx, tx, row, finished_by=by)
 
 
 def _candidates(ctx: HallContext, tx: Tx, w: Window) -> list[Candidate]:
@@ -78,7 +81,7 @@ def _candidates(ctx: HallContext, tx: Tx, w: Window) -> list[Candidate]:
             r = tx.one(
                 "SELECT id, number, service, priority, issued_ts FROM tickets"
                 " WHERE status = 'waiting' AND service = ? AND priority = ?"
-                " AND target_window IS NULL ORDER BY issued_ts LIMIT 1",
+                " AND target_window IS NULL ORDER BY issued_ts, id LIMIT 1",
                 (code, priority),
             )
             if r is not None:
@@ -88,18 +91,126 @@ def _candidates(ctx: HallContext, tx: Tx, w: Window) -> list[Candidate]:
                     )
                 )
     top = max(w.services.values())
-    targeted = tx.execute(
-        "SELECT id, number, service, priority, MIN(issued_ts) AS issued_ts FROM tickets"
-        " WHERE status = 'waiting' AND target_window = ? GROUP BY priority",
+    seen: set[str] = set()
+    for r in tx.execute(
+        "SELECT id, number, service, priority, issued_ts FROM tickets"
+        " WHERE status = 'waiting' AND target_window = ? ORDER BY priority, issued_ts, id",
         (w.no,),
-    ).fetchall()
-    out += [
-        Candidate(
-            r["id"], r["number"], r["service"], r["priority"], r["issued_ts"], top, targeted=True
-        )
-        for r in targeted
-    ]
+    ).fetchall():
+        if r["priority"] not in seen:  # the head of each class of tickets sent to this window
+            seen.add(r["priority"])
+            out.append(
+                Candidate(
+                    r["id"], r["number"], r["service"], r["priority"], r["issued_ts"], top, True
+                )
+            )
     return out
+
+
+def window_queues(ctx: HallContext, conn: sqlite3.Connection, w: Window) -> list[list[Candidate]]:
+    """Every waiting ticket window `w` may call, as the queues call-next picks heads from:
+    one per (service, class) of the services it serves, untargeted tickets only, by issue
+    time; and one per class of the tickets transferred to this very window (at the window's
+    top weight). Tickets transferred to another window are not this window's."""
+    marks = ",".join("?" * len(w.services))
+    rows = conn.execute(
+        "SELECT id, number, service, priority, issued_ts, target_window FROM tickets"
+        f" WHERE status = 'waiting' AND ((service IN ({marks}) AND target_window IS NULL)"
+        " OR target_window = ?) ORDER BY issued_ts, id",
+        (*w.services, w.no),
+    ).fetchall()
+    top = max(w.services.values())
+    queues: dict[tuple[str, str], list[Candidate]] = {}
+    for r in rows:
+        targeted = r["target_window"] is not None
+        key = ("→", r["priority"]) if targeted else (r["service"], r["priority"])
+        weight = top if targeted else w.services[r["service"]]
+        queues.setdefault(key, []).append(
+            Candidate(
+                r["id"], r["number"], r["service"], r["priority"], r["issued_ts"], weight, targeted
+            )
+        )
+    return list(queues.values())
+
+
+def queue(ctx: HallContext, conn: sqlite3.Connection, no: int, limit: int = 200) -> dict[str, Any]:
+    """What window `no` sees: its waiting tickets in the order it will call them (the same
+    `choose` as call-next, applied again and again), and today's 过号 tickets skipped at this
+    window, newest first, with whether they can still be re-activated."""
+    w = window_config(ctx, no)
+    row = window_row(conn, no)
+    routing = ctx.config.routing
+    now = ctx.clock.timestamp()
+    queues = window_queues(ctx, conn, w)
+    total = sum(len(q) for q in queues)
+    order = call_order(
+        queues,
+        routing.classes,
+        now,
+        routing.policy,
+        routing.interleave_n,
+        row["interleave_count"],
+        max(0, limit),
+    )
+    ids = [c.candidate.ticket_id for c in order]
+    by_id = (
+        {
+            r["id"]: r
+            for r in conn.execute(
+                f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(ids))})", ids
+            ).fetchall()
+        }
+        if ids
+        else {}
+    )
+    waiting = [
+        _queue_entry(ctx, by_id[c.candidate.ticket_id], pos, c)
+        for pos, c in enumerate(order, start=1)
+    ]
+    limit_s = routing.noshow_reactivate_minutes * 60
+    skipped = conn.execute(
+        "SELECT * FROM tickets WHERE status = 'no_show' AND window = ? AND business_day = ?"
+        " ORDER BY skipped_ts DESC LIMIT 100",
+        (no, ctx.clock.business_day()),
+    ).fetchall()
+    no_show = []
+    for r in skipped:
+        until = (r["skipped_ts"] or 0) + limit_s
+        entry = _queue_entry(ctx, r, None, None)
+        entry["skipped_at"] = ctx.clock.iso(r["skipped_ts"]) if r["skipped_ts"] else None
+        entry["reactivate_until"] = ctx.clock.iso(until)
+        entry["reactivatable"] = now <= until
+        no_show.append(entry)
+    return {
+        "window": no,
+        "status": row["status"],
+        "waiting_total": total,
+        "waiting": waiting,
+        "no_show": no_show,
+    }
+
+
+def _queue_entry(
+    ctx: HallContext, r: sqlite3.Row, position: int | None, choice: Choice | None
+) -> dict[str, Any]:
+    svc = ctx.config.service(r["service"])
+    entry: dict[str, Any] = {
+        "id": r["id"],
+        "number": r["number"],
+        "service": r["service"],
+        "service_name": svc.name if svc else r["service"],
+        "status": r["status"],
+        "priority": r["priority"],
+        "priority_label": ctx.class_label(r["priority"]),
+        "issued_at": r["issued_at"],
+        "target_window": r["target_window"],
+        "transfers": r["transfers"],
+    }
+    if choice is not None:
+        entry["position"] = position
+        entry["score"] = choice.reason.get("score")
+        entry["rule"] = choice.reason.get("rule")
+    return entry
 
 
 def _call(
@@ -130,7 +241,7 @@ def call_next(ctx: HallContext, tx: Tx, no: int, staff: str | None) -> dict[str,
     """Finish the window's current ticket, then call the best waiting one (None: nobody waits)."""
     w = window_config(ctx, no)
     _require_open(tx, no)
-    _finish_current(ctx, tx, no)
+    _finish_current(ctx, tx, no, "call_next")
     routing = ctx.config.routing
     counter = window_row(tx.conn, no)["interleave_count"]
     choice = choose(
@@ -170,7 +281,7 @@ def call_ticket(
         limit = ctx.config.routing.noshow_reactivate_minutes * 60
         if ctx.clock.timestamp() - (row["skipped_ts"] or 0) > limit:
             raise Conflict(f"号票 {row['number']} 过号已超时", "reactivation_expired")
-    _finish_current(ctx, tx, no)
+    _finish_current(ctx, tx, no, "call_ticket")
     waited = round(max(0.0, ctx.clock.timestamp() - row["issued_ts"]) / 60.0, 1)
     reason = {
         "rule": "specific",
@@ -200,3 +311,39 @@ def set_status(
         tx.emit(event, view)
         return view
     return window_view(ctx, tx.conn, row)
+
+
+def transfer_targets(ctx: HallContext, conn: sqlite3.Connection, ticket_id: int) -> dict[str, Any]:
+    """Where a ticket can be transferred so that someone will call it: services other than its
+    own that at least one open window serves (with those windows), and open windows other
+    than the one it is at that serve its own service. Paused and closed windows do not count:
+    a ticket sent there would wait for nobody."""
+    row = get_row(conn, ticket_id)
+    status = {r["no"]: r["status"] for r in conn.execute("SELECT no, status FROM windows")}
+    open_windows = [w for w in ctx.config.windows if status.get(w.no) == "open"]
+    services = []
+    for s in ctx.config.services:
+        if s.code == row["service"]:
+            continue
+        serving = [w.no for w in open_windows if s.code in w.services]
+        if serving:
+            services.append(
+                {
+                    "code": s.code,
+                    "name": s.name,
+                    "prefix": s.prefix,
+                    "real_name": s.real_name,
+                    "windows": serving,
+                }
+            )
+    windows = [
+        {"no": w.no, "name": w.name}
+        for w in open_windows
+        if w.no != row["window"] and row["service"] in w.services
+    ]
+    return {
+        "ticket": ticket_id,
+        "service": row["service"],
+        "services": services,
+        "windows": windows,
+    }

@@ -89,3 +89,22 @@ async def today(no: int, request: Request, who: Who) -> Response:
             "ratings_bad": e["bad"] or 0,
         }
     )
+
+
+@router.get("/windows/{no}/queue")
+async def window_queue(no: int, request: Request, who: Who, limit: int = 200) -> Response:
+    """What window `no` sees, in one answer: its waiting tickets in the order it will call them
+    (`position` 1 is what call-next calls now), `waiting_total`, and today's 过号 tickets
+    skipped at this window with whether they can still be re-activated."""
+    require(who, "staff", "admin", window=no)
+    hall = hall_of(request)
+    return json(window_ops.queue(hall.ctx, hall.db.reader, no, max(0, min(limit, 1000))))
+
+
+@router.get("/tickets/{ticket_id}/transfer-targets")
+async def transfer_targets(ticket_id: int, request: Request, who: Who) -> Response:
+    """The services and windows a ticket can be transferred to (转移): see
+    `windows.transfer_targets`."""
+    require(who, "staff", "admin")
+    hall = hall_of(request)
+    return json(window_ops.transfer_targets(hall.ctx, hall.db.reader, ticket_id))

@@ -1,6 +1,8 @@
 // Window evaluator tablet (窗口评价器, 好差评): idle shows the staff on duty; when the window
-// finishes a ticket (ticket.finished) it asks for one of the five national levels, nothing
-// preselected; 不满意/非常不满意 need at least one reason; then thanks, then idle again.
+// finishes a ticket with 办结 (ticket.finished, not an implicit finish by the next call) it asks
+// for one of the five national levels, nothing preselected; 不满意/非常不满意 need at least one
+// reason; then thanks, then idle again. Prompts are spoken; before going back to idle it offers
+// more time (再等一会).
 import { $, Api, EventStream, deviceToken, el, heartbeat } from "./common.js";
 
 const params = new URLSearchParams(location.search);
@@ -8,6 +10,8 @@ const params = new URLSearchParams(location.search);
 const RATE_TIMEOUT_S = Number(params.get("timeout")) || 60;
 const REASONS_TIMEOUT_S = Math.max(RATE_TIMEOUT_S, 90);
 const THANKS_S = 5;
+// The last seconds of a countdown show a warning with a 再等一会 button that restarts it.
+const WARN_S = Math.min(15, Math.ceil(RATE_TIMEOUT_S / 2));
 const LEVELS = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
 // Reasons for a 差评, after the offline indicators of GB/T 39734 (效率, 水平, 态度) and the hall.
 const REASONS = [
@@ -19,8 +23,23 @@ const windowNo = Number(params.get("window"));
 const token = deviceToken(`hall.evaluator.token.${windowNo}`);
 const api = new Api(token, { onNetwork: (ok) => setOnline(ok) });
 const state = { screen: "idle", ticket: null, level: null, reasons: new Set(), staff: null, online: true };
-window.__evaluator = { state };
+const spoken = []; // every prompt queued to be spoken, for the tests
+window.__evaluator = { state, spoken };
 let timer = null;
+
+/** Speak a prompt with the tablet's speech synthesis (zh-CN), where the browser has one. */
+function speak(text) {
+  spoken.push(text);
+  const synth = window.speechSynthesis;
+  if (!synth || typeof SpeechSynthesisUtterance === "undefined") return;
+  try {
+    synth.cancel();
+    const u = new SpeechSynthesisUtterance(text);
+    u.lang = "zh-CN";
+    u.rate = 0.9;
+    synth.speak(u);
+  } catch (_) { /* no voice on this device: the screen still says it */ }
+}
 
 function setOnline(ok) {
   state.online = ok;
@@ -33,13 +52,23 @@ function show(screen) {
   document.body.dataset.screen = screen;
 }
 
-function countdown(seconds, labelSel, onDone) {
+function countdown(seconds, onDone) {
   clearInterval(timer);
   let left = seconds;
-  $(labelSel).textContent = left;
+  const box = $("#timer");
+  const render = () => {
+    const warn = left <= WARN_S;
+    $("#timer-left").textContent = Math.max(0, left);
+    if (warn && !box.classList.contains("warn")) speak("如需更多时间，请点击再等一会");
+    box.classList.toggle("warn", warn);
+    $("#more-time").hidden = !warn;
+  };
+  box.hidden = false;
+  countdown.restart = () => countdown(seconds, onDone);
+  render();
   timer = setInterval(() => {
     left -= 1;
-    if (labelSel) $(labelSel).textContent = Math.max(0, left);
+    render();
     if (left <= 0) {
       clearInterval(timer);
       onDone();
@@ -47,8 +76,16 @@ function countdown(seconds, labelSel, onDone) {
   }, 1000);
 }
 
-function idle() {
+function stopCountdown() {
   clearInterval(timer);
+  const box = $("#timer");
+  box.hidden = true;
+  box.classList.remove("warn");
+  $("#more-time").hidden = true;
+}
+
+function idle() {
+  stopCountdown();
   state.ticket = null;
   state.level = null;
   state.reasons.clear();
@@ -79,7 +116,8 @@ function askRating(ticket) {
   $("#rate-staff").textContent = ticket.staff || (state.staff && state.staff.name) || "";
   for (const b of document.querySelectorAll("#levels button")) b.blur();
   show("rate");
-  countdown(RATE_TIMEOUT_S, "#rate-left", idle);
+  speak(`请您对本次服务进行评价，号码 ${ticket.number}`);
+  countdown(RATE_TIMEOUT_S, idle);
 }
 
 function chooseLevel(level) {
@@ -90,7 +128,8 @@ function chooseLevel(level) {
     $("#reasons-error").textContent = "";
     renderReasons();
     show("reasons");
-    countdown(REASONS_TIMEOUT_S, "#reasons-left", idle);
+    speak("很抱歉让您不满意，请选择原因，可以多选");
+    countdown(REASONS_TIMEOUT_S, idle);
   } else {
     submit();
   }
@@ -106,7 +145,7 @@ function renderReasons() {
 async function submit() {
   const t = state.ticket;
   if (!t || !state.level) return;
-  clearInterval(timer);
+  stopCountdown();
   const body = { ticket_id: t.id, level: state.level, reasons: [...state.reasons], channel: "window" };
   try {
     await api.post("/evaluations", body);
@@ -122,7 +161,8 @@ function thanks(title, text) {
   $("#thanks-title").textContent = title;
   $("#thanks-text").textContent = text;
   show("thanks");
-  clearInterval(timer);
+  speak(title);
+  stopCountdown();
   timer = setTimeout(idle, THANKS_S * 1000);
 }
 
@@ -146,6 +186,10 @@ async function snapshot() {
 function onEvent(ev) {
   const d = ev.data;
   if (ev.type === "ticket.finished" && d.window === windowNo) {
+    // A ticket finished implicitly (the window called the next one without 办结) is not
+    // rated here: the person at the counter now is the next citizen. It can still be rated
+    // through the QR link on the ticket.
+    if (d.implicit) return;
     // Only ask for a finish that just happened, not for one replayed after a long cut.
     const age = Date.now() - Date.parse(d.finished_at || 0);
     if (ev.live || age < RATE_TIMEOUT_S * 1000) askRating(d);
@@ -167,7 +211,10 @@ function main() {
   });
   $("#reasons-back").addEventListener("click", () => {
     show("rate");
-    countdown(RATE_TIMEOUT_S, "#rate-left", idle);
+    countdown(RATE_TIMEOUT_S, idle);
+  });
+  $("#more-time").addEventListener("click", () => {
+    if (countdown.restart) countdown.restart();
   });
   $("#reasons-submit").addEventListener("click", () => {
     if (state.reasons.size === 0) {

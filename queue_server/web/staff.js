@@ -11,7 +11,9 @@ let stream = null;
 const state = {
   window: null, // window view
   current: null, // full ticket view of the ticket called at this window, or null
-  queue: [],
+  queue: [], // this window's waiting tickets in the order it will call them (server-computed)
+  queueTotal: 0,
+  noShow: [], // today's 过号 tickets skipped at this window
   services: [],
   classes: {},
   busy: false,
@@ -116,6 +118,12 @@ function renderHeader() {
   badge.textContent = label;
   badge.className = `status ${status}`;
   $("#pause-btn").lastChild.textContent = status === "paused" ? "恢复" : "暂停";
+  $("#paused-banner").hidden = status !== "paused";
+  document.body.classList.toggle("paused", status === "paused");
+}
+
+function isPaused() {
+  return !!state.window && state.window.status === "paused";
 }
 
 function renderCurrent() {
@@ -125,7 +133,9 @@ function renderCurrent() {
   box.classList.toggle("priority", !!t && t.priority !== "ordinary");
   $("#cur-number").textContent = t ? t.number : "—";
   if (!t) {
-    $("#cur-service").textContent = "当前没有办理中的号票，按 F1 叫下一位";
+    $("#cur-service").textContent = isPaused()
+      ? "本窗口已暂停服务，按 F7 恢复后才能叫号"
+      : "当前没有办理中的号票，按 F1 叫下一位";
     $("#cur-extra").replaceChildren();
     $("#cur-reason").textContent = "";
   } else {
@@ -144,9 +154,10 @@ function renderCurrent() {
 }
 
 function renderQueue() {
-  $("#queue-count").textContent = state.queue.length;
+  $("#queue-count").textContent = state.queueTotal;
   const items = state.queue.slice(0, 50).map((t) =>
-    el("li", { class: t.priority !== "ordinary" ? "prio" : "" },
+    el("li", { class: t.priority !== "ordinary" ? "prio" : "", "data-id": t.id },
+      el("span", { class: "pos", text: t.position }),
       el("b", { text: t.number }),
       el("span", { class: "qs", text: t.service_name }),
       t.priority !== "ordinary" ? el("span", { class: "tag prio", text: t.priority_label }) : null,
@@ -154,6 +165,22 @@ function renderQueue() {
       el("span", { class: "qt", text: (t.issued_at || "").slice(11, 16) })));
   if (!items.length) items.push(el("li", { class: "none", text: "暂无等候" }));
   $("#queue").replaceChildren(...items);
+}
+
+function renderNoShow() {
+  $("#noshow-count").textContent = state.noShow.length;
+  const items = state.noShow.map((t) =>
+    el("li", { class: t.reactivatable ? "" : "expired", "data-id": t.id },
+      el("b", { text: t.number }),
+      el("span", { class: "qs", text: t.service_name }),
+      el("span", { class: "qt", text: (t.skipped_at || "").slice(11, 16) }),
+      t.reactivatable
+        ? el("span", { class: "acts" },
+          el("button", { type: "button", class: "small secondary", "data-noshow": "call", text: "特呼" }),
+          el("button", { type: "button", class: "small plain", "data-noshow": "requeue", text: "重新排队" }))
+        : el("span", { class: "tag", text: "已超时" })));
+  if (!items.length) items.push(el("li", { class: "none", text: "暂无过号" }));
+  $("#noshow").replaceChildren(...items);
 }
 
 async function renderToday() {
@@ -169,11 +196,16 @@ async function renderToday() {
 }
 
 // -- data -------------------------------------------------------------------------------------
+// What this window sees is one server operation: its waiting tickets in calling order (the
+// same scoring as call-next) and its 过号 list.
 const refreshQueue = throttle(async () => {
   try {
-    state.queue = (await api.get(`/tickets?status=waiting&window=${session.window}&limit=200`))
-      .filter((t) => !t.target_window || t.target_window === session.window);
+    const q = await api.get(`/windows/${session.window}/queue?limit=200`);
+    state.queue = q.waiting;
+    state.queueTotal = q.waiting_total;
+    state.noShow = q.no_show;
     renderQueue();
+    renderNoShow();
   } catch (_) { /* offline */ }
 }, 1000);
 const refreshToday = throttle(renderToday, 1000);
@@ -217,7 +249,10 @@ function onEvent(ev) {
     case "window.resumed":
     case "window.opened":
     case "window.closed":
-      if (d.no === session.window) state.window = d;
+      if (d.no === session.window) {
+        state.window = d;
+        if (d.status !== "paused" && $("#dlg-paused").open) $("#dlg-paused").close();
+      }
       renderHeader();
       break;
     case "config.changed":
@@ -254,13 +289,14 @@ function setCurrent(epoch, ticket) {
 }
 
 const actions = {
-  next: () => act(async () => {
+  // While paused F1 never resumes silently: it asks (恢复并叫号 / 取消).
+  next: () => (isPaused() ? openDialog("#dlg-paused", () => {}) : act(async () => {
     const epoch = state.epoch;
     const t = await api.post(`/windows/${session.window}/call-next`);
     setCurrent(epoch, t);
     if (t === null) toast("当前没有等候的号票", "info");
     else toast(`已呼叫 ${t.number}`, "ok");
-  }),
+  })),
   recall: () => state.current && act(async () => {
     const epoch = state.epoch;
     const t = await api.post(`/tickets/${state.current.id}/recall`);
@@ -281,10 +317,12 @@ const actions = {
   }),
   special: () => openDialog("#dlg-special", () => { $("#special-number").value = ""; $("#special-error").textContent = ""; $("#special-number").focus(); }),
   transfer: () => state.current && openDialog("#dlg-transfer", () => {
-    $("#transfer-number").textContent = state.current.number;
-    $("#transfer-window").value = "";
+    const t = state.current;
+    $("#transfer-number").textContent = t.number;
     $("#transfer-error").textContent = "";
-    fillChoices("#transfer-services", "transfer-service", state.services.filter((s) => s.code !== state.current.service));
+    $("#transfer-services").replaceChildren();
+    $("#transfer-windows").replaceChildren();
+    loadTransferTargets(t);
   }),
   pause: () => act(async () => {
     const paused = state.window && state.window.status === "paused";
@@ -304,6 +342,26 @@ const actions = {
     sel.value = "ordinary";
   }),
 };
+
+/** Only what can serve the ticket (the server decides): services some open window serves,
+ * other than its own; open windows other than this one that serve its service. */
+async function loadTransferTargets(t) {
+  try {
+    const got = await api.get(`/tickets/${t.id}/transfer-targets`);
+    if (!state.current || state.current.id !== t.id) return;
+    const choice = (value, text) => el("label", { class: "choice" },
+      el("input", { type: "radio", name: "transfer-target", value }), el("span", { text }));
+    const none = (text) => el("p", { class: "none", text });
+    $("#transfer-services").replaceChildren(...(got.services.length
+      ? got.services.map((s) => choice(`service:${s.code}`, `${s.prefix} ${s.name}`))
+      : [none("没有其他开放窗口办理的事项")]));
+    $("#transfer-windows").replaceChildren(...(got.windows.length
+      ? got.windows.map((w) => choice(`window:${w.no}`, `${w.no} 号 ${w.name}`))
+      : [none("没有其他开放窗口办理此事项")]));
+  } catch (err) {
+    $("#transfer-error").textContent = err.message;
+  }
+}
 
 function fillChoices(box, name, services) {
   $(box).replaceChildren(...services.map((s, i) =>
@@ -337,15 +395,13 @@ async function submitSpecial(ev) {
 async function submitTransfer(ev) {
   ev.preventDefault();
   if (!state.current) return;
-  const svc = document.querySelector("input[name=transfer-service]:checked");
-  const win = $("#transfer-window").value.trim();
-  const body = {};
-  if (svc) body.service = svc.value;
-  if (win) body.window = Number(win);
-  if (!body.service && !body.window) {
-    $("#transfer-error").textContent = "请选择事项或填写窗口号";
+  const picked = document.querySelector("input[name=transfer-target]:checked");
+  if (!picked) {
+    $("#transfer-error").textContent = "请选择转入的事项或窗口";
     return;
   }
+  const [kind, value] = picked.value.split(":");
+  const body = kind === "window" ? { window: Number(value) } : { service: value };
   try {
     const epoch = state.epoch;
     const t = await api.post(`/tickets/${state.current.id}/transfer`, body);
@@ -355,6 +411,43 @@ async function submitTransfer(ev) {
     toast(`${t.number} 已转移${body.window ? `到 ${body.window} 号窗口` : `到${t.service_name}`}`, "ok");
   } catch (err) {
     $("#transfer-error").textContent = err.message;
+  }
+}
+
+async function submitPaused(ev) {
+  ev.preventDefault();
+  submitPaused.resuming = true;
+  $("#dlg-paused").close();
+  act(async () => {
+    state.window = await api.post(`/windows/${session.window}/resume`);
+    renderHeader();
+    const epoch = state.epoch;
+    const t = await api.post(`/windows/${session.window}/call-next`);
+    setCurrent(epoch, t);
+    toast(t === null ? "已恢复服务；当前没有等候的号票" : `已恢复服务并呼叫 ${t.number}`, "ok");
+  });
+}
+
+async function noShowAction(ev) {
+  const b = ev.target.closest("button[data-noshow]");
+  if (!b) return;
+  const id = Number(b.closest("li").dataset.id);
+  const t = state.noShow.find((x) => x.id === id);
+  if (!t) return;
+  if (b.dataset.noshow === "call") {
+    if (isPaused()) { toast("本窗口已暂停服务，请先按 F7 恢复", "error"); return; }
+    act(async () => {
+      const epoch = state.epoch;
+      const called = await api.post(`/windows/${session.window}/call-ticket`, { ticket_id: id });
+      setCurrent(epoch, called);
+      toast(`已特呼过号 ${called.number}`, "ok");
+    });
+  } else {
+    act(async () => {
+      const back = await api.post(`/tickets/${id}/reactivate`);
+      toast(`${back.number} 已重新排队`, "ok");
+      refreshQueue();
+    });
   }
 }
 
@@ -421,11 +514,18 @@ function main() {
   $("#form-special").addEventListener("submit", submitSpecial);
   $("#form-transfer").addEventListener("submit", submitTransfer);
   $("#form-issue").addEventListener("submit", submitIssue);
+  $("#form-paused").addEventListener("submit", submitPaused);
+  $("#dlg-paused").addEventListener("close", () => {
+    if (!submitPaused.resuming) toast("窗口仍在暂停，未叫号", "info");
+    submitPaused.resuming = false;
+  });
+  $("#noshow").addEventListener("click", noShowAction);
   for (const b of document.querySelectorAll("[data-close]")) b.addEventListener("click", () => b.closest("dialog").close());
   $("#idle-stay").addEventListener("click", touch);
   document.addEventListener("keydown", onKey, true);
   for (const t of ["pointerdown", "wheel"]) document.addEventListener(t, touch, { passive: true });
   setInterval(() => { tickClock(); checkIdle(); }, 1000);
+  setInterval(() => { if (session && api) refreshQueue(); }, 30000); // 过号 re-activation windows run out
   const params = new URLSearchParams(location.search);
   if (params.get("window")) $("#login-window").value = params.get("window");
   session = loadSession();

@@ -279,21 +279,22 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     )
     assert "特呼" in text(page, "#cur-reason")
     press(page, "F6")
-    page.fill("#transfer-window", "12")
+    page.check("#transfer-windows input[value='window:12']")
     page.click("#form-transfer button[type=submit]")
     page.wait_for_function("() => document.querySelector('#cur-number').textContent === '—'")
     with srv.api(srv.tokens["display"]) as api:
         moved = api.get(f"/tickets/{t['id']}").json()
         assert moved["status"] == "waiting" and moved["target_window"] == 12
-    # 暂停 (F7): the window badge says so and F1 is refused with the server's message.
+    # 暂停 (F7): the window badge and a band say so; F1 asks before resuming (Esc: no call).
     press(page, "F7")
     page.wait_for_function(
         "() => document.querySelector('#window-status').textContent === '暂停服务'"
     )
+    assert page.is_visible("#paused-banner")
     press(page, "F1")
-    page.wait_for_function(
-        "() => document.querySelector('#toast').textContent.includes('请先恢复')"
-    )
+    page.wait_for_selector("#dlg-paused[open]")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => document.querySelector('#toast').textContent.includes('未叫号')")
     page.screenshot(path=str(artifacts / "staff-paused.png"))
     press(page, "F7")
     page.wait_for_function(
