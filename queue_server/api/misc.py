@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from queue_server import accounts, evaluations
 from queue_server.accounts import Principal
-from queue_server.api.common import bearer, hall_of, json, principal, require, window_scope
+from queue_server.api.common import bearer, hall_of, json, principal, require
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
 from queue_server.db import Tx
 from queue_server.errors import Forbidden, Invalid, Unauthorized
@@ -80,13 +80,15 @@ async def services(request: Request, who: Who) -> Response:
 
 @router.post("/evaluations", status_code=201)
 async def create_evaluation(body: EvaluationIn, request: Request, who: Who) -> Response:
-    """Store a 好差评 rating: five levels, reasons for 差评, one per ticket and channel."""
-    require(who, "evaluator", "kiosk", "staff", "admin")
+    """Store a 好差评 rating: an evaluator on `window` for its own window, a kiosk on `kiosk`.
+    Staff and administrators, the people rated, never rate (403)."""
+    require(who, "evaluator", "kiosk")
+    window = evaluations.authorise(who.role, who.window, body.channel)
     hall = hall_of(request)
     view = await hall.run(
         lambda tx: evaluations.create(
             hall.ctx, tx, body.ticket_id, body.level, body.reasons, body.comment, body.channel,
-            window_scope(who),
+            window,
         )
     )  # fmt: skip
     return json(view, 201)

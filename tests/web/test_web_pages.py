@@ -258,7 +258,7 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     live_server: LiveServer, browser: Any, artifacts: Path
 ) -> None:
     srv = live_server
-    t = srv.issue("SW")
+    t = srv.issue("SB")
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     staff_login(page, srv, "staff03")
     # 窗口代取号 (F8) for a service that needs no ID card.
@@ -270,7 +270,7 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     assert issued.startswith("D")
     page.screenshot(path=str(artifacts / "staff-counter-ticket.png"))
     page.keyboard.press("Escape")
-    # 特呼 (F5) a ticket of a service this window does not serve, then 转移 (F6) to window 12.
+    # 特呼 (F5) a ticket of a service this window serves, then 转移 (F6) to window 4 (serves 社保).
     press(page, "F5")
     page.fill("#special-number", str(t["number"]).lower())
     page.keyboard.press("Enter")
@@ -279,12 +279,12 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     )
     assert "特呼" in text(page, "#cur-reason")
     press(page, "F6")
-    page.fill("#transfer-window", "12")
+    page.fill("#transfer-window", "4")
     page.click("#form-transfer button[type=submit]")
     page.wait_for_function("() => document.querySelector('#cur-number').textContent === '—'")
     with srv.api(srv.tokens["display"]) as api:
         moved = api.get(f"/tickets/{t['id']}").json()
-        assert moved["status"] == "waiting" and moved["target_window"] == 12
+        assert moved["status"] == "waiting" and moved["target_window"] == 4
     # 暂停 (F7): the window badge says so and F1 is refused with the server's message.
     press(page, "F7")
     page.wait_for_function(
@@ -300,6 +300,7 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
         "() => document.querySelector('#window-status').textContent === '办理中'"
     )
     # 过号 (F3) after a call; 重呼 (F2) is announced again on the display.
+    srv.issue("SB")  # someone for window 3 to call
     press(page, "F1")
     page.wait_for_function("() => document.querySelector('#cur-number').textContent !== '—'")
     press(page, "F2")
