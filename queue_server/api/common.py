@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -11,8 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from queue_server.accounts import Principal
-from queue_server.errors import Forbidden, HallError
+from queue_server.accounts import Principal, TokenFailures
+from queue_server.errors import Forbidden, HallError, Unauthorized
 from queue_server.hall import Hall
 
 log = logging.getLogger("hall.api")
@@ -43,7 +44,23 @@ async def principal(request: Request) -> Principal:
     `async` on purpose: FastAPI runs a plain `def` dependency in a worker thread, and that
     hop on every request cost more than the lookup (an in-memory cache, else one indexed read).
     """
-    return hall_of(request).authenticate(bearer(request))
+    token = bearer(request)
+    try:
+        return hall_of(request).authenticate(token)
+    except Unauthorized:
+        if token:  # a token was presented and refused: count it for the administrator
+            source = request.client.host if request.client else "unknown"
+            token_failures(request).record(source, hall_of(request).clock.iso(time.time()))
+        raise
+
+
+def token_failures(request: Request) -> TokenFailures:
+    """The app's count of refused tokens per source (made on first use)."""
+    state = request.app.state
+    failures = getattr(state, "token_failures", None)
+    if failures is None:
+        failures = state.token_failures = TokenFailures()
+    return failures  # type: ignore[no-any-return]
 
 
 def require(p: Principal, *roles: str, window: int | None = None) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from queue_server import accounts, evaluations
@@ -15,11 +13,9 @@ from queue_server.accounts import Principal
 from queue_server.api.common import bearer, hall_of, json, principal, require
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
 from queue_server.db import Tx
-from queue_server.errors import Forbidden, Invalid, Unauthorized
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
-_DUMMY_HASH = accounts._hasher.hash("timing-equaliser-0")
 
 
 @router.get("/health")
@@ -156,66 +152,7 @@ async def devices(request: Request, who: Who) -> Response:
 async def login(body: LoginIn, request: Request) -> Response:
     """Staff and administrators log in with a password; a session token comes back."""
     hall = hall_of(request)
-    sec = hall.config.security
-    row = hall.db.row("SELECT * FROM accounts WHERE username = ?", (body.username,))
-    now = time.time()
-    if row is None or row["disabled"]:
-        await run_in_threadpool(accounts.verify_password, _DUMMY_HASH, body.password)
-        await hall.run(
-            lambda tx: hall.audit(tx, body.username[:64], "login", result="unknown_user")
-        )
-        raise Unauthorized("用户名或密码错误", "bad_credentials")
-    if row["locked_until"] and row["locked_until"] > now:
-        minutes = int((row["locked_until"] - now) // 60) + 1
-        raise Forbidden(f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试", "account_locked")
-    ok = await run_in_threadpool(accounts.verify_password, row["password_hash"], body.password)
-    if not ok:
-
-        def failed(tx: Tx) -> int:
-            tx.execute(
-                "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = ?", (row["id"],)
-            )
-            n = int(tx.one("SELECT failed_logins FROM accounts WHERE id = ?", (row["id"],))[0])  # type: ignore[index]
-            if n >= sec.max_failed_logins:
-                tx.execute(
-                    "UPDATE accounts SET locked_until = ?, failed_logins = 0 WHERE id = ?",
-                    (now + sec.lockout_minutes * 60, row["id"]),
-                )
-            hall.audit(tx, body.username, "login", result="bad_password", failures=n)
-            return n
-
-        n = await hall.run(failed)
-        left = sec.max_failed_logins - n
-        if left <= 0:
-            raise Forbidden(
-                f"密码错误次数过多，账号已锁定 {sec.lockout_minutes} 分钟", "account_locked"
-            )
-        raise Unauthorized(f"用户名或密码错误，还可尝试 {left} 次", "bad_credentials")
-    window = body.window if body.window is not None else row["window"]
-    if window is not None and not any(w.no == window for w in hall.config.windows):
-        raise Invalid(f"没有 {window} 号窗口", "unknown_window")
-
-    def succeeded(tx: Tx) -> str:
-        tx.execute(
-            "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?", (row["id"],)
-        )
-        token = accounts.create_token(
-            tx, row["role"], row["name"], window, kind="session", account_id=row["id"], now_ts=now
-        )
-        hall.audit(tx, body.username, "login", str(window or ""))
-        return token
-
-    token = await hall.run(succeeded)
-    return json(
-        {
-            "token": token,
-            "role": row["role"],
-            "window": window,
-            "name": row["name"],
-            "staff_no": row["staff_no"],
-            "idle_minutes": sec.session_idle_minutes,
-        }
-    )
+    return json(await accounts.login(hall, body.username, body.password, body.window))
 
 
 @router.post("/logout")

@@ -46,6 +46,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/windows/{no}/open"): {"admin"},
     ("GET", "/events"): ANY,
     ("GET", "/tokens"): {"admin"},
+    ("GET", "/tokens/failures"): {"admin"},
     ("POST", "/tokens/{token_id}/revoke"): {"admin"},
 }
 BODIES = {
