@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from queue_server.errors import Forbidden, HallError, Unauthorized
 from queue_server.hall import Hall
 
 log = logging.getLogger("hall.api")
+T = TypeVar("T")
 
 
 def json(obj: Any, status: int = 200) -> Response:
@@ -49,18 +51,29 @@ async def principal(request: Request) -> Principal:
         return hall_of(request).authenticate(token)
     except Unauthorized:
         if token:  # a token was presented and refused: count it for the administrator
-            source = request.client.host if request.client else "unknown"
-            token_failures(request).record(source, hall_of(request).clock.iso(time.time()))
+            at = hall_of(request).clock.iso(time.time())
+            token_failures(request).record(source(request), at)
         raise
 
 
-def token_failures(request: Request) -> TokenFailures:
-    """The app's count of refused tokens per source (made on first use)."""
+def app_state(request: Request, name: str, make: Callable[[], T]) -> T:
+    """A per-app object kept in `app.state` (rate limits, counters), made on first use."""
     state = request.app.state
-    failures = getattr(state, "token_failures", None)
-    if failures is None:
-        failures = state.token_failures = TokenFailures()
-    return failures  # type: ignore[no-any-return]
+    obj = getattr(state, name, None)
+    if obj is None:
+        obj = make()
+        setattr(state, name, obj)
+    return obj  # type: ignore[no-any-return]
+
+
+def token_failures(request: Request) -> TokenFailures:
+    """The app's count of refused tokens per source."""
+    return app_state(request, "token_failures", TokenFailures)
+
+
+def source(request: Request) -> str:
+    """The client's address (what per-source limits count)."""
+    return request.client.host if request.client else "unknown"
 
 
 def require(p: Principal, *roles: str, window: int | None = None) -> None:

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from queue_server import accounts, evaluations
+from queue_server import devices as device_ops
 from queue_server.accounts import Principal
-from queue_server.api.common import bearer, hall_of, json, principal, require
+from queue_server.api.common import app_state, bearer, hall_of, json, principal, require
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
-from queue_server.db import Tx
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
@@ -110,23 +110,17 @@ async def list_evaluations(
 
 @router.post("/devices/heartbeat")
 async def heartbeat(body: HeartbeatIn, request: Request, who: Who) -> Response:
-    """A device reports its health (printer paper, reader, camera) and state."""
+    """A device reports its health (printer paper, reader, camera, sound) and state; bounded
+    per device (429 when too frequent, 422 when too large)."""
     hall = hall_of(request)
-    health = orjson.dumps(body.health).decode()
-    state = orjson.dumps(body.state).decode()
-
-    def op(tx: Tx) -> None:
-        before = tx.one("SELECT health FROM device_health WHERE device = ?", (who.name,))
-        tx.execute(
-            "INSERT INTO device_health (device, role, last_seen, health, state) VALUES (?,?,?,?,?)"
-            " ON CONFLICT (device) DO UPDATE SET role = excluded.role,"
-            " last_seen = excluded.last_seen, health = excluded.health, state = excluded.state",
-            (who.name, who.role, tx.now_iso, health, state),
+    beats = app_state(request, "heartbeats", lambda: device_ops.Heartbeats(hall.clock.timestamp))
+    beats.admit(who.device_key)
+    health_json, state_json = device_ops.check_report(body.health, body.state)
+    await hall.run(
+        lambda tx: device_ops.record_heartbeat(
+            tx, beats, who.name, who.role, body.health, health_json, state_json
         )
-        if before is None or before["health"] != health:
-            tx.emit("device.health", {"device": who.name, "role": who.role, "health": body.health})
-
-    await hall.run(op)
+    )
     return json({"status": "ok"})
 
 
