@@ -26,6 +26,7 @@ CHANNELS = ("window", "kiosk", "qr")
 SERVICE_CHANNELS = ("window", "qr")  # both rate the service at the window: one rating between them
 DEVICE_CHANNELS = {"evaluator": "window", "kiosk": "kiosk"}  # `qr` has no device: the public link
 MAX_COMMENT = 500
+MAX_REASON = 40  # characters of one reason (the hall's reasons are short phrases)
 
 
 def authorise(role: str, window: int | None, channel: str) -> int | None:
@@ -53,7 +54,9 @@ def create(
         raise Invalid("评价等级应为 1 到 5", "invalid_level")
     if channel not in CHANNELS:
         raise Invalid(f"未知的评价渠道：{channel}", "unknown_channel")
-    reasons = [r.strip() for r in reasons if r and r.strip()]
+    reasons = list(dict.fromkeys(r.strip() for r in reasons if r and r.strip()))
+    if any(len(r) > MAX_REASON for r in reasons):
+        raise Invalid(f"每项原因不能超过 {MAX_REASON} 字", "reason_too_long")
     if level <= 2 and not reasons:
         raise Invalid("差评请至少选择一项原因", "reason_required")
     if len(comment) > MAX_COMMENT:

@@ -319,3 +319,11 @@ def test_a_kiosk_cannot_cancel_other_peoples_tickets(api, hall):
     assert act(api, k, plain["id"], "cancel", {"code": code}).status_code == 200
     third = api.post(f"{V1}/tickets", json={"service": "SW"}, headers=k).json()
     assert act(api, api.who("staff", 11), third["id"], "cancel").status_code == 200
+
+
+def test_a_devices_rating_text_is_bounded(api, hall):
+    t = served(api)
+    body = {"ticket_id": t["id"], "level": 1, "channel": "window", "reasons": ["慢" * 1000]}
+    r = api.post(f"{V1}/evaluations", json=body, headers=api.who("evaluator", 11))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "reason_too_long"
+    assert hall.db.row("SELECT COUNT(*) AS n FROM evaluations")["n"] == 0
