@@ -165,12 +165,11 @@ def test_call_display_voice_finish_and_rate(
         assert len(ratings) == 1
         assert ratings[0]["level"] == 4 and ratings[0]["channel"] == "window"
         assert ratings[0]["window"] == 1 and ratings[0]["staff"] == "王芳"
-        # One rating per ticket on this channel.
-        again = api.post(
-            "/evaluations",
-            json={"ticket_id": ratings[0]["ticket_id"], "level": 5, "channel": "window"},
-        )
-        assert again.status_code == 409
+        # The people rated never rate (403); the evaluator rates once per ticket (409).
+        again = {"ticket_id": ratings[0]["ticket_id"], "level": 5, "channel": "window"}
+        assert api.post("/evaluations", json=again).status_code == 403
+    with srv.api(srv.tokens["evaluator"]) as api:
+        assert api.post("/evaluations", json=again).status_code == 409
     staff.wait_for_function("() => document.querySelector('#today').textContent.includes('评价')")
     for c in (ctx, dctx, ectx):
         c.close()
