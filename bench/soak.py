@@ -208,7 +208,7 @@ class Soak:
                             "reasons": ["等候时间长"] if level <= 2 else [],
                             "channel": "window",
                         },
-                        headers={"Authorization": f"Bearer {self.tokens['evaluator']}"},
+                        headers={"Authorization": f"Bearer {self.tokens['evaluator'][no - 1]}"},
                     )
 
     async def display(self, n: int) -> None:
@@ -330,7 +330,10 @@ def prepare(workdir: Path, windows: int, kiosks: int) -> tuple[Path, dict[str, A
                     create_token(tx, "staff", f"staff-{no}", no) for no in range(1, windows + 1)
                 ],
                 "display": create_token(tx, "display", "display"),
-                "evaluator": create_token(tx, "evaluator", "evaluator"),
+                "evaluator": [  # one per window: an evaluator rates only its own window
+                    create_token(tx, "evaluator", f"evaluator-{no}", no)
+                    for no in range(1, windows + 1)
+                ],
             }
 
         tokens = hall.run_sync(make)

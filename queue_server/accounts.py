@@ -3,25 +3,45 @@
 A token is 43 URL-safe characters from `secrets`; only its SHA-256 is stored, so a copy of the
 database gives nobody a working token. Staff log in with a password and get a *session* token
 that expires after the hall's idle timeout.
+
+Login (`login`): the attempt is counted in the writer transaction *before* the password is
+checked, so parallel guesses cannot all slip past the lockout: at most `max_failed_logins`
+checks per lockout period, whatever the concurrency. Argon2 checks (64 MiB each) run at most
+`MAX_CONCURRENT_HASHES` at once, and at most `MAX_WAITING_LOGINS` wait for a turn (more: 429);
+an unknown user is checked against a dummy hash computed once, so it costs and answers the
+same as a known one. Presented tokens that fail are counted per source (`TokenFailures`) for
+the administrator (`GET /api/v1/tokens/failures`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import secrets
 import sqlite3
+import threading
+import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from queue_server.db import Tx
-from queue_server.errors import Invalid
+from queue_server.errors import Forbidden, Invalid, TooMany, Unauthorized
+
+if TYPE_CHECKING:
+    from queue_server.hall import Hall
 
 ROLES = ("admin", "staff", "kiosk", "display", "evaluator", "booking")  # booking: appointments only
 _hasher = PasswordHasher()  # Argon2id, memory-hard (argon2-cffi defaults: 64 MiB, t=3)
 MIN_PASSWORD = 8
+MAX_CONCURRENT_HASHES = 2  # Argon2 checks at once: 2 × 64 MiB, whatever the flood
+MAX_WAITING_LOGINS = 64  # logins queued for a check; more are told to retry (429)
+MAX_FAILURE_SOURCES = 1000  # sources of failed tokens remembered (oldest forgotten)
 
 
 @dataclass
@@ -99,6 +119,163 @@ def verify_password(stored: str, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """What an unknown user's password is checked against (computed once, same cost)."""
+    return _hasher.hash("timing-equaliser-0")
+
+
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, list[int]]]
+_gates = weakref.WeakKeyDictionary()
+
+
+async def check_password(stored: str | None, password: str) -> bool:
+    """Argon2 check off the event loop, at most MAX_CONCURRENT_HASHES at once; None: dummy."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = (asyncio.Semaphore(MAX_CONCURRENT_HASHES), [0])
+    sem, waiting = gate
+    if waiting[0] >= MAX_WAITING_LOGINS:
+        raise TooMany("登录请求过多，请稍后再试", "login_busy")
+    waiting[0] += 1
+    try:
+        async with sem:
+            target = stored if stored is not None else dummy_hash()
+            return await asyncio.to_thread(verify_password, target, password)
+    finally:
+        waiting[0] -= 1
+
+
+def begin_login(
+    tx: Tx, username: str, now: float, max_failed: int, lockout_s: float
+) -> tuple[str, sqlite3.Row | None, int]:
+    """Count a login attempt before its password is checked: ("unknown"|"locked"|"check", row,
+    attempt number). An attempt past `max_failed` locks the account without a check."""
+    row = tx.one("SELECT * FROM accounts WHERE username = ?", (username,))
+    if row is None or row["disabled"]:
+        return "unknown", None, 0
+    if row["locked_until"] and row["locked_until"] > now:
+        return "locked", row, 0
+    n = int(row["failed_logins"] or 0) + 1
+    if n > max_failed:
+        tx.execute(
+            "UPDATE accounts SET locked_until = ?, failed_logins = 0 WHERE id = ?",
+            (now + lockout_s, row["id"]),
+        )
+        return "locked", row, n
+    tx.execute("UPDATE accounts SET failed_logins = ? WHERE id = ?", (n, row["id"]))
+    return "check", row, n
+
+
+def login_failed(
+    tx: Tx, account_id: int, n: int, now: float, max_failed: int, lockout_s: float
+) -> bool:
+    """A checked attempt failed; True when it was the last one allowed (the account locks)."""
+    if n < max_failed:
+        return False
+    tx.execute(
+        "UPDATE accounts SET locked_until = ?, failed_logins = 0 WHERE id = ?",
+        (now + lockout_s, account_id),
+    )
+    return True
+
+
+def _locked_message(locked_until: float, now: float) -> str:
+    minutes = int((locked_until - now) // 60) + 1
+    return f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试"
+
+
+async def login(hall: Hall, username: str, password: str, window: int | None) -> dict[str, Any]:
+    """Password login: a session token, or 401 / 403 `account_locked` / 422 / 429."""
+    sec = hall.config.security
+    now = time.time()
+    lockout_s = sec.lockout_minutes * 60.0
+    state, row, n = await hall.run(
+        lambda tx: begin_login(tx, username, now, sec.max_failed_logins, lockout_s)
+    )
+    if state == "locked":
+        assert row is not None
+        until = row["locked_until"] if row["locked_until"] and row["locked_until"] > now else 0
+        raise Forbidden(_locked_message(until or now + lockout_s, now), "account_locked")
+    ok = await check_password(row["password_hash"] if row is not None else None, password)
+    if row is None:
+        await hall.run(lambda tx: hall.audit(tx, username[:64], "login", result="unknown_user"))
+        raise Unauthorized("用户名或密码错误", "bad_credentials")
+    account_id = int(row["id"])
+    if not ok:
+
+        def failed(tx: Tx) -> bool:
+            hall.audit(tx, username, "login", result="bad_password", failures=n)
+            return login_failed(tx, account_id, n, now, sec.max_failed_logins, lockout_s)
+
+        if await hall.run(failed):
+            raise Forbidden(
+                f"密码错误次数过多，账号已锁定 {sec.lockout_minutes} 分钟", "account_locked"
+            )
+        left = sec.max_failed_logins - n
+        raise Unauthorized(f"用户名或密码错误，还可尝试 {left} 次", "bad_credentials")
+    window = window if window is not None else row["window"]
+    if window is not None and not any(w.no == window for w in hall.config.windows):
+        raise Invalid(f"没有 {window} 号窗口", "unknown_window")
+
+    def succeeded(tx: Tx) -> str | None:
+        locked = tx.one("SELECT locked_until FROM accounts WHERE id = ?", (account_id,))
+        if locked is not None and locked[0] and locked[0] > now:
+            return None  # locked by guesses in flight meanwhile: the lockout holds
+        tx.execute(
+            "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?",
+            (account_id,),
+        )
+        token = create_token(
+            tx, row["role"], row["name"], window, kind="session", account_id=account_id, now_ts=now
+        )
+        hall.audit(tx, username, "login", str(window or ""))
+        return token
+
+    token = await hall.run(succeeded)
+    if token is None:
+        raise Forbidden(_locked_message(now + lockout_s, now), "account_locked")
+    return {
+        "token": token,
+        "role": row["role"],
+        "window": window,
+        "name": row["name"],
+        "staff_no": row["staff_no"],
+        "idle_minutes": sec.session_idle_minutes,
+    }
+
+
+class TokenFailures:
+    """Presented bearer tokens that were refused, counted per source (the client address)."""
+
+    def __init__(self, limit: int = MAX_FAILURE_SOURCES) -> None:
+        self.limit = limit
+        self._by_source: OrderedDict[str, list[Any]] = (
+            OrderedDict()
+        )  # source -> [count, first, last]
+        self._lock = threading.Lock()
+        self.total = 0
+
+    def record(self, source: str, at: str) -> None:
+        with self._lock:
+            self.total += 1
+            entry = self._by_source.pop(source, None) or [0, at, at]
+            entry[0] += 1
+            entry[2] = at
+            self._by_source[source] = entry
+            while len(self._by_source) > self.limit:
+                self._by_source.popitem(last=False)
+
+    def view(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = [
+                {"source": s, "count": c, "first_at": first, "last_at": last}
+                for s, (c, first, last) in self._by_source.items()
+            ]
+        return sorted(rows, key=lambda r: (-r["count"], r["source"]))
 
 
 def create_account(

@@ -3,6 +3,17 @@
 An administrator creates a short code for a kiosk, display or evaluator (valid 10 minutes,
 once); the device posts it to `POST /api/v1/devices/pair` and receives its own token, so no
 one copies tokens by hand. Only the code's hash is stored, like tokens.
+
+Device traffic is bounded per device, so one chatty or broken device costs the hall little:
+- heartbeats: `HEARTBEATS_PER_MINUTE` per device (429 beyond), each report at most
+  `MAX_PARTS` parts and `MAX_STATE_KEYS` state keys of `MAX_TEXT` characters, `MAX_REPORT_BYTES`
+  in all (422 beyond);
+- the event log: `device.health` is written only when a part's status changes, and at most once
+  per device every `HEALTH_EVENT_INTERVAL_S` (a change in between is shown in the device list at
+  once and evented at the next heartbeat after the interval); the retention purge drops device
+  events after a week (queue_server.retention);
+- pairing: failed codes are counted per source address (`PairingGuard`), so a client guessing
+  codes is slowed down without blocking every other device's pairing.
 """
 
 from __future__ import annotations
@@ -10,14 +21,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from queue_server.accounts import create_token
+from queue_server.antiscalping import TokenBucket
 from queue_server.db import Tx
-from queue_server.errors import Conflict, Invalid, Unauthorized
+from queue_server.errors import Conflict, Invalid, TooMany, Unauthorized
 
 DEVICE_ROLES = ("kiosk", "display", "evaluator")
 ROLE_LABELS = {"kiosk": "自助取号机", "display": "大厅显示屏", "evaluator": "评价器"}
@@ -25,6 +40,14 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and ty
 CODE_LEN = 8
 CODE_TTL_S = 600
 STALE_S = 120
+HEARTBEATS_PER_MINUTE = 12  # a kiosk beats every 15 s, plus one now and then on a change
+HEALTH_EVENT_INTERVAL_S = 60.0
+MAX_PARTS = 16
+MAX_STATE_KEYS = 32
+MAX_TEXT = 200  # characters of any one key or value a device sends
+MAX_REPORT_BYTES = 4096
+PAIR_FAILURES_PER_MINUTE = 10  # per source address
+MAX_SOURCES = 10_000
 PART_LABELS = {
     "printer": "打印机", "idcard": "身份证读卡器", "reader": "读卡器", "camera": "摄像头",
     "scanner": "扫码器", "network": "网络", "screen": "屏幕", "keypad": "按键", "audio": "音响",
@@ -71,6 +94,131 @@ def redeem(tx: Tx, code: str, now_ts: float) -> dict[str, Any]:
     tx.execute("UPDATE pairing_codes SET used_at = ? WHERE code_hash = ?", (tx.now_iso, row[0]))
     token = create_token(tx, row["role"], row["name"], row["window"])
     return {"token": token, "role": row["role"], "window": row["window"], "name": row["name"]}
+
+
+def _check_text(value: Any) -> None:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise Invalid(f"设备上报的文字过长（每项不超过 {MAX_TEXT} 字）", "report_too_large")
+
+
+def check_report(health: dict[str, dict[str, str]], state: dict[str, Any]) -> tuple[str, str]:
+    """422 for a report beyond the bounds; else (health JSON, state JSON) to store."""
+    if len(health) > MAX_PARTS or len(state) > MAX_STATE_KEYS:
+        raise Invalid(
+            f"设备上报的项目过多（部件不超过 {MAX_PARTS} 个，状态不超过 {MAX_STATE_KEYS} 项）",
+            "report_too_large",
+        )
+    for part, info in health.items():
+        _check_text(part)
+        if len(info) > 8:
+            raise Invalid("设备上报的部件信息过多", "report_too_large")
+        for k, v in info.items():
+            _check_text(k)
+            _check_text(v)
+    for k, v in state.items():
+        _check_text(k)
+        _check_text(v)
+    health_json = orjson.dumps(health).decode()
+    state_json = orjson.dumps(state).decode()
+    if len(health_json) + len(state_json) > MAX_REPORT_BYTES:
+        raise Invalid(f"设备上报内容过大（不超过 {MAX_REPORT_BYTES} 字节）", "report_too_large")
+    return health_json, state_json
+
+
+def _signature(health: dict[str, Any]) -> str:
+    """What the floor reacts to: each part's status (not its free text)."""
+    parts = {
+        p: str((i if isinstance(i, dict) else {"status": i}).get("status", "ok")).lower()
+        for p, i in health.items()
+    }
+    return orjson.dumps(parts, option=orjson.OPT_SORT_KEYS).decode()
+
+
+class Heartbeats:
+    """Per-device heartbeat limits and the last `device.health` event of each device."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self.now = now
+        self.bucket = TokenBucket(HEARTBEATS_PER_MINUTE, now=now)
+        self._evented: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def admit(self, device_key: str) -> None:
+        if not self.bucket.allow(device_key):
+            raise TooMany(
+                f"设备上报过于频繁（每分钟最多 {HEARTBEATS_PER_MINUTE} 次）",
+                "heartbeat_rate_limited",
+            )
+
+    def should_event(self, device: str, signature: str, stored: str | None) -> bool:
+        """A status change, and not within the interval after this device's last event."""
+        now = self.now()
+        with self._lock:
+            last = self._evented.get(device)
+            if last is None:
+                changed = stored is None or _signature(orjson.loads(stored)) != signature
+            else:
+                changed = last[0] != signature
+            if not changed or (last is not None and now - last[1] < HEALTH_EVENT_INTERVAL_S):
+                return False
+            self._evented[device] = (signature, now)
+            self._evented.move_to_end(device)
+            while len(self._evented) > MAX_SOURCES:
+                self._evented.popitem(last=False)
+            return True
+
+
+def record_heartbeat(
+    tx: Tx,
+    beats: Heartbeats,
+    device: str,
+    role: str,
+    health: dict[str, Any],
+    health_json: str,
+    state_json: str,
+) -> None:
+    """Store a device's latest report; write `device.health` only as `Heartbeats` allows."""
+    before = tx.one("SELECT health FROM device_health WHERE device = ?", (device,))
+    tx.execute(
+        "INSERT INTO device_health (device, role, last_seen, health, state) VALUES (?,?,?,?,?)"
+        " ON CONFLICT (device) DO UPDATE SET role = excluded.role,"
+        " last_seen = excluded.last_seen, health = excluded.health, state = excluded.state",
+        (device, role, tx.now_iso, health_json, state_json),
+    )
+    stored = before["health"] if before is not None else None
+    if beats.should_event(device, _signature(health), stored):
+        tx.emit("device.health", {"device": device, "role": role, "health": health})
+
+
+class PairingGuard:
+    """Failed pairing codes per source address in the last minute; a source past the limit
+    gets 429 (the others pair as usual)."""
+
+    def __init__(
+        self, now: Callable[[], float], per_minute: int = PAIR_FAILURES_PER_MINUTE
+    ) -> None:
+        self.now = now
+        self.per_minute = per_minute
+        self._fails: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def check(self, source: str) -> None:
+        now = self.now()
+        with self._lock:
+            recent = [t for t in self._fails.get(source, ()) if now - t < 60]
+            if recent:
+                self._fails[source] = recent
+            else:
+                self._fails.pop(source, None)
+            if len(recent) >= self.per_minute:
+                raise TooMany("配对尝试过于频繁，请一分钟后再试", "too_many_attempts")
+
+    def failed(self, source: str) -> None:
+        with self._lock:
+            self._fails.setdefault(source, []).append(self.now())
+            self._fails.move_to_end(source)
+            while len(self._fails) > MAX_SOURCES:
+                self._fails.popitem(last=False)
 
 
 def _health_text(health: dict[str, Any]) -> tuple[str, str]:

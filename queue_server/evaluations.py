@@ -1,7 +1,11 @@
 """好差评 records (国办发〔2019〕51号, GB/T 39734-2020).
 
-Five levels, nothing preselected; a 差评 (level 2 or 1) must carry at least one reason; one
-rating per ticket per channel (一次一评). Each record carries what the provincial platform
+Five levels, nothing preselected; a 差评 (level 2 or 1) must carry at least one reason. Who
+rates: the window's evaluator (channel `window`, a ticket finished at its own window), a kiosk
+(channel `kiosk`: the citizen rates the self-service terminal), the citizen's phone through the
+ticket's public link (channel `qr`). The people rated (staff, administrators) never rate. Only a
+`done` ticket is rated on `window` or `qr`, and those two share one rating (一次一评); one
+`kiosk` rating per ticket. Each record carries what the provincial platform
 needs: ticket number, service code, window, staff, channel, level, reasons, comment, time.
 """
 
@@ -19,7 +23,21 @@ from queue_server.tickets import get_row
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 CHANNELS = ("window", "kiosk", "qr")
+SERVICE_CHANNELS = ("window", "qr")  # both rate the service at the window: one rating between them
+DEVICE_CHANNELS = {"evaluator": "window", "kiosk": "kiosk"}  # `qr` has no device: the public link
 MAX_COMMENT = 500
+MAX_REASON = 40  # characters of one reason (the hall's reasons are short phrases)
+
+
+def authorise(role: str, window: int | None, channel: str) -> int | None:
+    """The window a device may rate for on `channel` (None: any ticket), or 403."""
+    if DEVICE_CHANNELS.get(role) != channel:
+        raise Forbidden(f"此设备不能以“{channel}”渠道提交评价", "channel_not_allowed")
+    if role == "evaluator":
+        if window is None:
+            raise Forbidden("评价器未绑定窗口，不能提交评价", "window_required")
+        return window
+    return None
 
 
 def create(
@@ -36,7 +54,9 @@ def create(
         raise Invalid("评价等级应为 1 到 5", "invalid_level")
     if channel not in CHANNELS:
         raise Invalid(f"未知的评价渠道：{channel}", "unknown_channel")
-    reasons = [r.strip() for r in reasons if r and r.strip()]
+    reasons = list(dict.fromkeys(r.strip() for r in reasons if r and r.strip()))
+    if any(len(r) > MAX_REASON for r in reasons):
+        raise Invalid(f"每项原因不能超过 {MAX_REASON} 字", "reason_too_long")
     if level <= 2 and not reasons:
         raise Invalid("差评请至少选择一项原因", "reason_required")
     if len(comment) > MAX_COMMENT:
@@ -44,10 +64,13 @@ def create(
     ticket = get_row(tx.conn, ticket_id)
     if allowed_window is not None and ticket["window"] != allowed_window:
         raise Forbidden(f"号票 {ticket['number']} 不是在本窗口办理的", "other_window")
-    if channel == "window" and ticket["window"] is None:
-        raise Conflict(f"号票 {ticket['number']} 尚未在窗口办理，不能评价", "not_served")
+    if channel in SERVICE_CHANNELS and ticket["status"] != "done":
+        raise Conflict(f"号票 {ticket['number']} 尚未办结，不能评价", "not_done")
+    same = SERVICE_CHANNELS if channel in SERVICE_CHANNELS else (channel,)
+    marks = ",".join("?" * len(same))
     if tx.one(
-        "SELECT 1 FROM evaluations WHERE ticket_id = ? AND channel = ?", (ticket_id, channel)
+        f"SELECT 1 FROM evaluations WHERE ticket_id = ? AND channel IN ({marks})",
+        (ticket_id, *same),
     ):
         raise Conflict(f"号票 {ticket['number']} 已评价过，一次办理只能评价一次", "already_rated")
     cur = tx.execute(

@@ -4,8 +4,9 @@
 purpose needs. A ticket's keyed ID hash and masked ID number and name serve "one active
 ticket per ID" and the staff console on the day; after the retention period they are set to
 NULL. The ticket itself (number, service, times, window) stays for statistics. The audit log
-and the event log are kept (at least 180 days, 网络安全法 Art. 21); events carry masked forms
-only. The purge runs at server start and then daily, and is itself audited.
+is kept. The event log (masked forms only) is kept `EVENT_RETENTION_DAYS` (180 days, 网络安全法
+Art. 21), device health events `DEVICE_EVENT_DAYS` (they only say how a device was; the device
+list keeps the latest). The purge runs at server start and then daily, and is itself audited.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from queue_server.context import HallContext
 from queue_server.db import Tx
 
 LAST_PURGE_KEY = "retention_last_purge"
+EVENT_RETENTION_DAYS = 180
+DEVICE_EVENT_DAYS = 7
 
 
 def cutoff_day(ctx: HallContext) -> str:
@@ -35,6 +38,7 @@ def purge(ctx: HallContext, tx: Tx, actor: str = "system") -> int:
         (cutoff,),
     )
     n = cur.rowcount
+    events = purge_events(ctx, tx)
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -46,9 +50,28 @@ def purge(ctx: HallContext, tx: Tx, actor: str = "system") -> int:
         actor,
         "retention.purge",
         f"tickets before {cutoff}",
-        detail={"tickets": n, "retention_days": ctx.config.security.retention_days},
+        detail={
+            "tickets": n,
+            "retention_days": ctx.config.security.retention_days,
+            "events": events,
+            "event_retention_days": EVENT_RETENTION_DAYS,
+        },
     )
     return n
+
+
+def purge_events(ctx: HallContext, tx: Tx) -> int:
+    """Drop events past their retention; returns how many. Times are compared as instants
+    (julianday), so a change of the hall's UTC offset cannot keep or drop the wrong ones."""
+    now = ctx.clock.timestamp()
+    cutoff = ctx.clock.iso(now - EVENT_RETENTION_DAYS * 86400)
+    device_cutoff = ctx.clock.iso(now - DEVICE_EVENT_DAYS * 86400)
+    cur = tx.execute(
+        "DELETE FROM events WHERE julianday(ts) < julianday(?)"
+        " OR (type LIKE 'device.%' AND julianday(ts) < julianday(?))",
+        (cutoff, device_cutoff),
+    )
+    return cur.rowcount
 
 
 def purge_if_due(ctx: HallContext, tx: Tx) -> int | None:

@@ -29,9 +29,9 @@ from queue_server import (
     upload,
 )
 from queue_server.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require
+from queue_server.api.common import app_state, hall_of, json, principal, require, source
 from queue_server.db import Tx
-from queue_server.errors import Invalid, NotFound, TooMany
+from queue_server.errors import Invalid, NotFound
 
 router = APIRouter()
 pages = APIRouter()
@@ -39,7 +39,6 @@ Who = Annotated[Principal, Depends(principal)]
 RowId = Annotated[int, PathParam(ge=1, le=2**62)]
 WEB = Path(__file__).resolve().parent.parent / "web" / "admin"
 STATIC = {"admin.js": "text/javascript", "admin.css": "text/css"}
-PAIR_FAILURES_PER_MIN = 20
 _NO_CACHE = {"Cache-Control": "no-cache"}  # an upgraded server serves the new page at once
 
 
@@ -336,17 +335,15 @@ async def revoke_device(token_id: RowId, request: Request, who: Who) -> Response
     return json({"status": "revoked", "name": name})
 
 
-_pair_failures: list[float] = []
-
-
 @router.post("/devices/pair")
 async def pair_device(body: PairIn, request: Request) -> Response:
-    """A new device exchanges its one-time pairing code for its token (no token needed)."""
+    """A new device exchanges its one-time pairing code for its token (no token needed).
+    Failed codes are limited per source address (429), never for every device at once."""
     hall = hall_of(request)
+    guard = app_state(request, "pairing_guard", lambda: devices.PairingGuard(time.monotonic))
+    where = source(request)
+    guard.check(where)
     now = time.time()
-    _pair_failures[:] = [t for t in _pair_failures if now - t < 60]
-    if len(_pair_failures) >= PAIR_FAILURES_PER_MIN:
-        raise TooMany("配对尝试过于频繁，请稍后再试", "too_many_attempts")
 
     def op(tx: Tx) -> dict[str, Any]:
         out = devices.redeem(tx, body.code, now)
@@ -356,7 +353,7 @@ async def pair_device(body: PairIn, request: Request) -> Response:
     try:
         return json(await hall.run(op))
     except Exception:
-        _pair_failures.append(now)
+        guard.failed(where)
         raise
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -11,11 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from queue_server.accounts import Principal
-from queue_server.errors import Forbidden, HallError
+from queue_server.accounts import Principal, TokenFailures
+from queue_server.errors import Forbidden, HallError, Unauthorized
 from queue_server.hall import Hall
 
 log = logging.getLogger("hall.api")
+T = TypeVar("T")
 
 
 def json(obj: Any, status: int = 200) -> Response:
@@ -43,7 +46,34 @@ async def principal(request: Request) -> Principal:
     `async` on purpose: FastAPI runs a plain `def` dependency in a worker thread, and that
     hop on every request cost more than the lookup (an in-memory cache, else one indexed read).
     """
-    return hall_of(request).authenticate(bearer(request))
+    token = bearer(request)
+    try:
+        return hall_of(request).authenticate(token)
+    except Unauthorized:
+        if token:  # a token was presented and refused: count it for the administrator
+            at = hall_of(request).clock.iso(time.time())
+            token_failures(request).record(source(request), at)
+        raise
+
+
+def app_state(request: Request, name: str, make: Callable[[], T]) -> T:
+    """A per-app object kept in `app.state` (rate limits, counters), made on first use."""
+    state = request.app.state
+    obj = getattr(state, name, None)
+    if obj is None:
+        obj = make()
+        setattr(state, name, obj)
+    return obj  # type: ignore[no-any-return]
+
+
+def token_failures(request: Request) -> TokenFailures:
+    """The app's count of refused tokens per source."""
+    return app_state(request, "token_failures", TokenFailures)
+
+
+def source(request: Request) -> str:
+    """The client's address (what per-source limits count)."""
+    return request.client.host if request.client else "unknown"
 
 
 def require(p: Principal, *roles: str, window: int | None = None) -> None:

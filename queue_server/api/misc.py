@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from queue_server import accounts, evaluations
+from queue_server import devices as device_ops
 from queue_server.accounts import Principal
-from queue_server.api.common import bearer, hall_of, json, principal, require, window_scope
+from queue_server.api.common import app_state, bearer, hall_of, json, principal, require
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
-from queue_server.db import Tx
-from queue_server.errors import Forbidden, Invalid, Unauthorized
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
-_DUMMY_HASH = accounts._hasher.hash("timing-equaliser-0")
 
 
 @router.get("/health")
@@ -80,13 +76,15 @@ async def services(request: Request, who: Who) -> Response:
 
 @router.post("/evaluations", status_code=201)
 async def create_evaluation(body: EvaluationIn, request: Request, who: Who) -> Response:
-    """Store a 好差评 rating: five levels, reasons for 差评, one per ticket and channel."""
-    require(who, "evaluator", "kiosk", "staff", "admin")
+    """Store a 好差评 rating: an evaluator on `window` for its own window, a kiosk on `kiosk`.
+    Staff and administrators, the people rated, never rate (403)."""
+    require(who, "evaluator", "kiosk")
+    window = evaluations.authorise(who.role, who.window, body.channel)
     hall = hall_of(request)
     view = await hall.run(
         lambda tx: evaluations.create(
             hall.ctx, tx, body.ticket_id, body.level, body.reasons, body.comment, body.channel,
-            window_scope(who),
+            window,
         )
     )  # fmt: skip
     return json(view, 201)
@@ -112,23 +110,17 @@ async def list_evaluations(
 
 @router.post("/devices/heartbeat")
 async def heartbeat(body: HeartbeatIn, request: Request, who: Who) -> Response:
-    """A device reports its health (printer paper, reader, camera) and state."""
+    """A device reports its health (printer paper, reader, camera, sound) and state; bounded
+    per device (429 when too frequent, 422 when too large)."""
     hall = hall_of(request)
-    health = orjson.dumps(body.health).decode()
-    state = orjson.dumps(body.state).decode()
-
-    def op(tx: Tx) -> None:
-        before = tx.one("SELECT health FROM device_health WHERE device = ?", (who.name,))
-        tx.execute(
-            "INSERT INTO device_health (device, role, last_seen, health, state) VALUES (?,?,?,?,?)"
-            " ON CONFLICT (device) DO UPDATE SET role = excluded.role,"
-            " last_seen = excluded.last_seen, health = excluded.health, state = excluded.state",
-            (who.name, who.role, tx.now_iso, health, state),
+    beats = app_state(request, "heartbeats", lambda: device_ops.Heartbeats(hall.clock.timestamp))
+    beats.admit(who.device_key)
+    health_json, state_json = device_ops.check_report(body.health, body.state)
+    await hall.run(
+        lambda tx: device_ops.record_heartbeat(
+            tx, beats, who.name, who.role, body.health, health_json, state_json
         )
-        if before is None or before["health"] != health:
-            tx.emit("device.health", {"device": who.name, "role": who.role, "health": body.health})
-
-    await hall.run(op)
+    )
     return json({"status": "ok"})
 
 
@@ -154,66 +146,7 @@ async def devices(request: Request, who: Who) -> Response:
 async def login(body: LoginIn, request: Request) -> Response:
     """Staff and administrators log in with a password; a session token comes back."""
     hall = hall_of(request)
-    sec = hall.config.security
-    row = hall.db.row("SELECT * FROM accounts WHERE username = ?", (body.username,))
-    now = time.time()
-    if row is None or row["disabled"]:
-        await run_in_threadpool(accounts.verify_password, _DUMMY_HASH, body.password)
-        await hall.run(
-            lambda tx: hall.audit(tx, body.username[:64], "login", result="unknown_user")
-        )
-        raise Unauthorized("用户名或密码错误", "bad_credentials")
-    if row["locked_until"] and row["locked_until"] > now:
-        minutes = int((row["locked_until"] - now) // 60) + 1
-        raise Forbidden(f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试", "account_locked")
-    ok = await run_in_threadpool(accounts.verify_password, row["password_hash"], body.password)
-    if not ok:
-
-        def failed(tx: Tx) -> int:
-            tx.execute(
-                "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = ?", (row["id"],)
-            )
-            n = int(tx.one("SELECT failed_logins FROM accounts WHERE id = ?", (row["id"],))[0])  # type: ignore[index]
-            if n >= sec.max_failed_logins:
-                tx.execute(
-                    "UPDATE accounts SET locked_until = ?, failed_logins = 0 WHERE id = ?",
-                    (now + sec.lockout_minutes * 60, row["id"]),
-                )
-            hall.audit(tx, body.username, "login", result="bad_password", failures=n)
-            return n
-
-        n = await hall.run(failed)
-        left = sec.max_failed_logins - n
-        if left <= 0:
-            raise Forbidden(
-                f"密码错误次数过多，账号已锁定 {sec.lockout_minutes} 分钟", "account_locked"
-            )
-        raise Unauthorized(f"用户名或密码错误，还可尝试 {left} 次", "bad_credentials")
-    window = body.window if body.window is not None else row["window"]
-    if window is not None and not any(w.no == window for w in hall.config.windows):
-        raise Invalid(f"没有 {window} 号窗口", "unknown_window")
-
-    def succeeded(tx: Tx) -> str:
-        tx.execute(
-            "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?", (row["id"],)
-        )
-        token = accounts.create_token(
-            tx, row["role"], row["name"], window, kind="session", account_id=row["id"], now_ts=now
-        )
-        hall.audit(tx, body.username, "login", str(window or ""))
-        return token
-
-    token = await hall.run(succeeded)
-    return json(
-        {
-            "token": token,
-            "role": row["role"],
-            "window": window,
-            "name": row["name"],
-            "staff_no": row["staff_no"],
-            "idle_minutes": sec.session_idle_minutes,
-        }
-    )
+    return json(await accounts.login(hall, body.username, body.password, body.window))
 
 
 @router.post("/logout")

@@ -99,6 +99,13 @@ class TransferIn(Body):
     window: int | None = Field(None, ge=1, le=9999)
 
 
+class CancelIn(Body):
+    id_number: str | None = Field(None, max_length=32, description="The ID card it was issued to.")
+    code: str | None = Field(
+        None, max_length=64, description="The code in the ticket's QR address."
+    )
+
+
 class CallTicketIn(Body):
     number: str | None = Field(None, max_length=16)
     ticket_id: int | None = None

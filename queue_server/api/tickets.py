@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from queue_server import antiscalping, leases
+from queue_server import antiscalping, leases, scope
 from queue_server import tickets as ops
 from queue_server.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require, window_scope
 from queue_server.api.models import (
+    CancelIn,
     LeaseCheckIn,
     LeaseIn,
     LookupIn,
@@ -129,52 +130,87 @@ async def lookup(body: LookupIn, request: Request, who: Who) -> Response:
     return json([with_qr(request, v) for v in found])
 
 
-async def _act(request: Request, who: Principal, fn: Any) -> Response:
+async def _act(request: Request, who: Principal, fn: Any, ticket_id: int, action: str) -> Response:
     require(who, "staff", "admin")
     hall = hall_of(request)
-    view = await hall.run(lambda tx: fn(hall.ctx, tx))
+
+    def op(tx: Tx) -> dict[str, Any]:
+        scope.check_action(hall.ctx, tx, window_scope(who), ticket_id, action)
+        return fn(hall.ctx, tx)  # type: ignore[no-any-return]
+
+    view = await hall.run(op)
     return json(with_qr(request, view))
 
 
 @router.post("/tickets/{ticket_id}/recall", responses={200: TICKET})
 async def recall(ticket_id: int, request: Request, who: Who) -> Response:
     """Announce the called ticket again (重呼)."""
-    return await _act(request, who, lambda c, tx: ops.recall(c, tx, ticket_id, window_scope(who)))
+    return await _act(
+        request,
+        who,
+        lambda c, tx: ops.recall(c, tx, ticket_id, window_scope(who)),
+        ticket_id,
+        "recall",
+    )
 
 
 @router.post("/tickets/{ticket_id}/skip", responses={200: TICKET})
 async def skip(ticket_id: int, request: Request, who: Who) -> Response:
     """The called citizen did not come (过号)."""
-    return await _act(request, who, lambda c, tx: ops.skip(c, tx, ticket_id, window_scope(who)))
+    return await _act(
+        request, who, lambda c, tx: ops.skip(c, tx, ticket_id, window_scope(who)), ticket_id, "skip"
+    )
 
 
 @router.post("/tickets/{ticket_id}/finish", responses={200: TICKET})
 async def finish(ticket_id: int, request: Request, who: Who) -> Response:
     """Service done (办结); the window's evaluator then asks for a rating."""
-    return await _act(request, who, lambda c, tx: ops.finish(c, tx, ticket_id, window_scope(who)))
+    return await _act(
+        request,
+        who,
+        lambda c, tx: ops.finish(c, tx, ticket_id, window_scope(who)),
+        ticket_id,
+        "finish",
+    )
 
 
 @router.post("/tickets/{ticket_id}/transfer", responses={200: TICKET})
 async def transfer(ticket_id: int, body: TransferIn, request: Request, who: Who) -> Response:
     """Send the ticket to another service and/or window, keeping its place in time (转移)."""
-    return await _act(
-        request,
-        who,
-        lambda c, tx: ops.transfer(c, tx, ticket_id, body.service, body.window, window_scope(who)),
-    )
+    if body.service:
+        hall_of(request).ctx.service(body.service)  # an unknown service: 422 before the scope
+
+    def op(c: Any, tx: Tx) -> dict[str, Any]:
+        scope.check_transfer_target(c, tx, ticket_id, body.service, body.window)
+        return ops.transfer(c, tx, ticket_id, body.service, body.window, window_scope(who))
+
+    return await _act(request, who, op, ticket_id, "transfer")
 
 
 @router.post("/tickets/{ticket_id}/reactivate", responses={200: TICKET})
 async def reactivate(ticket_id: int, request: Request, who: Who) -> Response:
     """Put a skipped ticket back in its queue within the configured time (过号重排)."""
-    return await _act(request, who, lambda c, tx: ops.reactivate(c, tx, ticket_id))
+    return await _act(
+        request, who, lambda c, tx: ops.reactivate(c, tx, ticket_id), ticket_id, "reactivate"
+    )
 
 
 @router.post("/tickets/{ticket_id}/cancel", responses={200: TICKET})
-async def cancel(ticket_id: int, request: Request, who: Who) -> Response:
+async def cancel(
+    ticket_id: int, request: Request, who: Who, body: CancelIn | None = None
+) -> Response:
+    """Cancel a waiting ticket. A kiosk proves the citizen holds it: the ID card it was issued
+    to, or the code from the ticket's QR address (403 `not_ticket_holder` otherwise)."""
     require(who, "kiosk", "staff", "admin")
     hall = hall_of(request)
-    view = await hall.run(lambda tx: ops.cancel(hall.ctx, tx, ticket_id))
+    proof = body or CancelIn()
+
+    def op(tx: Tx) -> dict[str, Any]:
+        if who.role == "kiosk":
+            scope.check_owner(hall.ctx, tx, ticket_id, proof.id_number, proof.code)
+        return ops.cancel(hall.ctx, tx, ticket_id)
+
+    view = await hall.run(op)
     return json(with_qr(request, view))
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from queue_server.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require
+from queue_server.api.common import hall_of, json, principal, require, token_failures
 from queue_server.db import Tx
 from queue_server.errors import NotFound
 
@@ -26,6 +26,14 @@ async def list_tokens(request: Request, who: Who, include_revoked: bool = False)
         sql += " WHERE revoked_at IS NULL"
     rows = hall_of(request).db.rows(sql + " ORDER BY id")
     return json([dict(r) for r in rows])
+
+
+@router.get("/tokens/failures")
+async def list_token_failures(request: Request, who: Who) -> Response:
+    """Refused bearer tokens per source address since the server started (most first): a
+    source guessing tokens stands out here."""
+    require(who, "admin")
+    return json(token_failures(request).view())
 
 
 @router.post("/tokens/{token_id}/revoke")

@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from queue_server import scope
 from queue_server import windows as ops
 from queue_server.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require
+from queue_server.api.common import hall_of, json, principal, require, window_scope
 from queue_server.api.models import CallTicketIn, TicketOut
 from queue_server.api.tickets import with_qr
+from queue_server.db import Tx
 from queue_server.errors import Invalid
 
 router = APIRouter()
@@ -50,9 +52,12 @@ async def call_ticket(no: int, body: CallTicketIn, request: Request, who: Who) -
     if not body.number and body.ticket_id is None:
         raise Invalid("请输入要呼叫的号码", "number_required")
     hall = hall_of(request)
-    view = await hall.run(
-        lambda tx: ops.call_ticket(hall.ctx, tx, no, body.number, body.ticket_id, who.name)
-    )
+
+    def op(tx: Tx) -> dict:
+        scope.check_call(hall.ctx, tx, window_scope(who), no, body.number, body.ticket_id)
+        return ops.call_ticket(hall.ctx, tx, no, body.number, body.ticket_id, who.name)
+
+    view = await hall.run(op)
     return json(with_qr(request, view))
 
 

@@ -39,6 +39,9 @@ def _seed(db: Path) -> dict[str, str]:
             return {
                 "kiosk": create_token(tx, "kiosk", "kiosk-1"),
                 "admin": create_token(tx, "admin", "admin-api"),
+            } | {  # the window evaluators: only they rate a window's service
+                f"evaluator-{no}": create_token(tx, "evaluator", f"evaluator-{no}", no)
+                for no in (11, 12, 17)
             }
 
         return hall.run_sync(op)
@@ -90,16 +93,21 @@ def _busy_morning(url: str, tokens: dict[str, str]) -> dict:
     httpx.post(f"{url}/api/v1/windows/13/pause", headers=a)
     for no in (19, 20, 23):
         httpx.post(f"{url}/api/v1/windows/{no}/close", headers=a)
+
+    def ev(t: dict) -> dict[str, str]:
+        key = "evaluator-" + str(t["window"])
+        return {"Authorization": f"Bearer {tokens[key]}"}
+
     for t, level in zip(served[1:], (5, 4), strict=True):
         httpx.post(
-            f"{url}/api/v1/evaluations", json={"ticket_id": t["id"], "level": level}, headers=a
+            f"{url}/api/v1/evaluations", json={"ticket_id": t["id"], "level": level}, headers=ev(t)
         )
     bad = served[0]
     r = httpx.post(
         f"{url}/api/v1/evaluations",
         json={"ticket_id": bad["id"], "level": 1, "reasons": ["等候时间长", "态度不好"],
               "comment": "窗口人员一直在聊天"},
-        headers=a,
+        headers=ev(bad),
     )  # fmt: skip
     assert r.status_code == 201
     return bad

@@ -26,6 +26,7 @@ def test_background_upload_survives_kill9_and_a_failing_platform(tmp_path):
     db = tmp_path / "hall.db"
     admin = make_token(db, "admin")
     a = {"Authorization": f"Bearer {admin}"}
+    ev = {"Authorization": f"Bearer {make_token(db, 'evaluator', 11)}"}
     province = FakeProvince()
     province.failing = True
     server = LiveServer(db)
@@ -44,7 +45,7 @@ def test_background_upload_survives_kill9_and_a_failing_platform(tmp_path):
             httpx.post(f"{server.url}/api/v1/windows/11/call-next", headers=a)
             httpx.post(f"{server.url}/api/v1/tickets/{t['id']}/finish", headers=a)
             body = {"ticket_id": t["id"], "level": level, "reasons": ["等候时间长"]}
-            r = httpx.post(f"{server.url}/api/v1/evaluations", json=body, headers=a)
+            r = httpx.post(f"{server.url}/api/v1/evaluations", json=body, headers=ev)
             assert r.status_code == 201
             ids.append(t["number"])
         assert _wait(lambda: len(province.requests) >= 4)  # it keeps trying

@@ -194,3 +194,92 @@ def test_issuing_is_limited_per_id_number_per_day(api, hall):
         f"{V1}/tickets", json={"service": services[limit], "id_card": other}, headers=kiosk
     )
     assert r.status_code == 201
+
+
+# -- lockout and password work under concurrent guesses ---------------------------------------
+
+
+def slow_verifies(monkeypatch, seconds: float = 0.3) -> dict[str, int]:
+    """Make each Argon2 check slow (as on a busy server) and count them, and how many at once."""
+    import threading
+
+    from queue_server import accounts
+
+    seen = {"calls": 0, "now": 0, "most": 0}
+    lock = threading.Lock()
+    real = accounts._hasher
+
+    class Hasher:  # PasswordHasher's attributes are read-only: stand in for it
+        hash = staticmethod(real.hash)
+
+        @staticmethod
+        def verify(stored: str, password: str) -> bool:
+            return verify(stored, password)
+
+    def verify(stored: str, password: str) -> bool:
+        with lock:
+            seen["calls"] += 1
+            seen["now"] += 1
+            seen["most"] = max(seen["most"], seen["now"])
+        try:
+            time.sleep(seconds)
+            return real.verify(stored, password)
+        finally:
+            with lock:
+                seen["now"] -= 1
+
+    monkeypatch.setattr(accounts, "_hasher", Hasher())
+    return seen
+
+
+async def concurrent_logins(hall, bodies: list[dict]) -> list:
+    import asyncio
+
+    import httpx
+
+    from queue_server.api import create_app
+
+    transport = httpx.ASGITransport(app=create_app(hall))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hall") as client:
+        return list(await asyncio.gather(*(client.post(f"{V1}/login", json=b) for b in bodies)))
+
+
+@pytest.mark.anyio
+async def test_lockout_holds_under_concurrent_guesses(hall, account, monkeypatch):
+    seen = slow_verifies(monkeypatch)
+    guesses = [{"username": "li", "password": f"wrong-pass{i}"} for i in range(29)]
+    replies = await concurrent_logins(hall, [*guesses, {"username": "li", "password": PASSWORD}])
+    assert all(r.status_code in (401, 403) for r in replies), [r.status_code for r in replies]
+    assert replies[-1].json()["error"]["code"] == "account_locked"
+    assert seen["calls"] <= hall.config.security.max_failed_logins  # the rest never hashed
+    row = hall.db.row("SELECT locked_until FROM accounts WHERE username = 'li'")
+    assert row["locked_until"] and row["locked_until"] > time.time()
+
+
+@pytest.mark.anyio
+async def test_a_flood_of_logins_for_unknown_users_is_hashed_a_few_at_a_time(hall, monkeypatch):
+    from queue_server import accounts
+
+    seen = slow_verifies(monkeypatch, 0.1)
+    hashed: list[str] = []
+    accounts.dummy_hash()  # precomputed once (start-up)
+    monkeypatch.setattr(accounts._hasher, "hash", lambda p, **kw: hashed.append(p) or "x")
+    bodies = [{"username": f"nobody{i}", "password": "Guess1234"} for i in range(12)]
+    replies = await concurrent_logins(hall, bodies)
+    assert {r.status_code for r in replies} == {401}
+    assert seen["calls"] == 12  # the same work as a known user: one check each...
+    assert hashed == []  # ...and no second hash for an unknown user
+    assert seen["most"] <= accounts.MAX_CONCURRENT_HASHES
+
+
+def test_failed_bearer_tokens_are_counted_per_source_for_the_admin(api, hall):
+    for _ in range(3):
+        bad = api.get(f"{V1}/services", headers={"Authorization": "Bearer guessed-token-1"})
+        assert bad.status_code == 401
+    assert api.get(f"{V1}/services", headers=api.who("kiosk")).status_code == 200
+    r = api.get(f"{V1}/tokens/failures", headers=api.who("admin"))
+    assert r.status_code == 200, r.text
+    rows = r.json()
+    assert [(x["source"], x["count"]) for x in rows] == [("testclient", 3)]
+    assert rows[0]["last_at"]
+    assert api.get(f"{V1}/tokens/failures", headers=api.who("staff", 1)).status_code == 403

@@ -44,6 +44,7 @@ def test_a_full_day_leaves_no_full_id_number_or_name_anywhere(tmp_path):
     server = LiveServer(db, "--config", BUSY, "--log-level", "debug")
     kiosk, display = make_token(db, "kiosk"), make_token(db, "display")
     staff = make_token(db, "staff", 12)
+    evaluator = make_token(db, "evaluator", 12)
     events: list[str] = []
     try:
         k = httpx.Client(
@@ -52,7 +53,10 @@ def test_a_full_day_leaves_no_full_id_number_or_name_anywhere(tmp_path):
         s = httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {staff}"}, timeout=10
         )
-        with k, s:
+        e = httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {evaluator}"}, timeout=10
+        )
+        with k, s, e:
             tickets = []
             for i, (idn, name) in enumerate(PEOPLE):
                 svc = "SW" if i % 2 else "QYKB"
@@ -99,7 +103,7 @@ def test_a_full_day_leaves_no_full_id_number_or_name_anywhere(tmp_path):
                 assert s.post(f"/api/v1/tickets/{t['id']}/finish").status_code == 200
                 rating = {"ticket_id": t["id"], "level": 2 if n == 3 else 5, "reasons": ["等候时间长"] if n == 3 else [],
                           "comment": "窗口人员很耐心", "channel": "window"}  # fmt: skip
-                assert k.post("/api/v1/evaluations", json=rating).status_code == 201
+                assert e.post("/api/v1/evaluations", json=rating).status_code == 201
             with httpx.stream(
                 "GET", f"{server.url}/api/v1/events", headers={"Authorization": f"Bearer {display}", "Last-Event-ID": "0"},
                 timeout=10,

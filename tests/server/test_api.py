@@ -134,7 +134,12 @@ def test_transfer_to_a_window_is_called_there_first(api):
     t = issue(api).json()
     issue(api, "QYKB")
     api.post(f"{V1}/windows/11/call-next", headers=api.who("staff", 11))
-    api.post(f"{V1}/tickets/{t['id']}/transfer", json={"window": 17}, headers=api.who("staff", 11))
+    moved = api.post(
+        f"{V1}/tickets/{t['id']}/transfer",
+        json={"service": "QYKB", "window": 17},  # 17 serves QYKB, not SW
+        headers=api.who("staff", 11),
+    )
+    assert moved.status_code == 200, moved.text
     c = api.post(f"{V1}/windows/17/call-next", headers=api.who("staff", 17)).json()
     assert c["id"] == t["id"] and c["call_reason"]["rule"] == "targeted"
 

@@ -165,12 +165,11 @@ def test_call_display_voice_finish_and_rate(
         assert len(ratings) == 1
         assert ratings[0]["level"] == 4 and ratings[0]["channel"] == "window"
         assert ratings[0]["window"] == 1 and ratings[0]["staff"] == "王芳"
-        # One rating per ticket on this channel.
-        again = api.post(
-            "/evaluations",
-            json={"ticket_id": ratings[0]["ticket_id"], "level": 5, "channel": "window"},
-        )
-        assert again.status_code == 409
+        # The people rated never rate (403); the evaluator rates once per ticket (409).
+        again = {"ticket_id": ratings[0]["ticket_id"], "level": 5, "channel": "window"}
+        assert api.post("/evaluations", json=again).status_code == 403
+    with srv.api(srv.tokens["evaluator"]) as api:
+        assert api.post("/evaluations", json=again).status_code == 409
     staff.wait_for_function("() => document.querySelector('#today').textContent.includes('评价')")
     for c in (ctx, dctx, ectx):
         c.close()
@@ -258,7 +257,7 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     live_server: LiveServer, browser: Any, artifacts: Path
 ) -> None:
     srv = live_server
-    t = srv.issue("SW")
+    t = srv.issue("SB")
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     staff_login(page, srv, "staff03")
     # 窗口代取号 (F8) for a service that needs no ID card.
@@ -270,7 +269,7 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     assert issued.startswith("D")
     page.screenshot(path=str(artifacts / "staff-counter-ticket.png"))
     page.keyboard.press("Escape")
-    # 特呼 (F5) a ticket of a service this window does not serve, then 转移 (F6) to window 12.
+    # 特呼 (F5) a ticket of a service this window serves, then 转移 (F6) to window 4 (serves 社保).
     press(page, "F5")
     page.fill("#special-number", str(t["number"]).lower())
     page.keyboard.press("Enter")
@@ -301,6 +300,7 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
         "() => document.querySelector('#window-status').textContent === '办理中'"
     )
     # 过号 (F3) after a call; 重呼 (F2) is announced again on the display.
+    srv.issue("SB")  # someone for window 3 to call
     press(page, "F1")
     page.wait_for_function("() => document.querySelector('#cur-number').textContent !== '—'")
     press(page, "F2")
