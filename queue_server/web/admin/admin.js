@@ -192,7 +192,7 @@ async function renderFloor() {
   const f = await api("GET", "/admin/floor");
   if (S.tab !== "floor") return;
   const waiting = f.services.reduce((a, s) => a + s.waiting, 0);
-  const open = f.windows.filter((w) => w.status === "open").length;
+  const open = f.windows.filter((w) => w.status === "open" && w.staffed !== false).length;
   const busy = f.windows.filter((w) => w.serving).length;
   const longest = Math.max(0, ...f.services.map((s) => s.longest_wait_min || 0));
   const served = f.windows.reduce((a, w) => a + w.served_today, 0);
@@ -204,7 +204,8 @@ async function renderFloor() {
     const cls = w.status !== "open" ? w.status : w.serving ? "busy" : "open";
     const state = w.status === "closed" ? '<span class="tag off">已关闭</span>'
       : w.status === "paused" ? '<span class="tag warn">暂停</span>'
-        : w.serving ? '<span class="tag info">办理中</span>' : '<span class="tag ok">空闲</span>';
+        : w.serving ? '<span class="tag info">办理中</span>'
+          : w.staffed === false ? '<span class="tag off">无人在岗</span>' : '<span class="tag ok">空闲</span>';
     const line = w.serving ? `办理 <b>${esc(w.serving.number)}</b> · ${fmt(w.serving.minutes)} 分`
       : w.status === "open" ? `空闲 ${fmt(w.idle_min)} 分钟` : `自 ${esc((w.status_since || "").slice(11, 16))}`;
     return `<div class="tile ${cls}" data-window="${w.no}"><div class="row"><span class="no">${w.no} 号</span>${state}</div>
