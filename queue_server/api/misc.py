@@ -35,7 +35,7 @@ async def hall_info(request: Request, who: Who) -> Response:
     return json(
         {
             "name": cfg.hall.name,
-            "notices": cfg.hall.notices,
+            "notices": cfg.notices(),
             "business_day": hall.clock.business_day(),
             "timezone": cfg.hall.timezone,
             "now": hall.clock.iso(hall.clock.timestamp()),
