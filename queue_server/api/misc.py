@@ -15,7 +15,13 @@ from queue_server.accounts import Principal
 from queue_server.api.common import bearer, hall_of, json, principal, require, window_scope
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
 from queue_server.db import Tx
-from queue_server.errors import Forbidden, Invalid, Unauthorized
+from queue_server.errors import (
+    STORAGE_MESSAGE,
+    Forbidden,
+    Invalid,
+    StorageUnavailable,
+    Unauthorized,
+)
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
@@ -24,8 +30,24 @@ _DUMMY_HASH = accounts._hasher.hash("timing-equaliser-0")
 
 @router.get("/health")
 async def health(request: Request) -> Response:
-    hall_of(request).db.row("SELECT 1")
-    return json({"status": "ok"})
+    """200 `{"status": "ok"}` while the database reads and takes a real write (checked at
+    most every 5 s); 503 `{"status": "degraded", "writes": "failing", "error": …}` while
+    writes fail (disk full, read-only, I/O error): issuing and calling are refused with the
+    same error, and kiosks issue from their leases."""
+    hall = hall_of(request)
+    hall.db.row("SELECT 1")
+    fault = await run_in_threadpool(hall.db.probe_write)
+    if fault is None:
+        return json({"status": "ok"})
+    return json(
+        {
+            "status": "degraded",
+            "writes": "failing",
+            "detail": fault,
+            "error": {"code": StorageUnavailable.code, "message": STORAGE_MESSAGE},
+        },
+        503,
+    )
 
 
 @router.get("/hall")
