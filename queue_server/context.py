@@ -20,6 +20,7 @@ from queue_server.estimate import WaitRange, wait_range
 
 ACTIVE = ("waiting", "called")
 RECENT_SERVICE_TIMES = 20
+CALLED_GRACE_S = 12 * 3600.0  # a ticket called this long before a new day is not being served
 
 
 @dataclass
@@ -69,19 +70,23 @@ class HallContext:
 
     # -- business day ------------------------------------------------------------------
     def roll_day(self, tx: Tx) -> None:
-        """Start a new business day if local midnight has passed: expire yesterday's tickets."""
+        """Start a new business day if local midnight has passed: expire yesterday's waiting
+        tickets. A ticket being served (called) across midnight stays so, to be finished;
+        one called more than `CALLED_GRACE_S` ago is expired with the waiting ones."""
         today = self.clock.business_day()
         if today == self.current_day:
             return
+        stale_called = self.clock.timestamp() - CALLED_GRACE_S
+        where = (
+            "business_day < ? AND (status = 'waiting'"
+            " OR (status = 'called' AND COALESCE(called_ts, 0) < ?))"
+        )
         stale = tx.execute(
-            "SELECT id FROM tickets WHERE business_day < ? AND status IN ('waiting', 'called')",
-            (today,),
+            f"SELECT id FROM tickets WHERE {where}", (today, stale_called)
         ).fetchall()
         if stale:
             tx.execute(
-                "UPDATE tickets SET status = 'expired' "
-                "WHERE business_day < ? AND status IN ('waiting', 'called')",
-                (today,),
+                f"UPDATE tickets SET status = 'expired' WHERE {where}", (today, stale_called)
             )
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('business_day', ?) "
