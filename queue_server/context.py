@@ -46,7 +46,7 @@ class HallContext:
     predictor: Any = None
     # Who is on duty where: window no -> wall-clock time a staff credential bound to it was last
     # used (queue_server.hall.Hall.window_presence). None: nobody is known to be on duty.
-    presence: Callable[[], dict[int, float]] | None = None
+    presence: Callable[[sqlite3.Connection], dict[int, float]] | None = None
     presence_ttl: float = 0.0  # seconds a presence answer may be reused (0: always ask)
     _presence_cache: tuple[float, frozenset[int]] | None = None
 
@@ -136,7 +136,7 @@ class HallContext:
         self._presence_cache = None
 
     # -- who serves --------------------------------------------------------------------
-    def on_duty(self) -> frozenset[int] | None:
+    def on_duty(self, conn: sqlite3.Connection) -> frozenset[int] | None:
         """Windows with a staff member on duty: a staff credential bound to the window (a login
         session or a window token) used within `security.session_idle_minutes` of wall time.
         None under `hall.staffing = "open"`: every open window counts as served."""
@@ -148,7 +148,7 @@ class HallContext:
             return cached[1]
         idle = self.config.security.session_idle_minutes * 60.0
         wall = time.time()
-        seen = self.presence() if self.presence is not None else {}
+        seen = self.presence(conn) if self.presence is not None else {}
         duty = frozenset(no for no, used in seen.items() if wall - used <= idle)
         self._presence_cache = (now, duty)
         return duty
@@ -159,7 +159,7 @@ class HallContext:
         cur = conn.cursor()
         cur.row_factory = None
         raw: dict[int, str] = dict(cur.execute("SELECT no, status FROM windows"))
-        duty = self.on_duty()
+        duty = self.on_duty(conn)
         if duty is None:
             return raw
         return {
@@ -183,7 +183,7 @@ class HallContext:
                 " WHERE t.window = w.no AND t.status = 'called') FROM windows w"
             )
         }
-        duty = self.on_duty()
+        duty = self.on_duty(conn)
         servers: dict[str, float] = defaultdict(float)
         free: dict[str, float] = defaultdict(float)
         staffed: dict[str, int] = defaultdict(int)
@@ -274,7 +274,7 @@ class HallContext:
                 self.mean_service_min(service),
                 cap.free.get(service, 0.0),
             )
-        if self.on_duty() is not None and not self.capacity(conn).staffed.get(service):
+        if self.on_duty(conn) is not None and not self.capacity(conn).staffed.get(service):
             return WaitRange(est.low_min, est.high_min, unstaffed=True)
         return est
 

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -143,13 +144,14 @@ class Hall:
             principal.last_used_ts = now  # in memory; sessions' are persisted
         return principal
 
-    def window_presence(self) -> dict[int, float]:
+    def window_presence(self, conn: sqlite3.Connection | None = None) -> dict[int, float]:
         """Window no -> wall time a staff credential bound to it was last used: the cached
         credentials (fresh), and login sessions in the table (a login not yet used again, or
         one from before a restart). Revoked credentials (logout, expiry) do not count."""
         idle = self.config.security.session_idle_minutes * 60
         seen: dict[int, float] = {}
-        for no, used in self.db.rows(
+        # The caller's connection: the writer's own inside an operation.
+        for no, used in (conn or self.db.reader).execute(
             "SELECT window, MAX(last_used_ts) FROM tokens WHERE role = 'staff'"
             " AND kind = 'session' AND window IS NOT NULL AND revoked_at IS NULL"
             " AND last_used_ts >= ? GROUP BY window",
