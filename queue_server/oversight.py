@@ -142,11 +142,25 @@ def _alert(
         (w for w in spare if code in w["services"]), key=lambda w: (w["kind"] != "tidal", w["no"])
     )
     if serving:
-        suggest = [{"no": w["no"], "kind": w["kind"], "serves": True} for w in serving[:3]]
-        advice = "建议开启 " + "、".join(f"{w['no']} 号" for w in suggest) + "窗口"
+        suggest = [
+            {"no": w["no"], "kind": w["kind"], "serves": True, "unstaffed": w["status"] == "open"}
+            for w in serving[:3]
+        ]
+        to_open = [w for w in suggest if not w["unstaffed"]]
+        to_staff = [w for w in suggest if w["unstaffed"]]
+        parts = []
+        if to_open:
+            parts.append("建议开启 " + "、".join(f"{w['no']} 号" for w in to_open) + "窗口")
+        if to_staff:
+            names = "、".join(f"{w['no']} 号" for w in to_staff)
+            parts.append(f"安排工作人员到 {names}窗口登录办理")
+        advice = "，或".join(parts) if len(parts) == 2 else parts[0]
     else:
         tidal = [w for w in spare if w["kind"] == "tidal"][:3]
-        suggest = [{"no": w["no"], "kind": w["kind"], "serves": False} for w in tidal]
+        suggest = [
+            {"no": w["no"], "kind": w["kind"], "serves": False, "unstaffed": w["status"] == "open"}
+            for w in tidal
+        ]
         advice = (
             "建议在窗口管理中为 " + "、".join(f"{w['no']} 号" for w in suggest)
             + "潮汐窗口加入该事项并开启"

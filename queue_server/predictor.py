@@ -487,9 +487,11 @@ class Predictor:
         if (
             not ctx.config.hall.enforce_hours
             and not _in_session(spans, now)
-            and cap.servers.get(service, 0.0) > 0
+            and (cap.servers.get(service, 0.0) > 0 or not cap.staffed.get(service))
         ):
-            spans = []  # a hall that runs at any hour (the demo) with windows open: no gaps
+            # A hall that runs at any hour (the demo) with windows open, or with nobody on
+            # duty for the service (the nominal one-window range): no gaps.
+            spans = []
         if (not spans or _in_session(spans, now)) and ahead < cap.free.get(service, 0.0):
             return Prediction(0.0, 0.0, min(5.0, ctx.mean_service_min(service) / 4))
         k = ahead + 1

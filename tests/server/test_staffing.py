@@ -107,7 +107,24 @@ def test_alert_counts_staffed_windows_only(api, hall):
         issue(hall, "SW")  # SW windows 11, 12, 13, 23, 24: only 11 staffed
     (alert,) = [a for a in floor(api)["alerts"] if a["service"] == "SW"]
     assert "每个开放窗口 7.0 人等候" in alert["text"]
-    assert 12 in [w["no"] for w in alert["suggest_windows"]]
+    by_no = {w["no"]: w for w in alert["suggest_windows"]}
+    assert by_no[12]["unstaffed"] is True  # open, nobody there: staff it, not "open" it
+    assert "安排工作人员到" in alert["text"] and "12 号" in alert["text"]
+
+
+def test_nominal_estimate_at_night_in_a_hall_open_at_any_hour(api, hall, clock):
+    """The demo runs at any hour: with nobody on duty the nominal range is one window's
+    work, not a wait until the morning session."""
+    from datetime import datetime
+
+    from tests.conftest import SHANGHAI
+
+    clock.set(datetime(2026, 11, 17, 4, 0, tzinfo=SHANGHAI))
+    views = [issue(hall, "SW") for _ in range(3)]
+    est = views[-1]["wait_estimate"]
+    svc_min = hall.config.service("SW").avg_service_min
+    assert est["unstaffed"] is True
+    assert est["high_min"] < 6 * svc_min, est  # 3 tickets at one window, not until 08:30
 
 
 def test_staffing_open_counts_every_open_window(api, hall):

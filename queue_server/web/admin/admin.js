@@ -198,7 +198,7 @@ async function renderFloor() {
   const served = f.windows.reduce((a, w) => a + w.served_today, 0);
   const alerts = f.alerts.length
     ? f.alerts.map((a) => `<div class="alert"><strong>预警</strong> ${esc(a.text)}
-        ${a.suggest_windows.filter((w) => w.serves).map((w) => `<button class="small" data-open="${w.no}">开启 ${w.no} 号窗口</button>`).join(" ")}</div>`).join("")
+        ${a.suggest_windows.filter((w) => w.serves && !w.unstaffed).map((w) => `<button class="small" data-open="${w.no}">开启 ${w.no} 号窗口</button>`).join(" ")}</div>`).join("")
     : `<div class="alert calm">各事项排队正常（阈值：每个开放窗口 ${f.thresholds.per_window} 人，预计等候 ${f.thresholds.wait_min} 分钟）</div>`;
   const tiles = f.windows.map((w) => {
     const cls = w.status !== "open" ? w.status : w.serving ? "busy" : "open";
