@@ -167,3 +167,16 @@ def test_demo_notice_states_the_configured_elderly_age():
         cfg.model_dump(mode="json") | {"routing": cfg.routing.model_dump() | {"elderly_age": 65}}
     )
     assert any("65周岁以上老年人" in n for n in changed.notices())
+
+
+def test_admin_cannot_save_printer_commands_into_the_hall_name(api, hall):
+    h = api.who("admin")
+    cfg = api.get("/api/v1/admin/config", headers=h).json()["config"]
+    cfg["hall"]["name"] = "大厅\x1b@\x1dV"
+    r = api.put("/api/v1/admin/config", json={"config": cfg}, headers=h)
+    assert r.status_code == 422 and "control character" in r.json()["error"]["message"]
+    assert hall.config.hall.name == "武江区政务服务中心"
+    toml = DEMO.replace('name = "武江区政务服务中心"', 'name = "大厅\\u001b@"')
+    assert toml != DEMO
+    r = api.post("/api/v1/admin/config/import", json={"toml": toml}, headers=h)
+    assert r.status_code == 422 and "control character" in r.json()["error"]["message"]
