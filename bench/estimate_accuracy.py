@@ -300,7 +300,9 @@ def summarise(records: list[Record]) -> dict[str, Any]:
 def simulate(days: int, seed: int = 1, load: float = 1.0) -> tuple[dict[str, Any], float]:
     demo = load_config(DEMO_CONFIG)
     # A real hall keeps opening hours (the demo runs at any hour); arrivals are issued anyway.
-    cfg = demo.model_copy(update={"hall": demo.hall.model_copy(update={"enforce_hours": True})})
+    # The simulated windows work without logging in: every open window is staffed.
+    hall = demo.hall.model_copy(update={"enforce_hours": True, "staffing": "open"})
+    cfg = demo.model_copy(update={"hall": hall})
     start = datetime(2026, 11, 16, tzinfo=ZONE)  # a Monday
     records: list[Record] = []
     t0 = time.perf_counter()

@@ -16,8 +16,19 @@ class Clock:
     """Wall clock in the hall's zone; tests replace it with a `FixedClock`."""
 
     def __init__(self, timezone: str = "Asia/Shanghai") -> None:
-        self.zone = ZoneInfo(timezone)
+        self._zone = ZoneInfo(timezone)
         self._day: tuple[float, float, str] = (0.0, 0.0, "")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
+
+    @zone.setter
+    def zone(self, zone: ZoneInfo) -> None:
+        """A new zone (the hall's time zone changed live): the business day's bounds are
+        recomputed in it, so the day and its next rollover follow the new local midnight."""
+        self._zone = zone
+        self._day = (0.0, 0.0, "")
 
     def timestamp(self) -> float:
         return time.time()

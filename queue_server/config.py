@@ -42,7 +42,15 @@ class HallSection(Strict):
     )
     notices: list[str] = Field(
         default_factory=list,
-        description="Notices (信息发布) scrolled on the hall display and kiosk.",
+        description="Notices (信息发布) scrolled on the hall display and kiosk. `{elderly_age}` "
+        "is replaced by `routing.elderly_age`, so a notice cannot contradict it.",
+    )
+    staffing: Literal["login", "open"] = Field(
+        "login",
+        description="Which windows serve, for wait estimates and the live floor: `login`, an "
+        "open window with a staff member on duty there (a staff login or window token bound "
+        "to it, used within `security.session_idle_minutes`); `open`, every open window "
+        "(halls whose window terminals do not log in, and simulations).",
     )
 
     @field_validator("timezone")
@@ -409,7 +417,21 @@ class HallConfig(Strict):
         booked = set(self.appointments.services) | set(self.appointments.capacity)
         if booked - set(codes):
             raise ValueError(f"appointments: unknown service(s) {sorted(booked - set(codes))}")
+        age = self.routing.elderly_age
+        for i, notice in enumerate(self.hall.notices):
+            for m in _ELDERLY_AGE.finditer(notice):
+                if int(m.group(1)) != age:
+                    raise ValueError(
+                        f"hall.notices[{i}] says {m.group(0)!r} but routing.elderly_age is "
+                        f"{age}: write {{elderly_age}} in the notice instead of the number"
+                    )
+        _check_text(self.model_dump(), "")
         return self
+
+    def notices(self) -> list[str]:
+        """The hall's notices as shown: `{elderly_age}` filled in from routing.elderly_age."""
+        age = str(self.routing.elderly_age)
+        return [n.replace("{elderly_age}", age) for n in self.hall.notices]
 
     def service(self, code: str) -> Service | None:
         return self._services_by_code.get(code)
@@ -418,6 +440,30 @@ class HallConfig(Strict):
     def _services_by_code(self) -> dict[str, Service]:
         # Looked up on every ticket view; the model is frozen, so the index never goes stale.
         return {s.code: s for s in self.services}
+
+
+# "70周岁以上老年人" and the like: an age a notice states for the elderly class.
+_ELDERLY_AGE = re.compile(r"(\d+)\s*周?岁(?:及|或)?以上(?:的)?老年")
+# Control characters (C0 but tab and line feed, DEL, C1) and lone surrogates. In a ticket's
+# text they would reach the printer as raw ESC/POS commands; surrogates cannot be encoded.
+_BAD_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _check_text(value: Any, where: str) -> None:
+    """Refuse control characters and lone surrogates in any text of the configuration."""
+    if isinstance(value, str):
+        m = _BAD_TEXT.search(value)
+        if m:
+            raise ValueError(
+                f"{where or '(top level)'}: control character U+{ord(m.group()):04X} not allowed"
+            )
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_text(k, f"{where}.{k}" if where else str(k))
+            _check_text(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check_text(v, f"{where}[{i}]")
 
 
 def _describe(err: ValidationError) -> str:

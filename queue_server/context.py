@@ -6,6 +6,7 @@ import hmac
 import sqlite3
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +20,17 @@ from queue_server.estimate import WaitRange, wait_range
 
 ACTIVE = ("waiting", "called")
 RECENT_SERVICE_TIMES = 20
+CALLED_GRACE_S = 12 * 3600.0  # a ticket called this long before a new day is not being served
 
 
 @dataclass
 class Capacity:
-    """Open windows serving each service (by weight share) and how many of them are free."""
+    """Staffed open windows serving each service (by weight share) and how many are free."""
 
     servers: dict[str, float]
     free: dict[str, float]
     at: float
+    staffed: dict[str, int] = field(default_factory=dict)  # staffed windows (open or paused)
 
 
 @dataclass
@@ -41,6 +44,11 @@ class HallContext:
     _capacity: Capacity | None = None
     # queue_server.predictor.Predictor or anything with its `estimate`; None: the Erlang range.
     predictor: Any = None
+    # Who is on duty where: window no -> wall-clock time a staff credential bound to it was last
+    # used (queue_server.hall.Hall.window_presence). None: nobody is known to be on duty.
+    presence: Callable[[sqlite3.Connection], dict[int, float]] | None = None
+    presence_ttl: float = 0.0  # seconds a presence answer may be reused (0: always ask)
+    _presence_cache: tuple[float, frozenset[int]] | None = None
 
     # -- configuration -----------------------------------------------------------------
     def service(self, code: str) -> Service:
@@ -62,19 +70,23 @@ class HallContext:
 
     # -- business day ------------------------------------------------------------------
     def roll_day(self, tx: Tx) -> None:
-        """Start a new business day if local midnight has passed: expire yesterday's tickets."""
+        """Start a new business day if local midnight has passed: expire yesterday's waiting
+        tickets. A ticket being served (called) across midnight stays so, to be finished;
+        one called more than `CALLED_GRACE_S` ago is expired with the waiting ones."""
         today = self.clock.business_day()
         if today == self.current_day:
             return
+        stale_called = self.clock.timestamp() - CALLED_GRACE_S
+        where = (
+            "business_day < ? AND (status = 'waiting'"
+            " OR (status = 'called' AND COALESCE(called_ts, 0) < ?))"
+        )
         stale = tx.execute(
-            "SELECT id FROM tickets WHERE business_day < ? AND status IN ('waiting', 'called')",
-            (today,),
+            f"SELECT id FROM tickets WHERE {where}", (today, stale_called)
         ).fetchall()
         if stale:
             tx.execute(
-                "UPDATE tickets SET status = 'expired' "
-                "WHERE business_day < ? AND status IN ('waiting', 'called')",
-                (today,),
+                f"UPDATE tickets SET status = 'expired' WHERE {where}", (today, stale_called)
             )
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('business_day', ?) "
@@ -121,6 +133,39 @@ class HallContext:
 
     def invalidate_capacity(self) -> None:
         self._capacity = None
+        self._presence_cache = None
+
+    # -- who serves --------------------------------------------------------------------
+    def on_duty(self, conn: sqlite3.Connection) -> frozenset[int] | None:
+        """Windows with a staff member on duty: a staff credential bound to the window (a login
+        session or a window token) used within `security.session_idle_minutes` of wall time.
+        None under `hall.staffing = "open"`: every open window counts as served."""
+        if self.config.hall.staffing == "open":
+            return None
+        cached = self._presence_cache
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < self.presence_ttl:
+            return cached[1]
+        idle = self.config.security.session_idle_minutes * 60.0
+        wall = time.time()
+        seen = self.presence(conn) if self.presence is not None else {}
+        duty = frozenset(no for no, used in seen.items() if wall - used <= idle)
+        self._presence_cache = (now, duty)
+        return duty
+
+    def window_states(self, conn: sqlite3.Connection) -> dict[int, str]:
+        """Each window's state for estimates and the floor: `open` or `paused` only while
+        staffed; an open or paused window with nobody on duty is `unstaffed` (not serving)."""
+        cur = conn.cursor()
+        cur.row_factory = None
+        raw: dict[int, str] = dict(cur.execute("SELECT no, status FROM windows"))
+        duty = self.on_duty(conn)
+        if duty is None:
+            return raw
+        return {
+            no: ("unstaffed" if st in ("open", "paused") and no not in duty else st)
+            for no, st in raw.items()
+        }
 
     def capacity(self, conn: sqlite3.Connection) -> Capacity:
         cap = self._capacity
@@ -132,24 +177,30 @@ class HallContext:
         cur = conn.cursor()
         cur.row_factory = None
         state = {
-            no: (is_open, busy)
-            for no, is_open, busy in cur.execute(
-                "SELECT w.no, w.status = 'open', EXISTS (SELECT 1 FROM tickets t"
+            no: (status, busy)
+            for no, status, busy in cur.execute(
+                "SELECT w.no, w.status, EXISTS (SELECT 1 FROM tickets t"
                 " WHERE t.window = w.no AND t.status = 'called') FROM windows w"
             )
         }
+        duty = self.on_duty(conn)
         servers: dict[str, float] = defaultdict(float)
         free: dict[str, float] = defaultdict(float)
+        staffed: dict[str, int] = defaultdict(int)
         for no, shares in self._window_shares():
-            is_open, busy = state.get(no, (False, False))
-            if not is_open:
+            status, busy = state.get(no, ("closed", False))
+            if status == "closed" or (duty is not None and no not in duty):
+                continue  # closed, or open with nobody on duty: serves nobody
+            for code, _share in shares:
+                staffed[code] += 1
+            if status != "open":
                 continue
             idle = not busy
             for code, share in shares:
                 servers[code] += share
                 if idle:
                     free[code] += 1
-        cap = Capacity(dict(servers), dict(free), now)
+        cap = Capacity(dict(servers), dict(free), now, dict(staffed))
         self._capacity = cap
         return cap
 
@@ -208,16 +259,24 @@ class HallContext:
     def estimate(
         self, conn: sqlite3.Connection, service: str, ahead: int, priority: str | None = None
     ) -> WaitRange:
-        """Range shown for a ticket of `service` (class `priority`) with `ahead` before it."""
+        """Range shown for a ticket of `service` (class `priority`) with `ahead` before it.
+
+        With no staffed window serving the service, the range is the nominal one (as if one
+        window served it) marked `unstaffed`, so kiosks and the display still show a figure
+        and can say why it is uncertain."""
         if self.predictor is not None:
-            return self.predictor.estimate(self, conn, service, ahead, priority)  # type: ignore[no-any-return]
-        cap = self.capacity(conn)
-        return wait_range(
-            ahead,
-            cap.servers.get(service, 0.0),
-            self.mean_service_min(service),
-            cap.free.get(service, 0.0),
-        )
+            est: WaitRange = self.predictor.estimate(self, conn, service, ahead, priority)
+        else:
+            cap = self.capacity(conn)
+            est = wait_range(
+                ahead,
+                cap.servers.get(service, 0.0),
+                self.mean_service_min(service),
+                cap.free.get(service, 0.0),
+            )
+        if self.on_duty(conn) is not None and not self.capacity(conn).staffed.get(service):
+            return WaitRange(est.low_min, est.high_min, unstaffed=True)
+        return est
 
     def ticket_view(self, conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         ahead = self.ahead(conn, row)

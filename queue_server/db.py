@@ -6,6 +6,12 @@ Every state change is an *operation*: a function of a `Tx` run by the single wri
 on its own: a failing one rolls back alone) and commits once. Issuing and calling are each one
 such operation, serialised by the one writer, so two windows can never get the same ticket.
 
+Storage faults (disk full, a read-only file or directory, an I/O error) fail the whole batch
+with `StorageUnavailable` (HTTP 503): SQLite rolls the transaction back, so nothing half-done
+lands, and the next batch tries again. `write_fault` says whether the last write failed so;
+`probe_write` checks with a real write (for /health). A database that cannot be written at
+start-up is refused (`DatabaseUnwritable`).
+
 Durability: WAL with `synchronous=FULL`. A commit is acknowledged only after the WAL is on
 disk, so a power cut loses nothing that a client was told about; group commit amortises the
 fsync across everything queued meanwhile. See docs/OPERATIONS.md.
@@ -19,6 +25,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +34,15 @@ from typing import Any, TypeVar
 import orjson
 import sqlite_utils
 
+from queue_server.errors import StorageUnavailable
 from queue_server.schema import MIGRATIONS
 
 log = logging.getLogger("hall.db")
 T = TypeVar("T")
 MAX_BATCH = 256
+# After a write failed on storage, /health reports writes failing until a real write succeeds,
+# or for this long with its small test writes going through.
+FAULT_HOLD_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -134,18 +145,55 @@ class DatabaseDamaged(RuntimeError):
     """The database file failed its integrity check at start-up."""
 
 
+class DatabaseUnwritable(DatabaseDamaged):
+    """The database cannot be written at start-up: read-only, disk full, or an I/O error."""
+
+
+# SQLite primary result codes that mean the storage, not the operation, failed.
+SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN = 8, 10, 11, 13, 14
+STORAGE_CODES = {SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN}
+STORAGE_WORDS = ("disk is full", "disk i/o error", "readonly database", "unable to open")
+
+
+def storage_fault(err: BaseException) -> bool:
+    """Whether an exception says the database file cannot be written (not a bad operation)."""
+    if isinstance(err, StorageUnavailable):
+        return True
+    if not isinstance(err, sqlite3.DatabaseError):
+        return isinstance(err, OSError) and err.errno in (28, 30, 5)  # ENOSPC, EROFS, EIO
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in STORAGE_CODES:
+        return True
+    text = str(err).lower()
+    return any(w in text for w in STORAGE_WORDS)
+
+
 class Database:
     """The hall's SQLite file: migrations at open, one writer thread, a reader for queries."""
 
     def __init__(self, path: str | Path, clock_iso: Callable[[], str]) -> None:
         self.path = Path(path)
         self._clock_iso = clock_iso
+        # The last storage fault of a write (None: the last write went through) and when.
+        self.write_fault: str | None = None
+        self.write_fault_at = 0.0
+        self._probe: tuple[float, str | None] | None = None
         try:
             self._write = connect(self.path)
         except sqlite3.DatabaseError as err:  # garbage where the database should be
+            if storage_fault(err):
+                raise self._unwritable(err) from None
             raise DatabaseDamaged(f"{self.path}: not a usable SQLite database ({err})") from None
         self._check_integrity()
-        MIGRATIONS.apply(sqlite_utils.Database(self._write))
+        try:
+            MIGRATIONS.apply(sqlite_utils.Database(self._write))
+            self._check_writable()
+        except sqlite3.DatabaseError as err:
+            if self._write.in_transaction:
+                self._write.execute("ROLLBACK")
+            if storage_fault(err):
+                raise self._unwritable(err) from None
+            raise
         self.reader = connect(self.path, readonly=True)
         self.on_commit: Callable[[list[Event]], None] | None = None
         self._queue: queue.SimpleQueue[
@@ -154,6 +202,25 @@ class Database:
         self._thread = threading.Thread(target=self._run, name="hall-db-writer", daemon=True)
         self._thread.start()
         self._closed = False
+
+    def _unwritable(self, err: BaseException) -> DatabaseUnwritable:
+        if hasattr(self, "_write"):
+            self._write.close()
+        return DatabaseUnwritable(
+            f"{self.path}: cannot write the database ({err}); check that the file and its "
+            "directory are writable by this user, the disk has free space, and the disk "
+            "reports no errors"
+        )
+
+    def _check_writable(self) -> None:
+        """One real write and commit: refuse to start on a database that cannot take one."""
+        self._write.execute("BEGIN IMMEDIATE")
+        self._write.execute(
+            "INSERT INTO meta (key, value) VALUES ('write_check', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (self._clock_iso(),),
+        )
+        self._write.execute("COMMIT")
 
     def _check_integrity(self) -> None:
         try:
@@ -191,6 +258,36 @@ class Database:
         """Run an operation in the writer and wait for its commit (for CLI and tests)."""
         return self.submit(op).result()
 
+    def probe_write(self, max_age_s: float = 5.0, timeout_s: float = 5.0) -> str | None:
+        """None if writes work, else what is wrong: the last real write failed on storage
+        (until one succeeds; a small test write can fit where a ticket does not), or a test
+        write fails now. Checked afresh at most every `max_age_s`."""
+        now = time.monotonic()
+        if self._probe is not None and now - self._probe[0] < max_age_s:
+            return self._probe[1]
+        try:
+            self.submit(self._probe_op).result(timeout=timeout_s)
+            fault = None
+        except concurrent.futures.TimeoutError:
+            fault = "写入超时"
+        except Exception as err:  # noqa: BLE001 - any failure to write is the answer
+            fault = str(err.__cause__ or err) or type(err).__name__
+        if fault is None and self.write_fault is not None:
+            if time.time() - self.write_fault_at < FAULT_HOLD_S:
+                fault = self.write_fault
+            else:  # long enough with test writes going through: call it recovered
+                self.write_fault = None
+        self._probe = (time.monotonic(), fault)
+        return fault
+
+    @staticmethod
+    def _probe_op(tx: Tx) -> None:
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('write_check', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (tx.now_iso,),
+        )
+
     def _run(self) -> None:
         conn = self._write
         while True:
@@ -222,6 +319,8 @@ class Database:
                 try:
                     result = op(tx)
                 except BaseException as err:  # noqa: BLE001 - each op fails alone
+                    if storage_fault(err):
+                        raise  # the storage failed, not the operation: the whole batch goes
                     conn.execute("ROLLBACK TO op")
                     conn.execute("RELEASE op")
                     outcomes.append((fut, None, err, []))
@@ -230,11 +329,26 @@ class Database:
                     outcomes.append((fut, result, None, tx.events))
             conn.execute("COMMIT")
         except BaseException as err:  # noqa: BLE001 - the commit itself failed: nothing landed
-            log.exception("write batch failed")
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            _settle([(fut, None, err) for _op, fut in batch if not fut.done()])
+            failure: BaseException = err
+            if storage_fault(err):
+                log.error("write batch failed, storage unavailable: %s", err)
+                self.write_fault = str(err)
+                self.write_fault_at = time.time()
+                self._probe = None
+                failure = StorageUnavailable()
+                failure.__cause__ = err
+            else:
+                log.exception("write batch failed")
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:  # SQLite has rolled back itself, or cannot yet
+                log.exception("rollback after a failed batch")
+            _settle([(fut, None, failure) for _op, fut in batch if not fut.done()])
             return
+        if self.write_fault is not None and any(op is not self._probe_op for op, _f in batch):
+            self.write_fault = None  # a real write went through: recovered
+            self._probe = None
         events = [ev for *_rest, evs in outcomes for ev in evs]
         if events and self.on_commit:
             try:

@@ -45,3 +45,17 @@ class Invalid(HallError):
 class TooMany(HallError):
     status = 429
     code = "rate_limited"
+
+
+class StorageUnavailable(HallError):
+    """The database cannot be written (disk full, read-only, I/O error): nothing was changed.
+    Kiosks treat it as the server being away and issue from their lease."""
+
+    status = 503
+    code = "storage_unavailable"
+
+    def __init__(self, message: str = "", code: str | None = None) -> None:
+        super().__init__(message or STORAGE_MESSAGE, code)
+
+
+STORAGE_MESSAGE = "服务器暂时无法保存数据（存储空间已满或无法写入），请稍后再试或到服务台咨询"

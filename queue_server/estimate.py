@@ -11,17 +11,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 Z90 = 1.2815515655446004  # standard normal 90th percentile
+
+
+UNSTAFFED_NOTE = "暂无工作人员在岗办理此事项，等候时间按一个窗口估算，仅供参考"
 
 
 @dataclass(frozen=True)
 class WaitRange:
     low_min: int
     high_min: int
+    # No staffed window serves the service now: the range assumes one window will.
+    unstaffed: bool = False
 
-    def as_dict(self) -> dict[str, int]:
-        return {"low_min": self.low_min, "high_min": self.high_min}
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"low_min": self.low_min, "high_min": self.high_min}
+        if self.unstaffed:
+            out["unstaffed"] = True
+            out["note"] = UNSTAFFED_NOTE
+        return out
 
 
 def erlang_quantile(k: int, rate: float, z: float) -> float:

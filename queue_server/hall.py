@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,8 +57,10 @@ class Hall:
         self.ctx = HallContext(cfg, self.clock, bytes.fromhex(key_row["value"]))
         self.ctx.current_day = day_row["value"] if day_row else ""
         self.ctx.predictor = Predictor()  # wait estimate (docs/APPOINTMENTS.md)
+        self.ctx.presence = self.window_presence  # which windows have staff on duty
         if not isinstance(self.clock, FixedClock):
             self.ctx.predictor.ttl = PREDICTOR_QUERY_TTL_S
+            self.ctx.presence_ttl = PREDICTOR_QUERY_TTL_S
         self._load_service_times()
         self.broadcaster = Broadcaster()
         self.db.on_commit = self.broadcaster.publish_threadsafe
@@ -128,15 +131,37 @@ class Hall:
             if principal is None:
                 raise Unauthorized("访问令牌无效或已撤销", "invalid_token")
             self._tokens[token] = principal
-        if principal.kind == "session":
-            idle = self.config.security.session_idle_minutes * 60
-            now = time.time()
-            if principal.last_used_ts and now - principal.last_used_ts > idle:
-                # Wait for the commit: a request racing in must not re-cache the session.
-                self.revoke(token).result(timeout=10)
-                raise Unauthorized("登录已超时，请重新登录", "session_expired")
-            principal.last_used_ts = now
+        idle = self.config.security.session_idle_minutes * 60
+        now = time.time()
+        idle_for = now - principal.last_used_ts
+        if principal.kind == "session" and principal.last_used_ts and idle_for > idle:
+            # Wait for the commit: a request racing in must not re-cache the session.
+            self.revoke(token).result(timeout=10)
+            raise Unauthorized("登录已超时，请重新登录", "session_expired")
+        if principal.role == "staff" and principal.window is not None and idle_for > idle:
+            self.ctx.invalidate_capacity()  # someone is back on duty at the window
+        if principal.kind == "session" or principal.role == "staff":
+            principal.last_used_ts = now  # in memory; sessions' are persisted
         return principal
+
+    def window_presence(self, conn: sqlite3.Connection | None = None) -> dict[int, float]:
+        """Window no -> wall time a staff credential bound to it was last used: the cached
+        credentials (fresh), and login sessions in the table (a login not yet used again, or
+        one from before a restart). Revoked credentials (logout, expiry) do not count."""
+        idle = self.config.security.session_idle_minutes * 60
+        seen: dict[int, float] = {}
+        # The caller's connection: the writer's own inside an operation.
+        for no, used in (conn or self.db.reader).execute(
+            "SELECT window, MAX(last_used_ts) FROM tokens WHERE role = 'staff'"
+            " AND kind = 'session' AND window IS NOT NULL AND revoked_at IS NULL"
+            " AND last_used_ts >= ? GROUP BY window",
+            (time.time() - idle - 3600,),
+        ):
+            seen[no] = used
+        for p in list(self._tokens.values()):
+            if p.role == "staff" and p.window is not None and p.last_used_ts:
+                seen[p.window] = max(seen.get(p.window, 0.0), p.last_used_ts)
+        return seen
 
     def forget_token(self, token: str) -> None:
         self._tokens.pop(token, None)
@@ -144,7 +169,9 @@ class Hall:
     def revoke(self, token: str) -> concurrent.futures.Future[Any]:
         from queue_server.accounts import token_hash
 
-        self._tokens.pop(token, None)
+        gone = self._tokens.pop(token, None)
+        if gone is not None and gone.window is not None:
+            self.ctx.invalidate_capacity()  # the window may have nobody on duty now
         h = token_hash(token)
         return self.db.submit(
             lambda tx: tx.execute(

@@ -1,7 +1,9 @@
 """效能监察 live floor: every window's state, every service's queue, and alerts.
 
-An alert is raised when a service has more than `[oversight].per_window_alert` people
-waiting per open window serving it (one hall uses >10 to trigger cross-window service), or
+A window counts as open only while it is staffed: open, with a staff member on duty there
+(HallContext.on_duty; `hall.staffing`). An open window with nobody logged in keeps its
+`status` but has `staffed: false`, and serves nobody. An alert is raised when a service has more than
+`[oversight].per_window_alert` people waiting per staffed open window serving it (one hall uses >10 to trigger cross-window service), or
 when its predicted wait passes `[oversight].wait_alert_min`; it suggests the closed or
 paused windows (tidal windows first) that could serve the queue.
 """
@@ -24,6 +26,7 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
     now = ctx.clock.timestamp()
     today = ctx.clock.business_day(now)
     status = {r["no"]: r for r in conn.execute("SELECT * FROM windows").fetchall()}
+    states = ctx.window_states(conn)
     current = {
         r["window"]: r
         for r in conn.execute(
@@ -49,6 +52,7 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
     for w in ctx.config.windows:
         row = status.get(w.no)
         st = row["status"] if row else "closed"
+        staffed = states.get(w.no) in ("open", "paused")
         since_ts = ctx.clock.parse_iso(row["status_since"]) if row else None
         cur = current.get(w.no)
         idle_since = None
@@ -63,6 +67,7 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
                 "kind_label": KIND_LABELS[w.kind],
                 "services": list(w.services),
                 "status": st,
+                "staffed": staffed,  # open or paused with a staff member on duty
                 "status_since": row["status_since"] if row else None,
                 "staff": row["staff"] if row else None,
                 "serving": (
@@ -94,7 +99,7 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
         q = queues.get(svc.code)
         waiting = int(q["n"]) if q else 0
         serving_windows = [w for w in windows if svc.code in w["services"]]
-        open_windows = [w["no"] for w in serving_windows if w["status"] == "open"]
+        open_windows = [w["no"] for w in serving_windows if w["status"] == "open" and w["staffed"]]
         est = ctx.estimate(conn, svc.code, waiting).as_dict()
         per_window = round(waiting / len(open_windows), 1) if open_windows else None
         item = {
@@ -109,7 +114,7 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
         services.append(item)
         reasons = []
         if waiting and not open_windows:
-            reasons.append(f"有 {waiting} 人等候但没有开放的窗口")
+            reasons.append(f"有 {waiting} 人等候但没有在岗办理的窗口")
         elif per_window is not None and per_window > cfg.per_window_alert:
             reasons.append(f"每个开放窗口 {per_window} 人等候（阈值 {cfg.per_window_alert:g}）")
         if waiting and est["high_min"] > cfg.wait_alert_min:
@@ -122,6 +127,7 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
         "windows": windows,
         "services": services,
         "alerts": alerts,
+        "open_windows": sum(1 for w in windows if w["status"] == "open" and w["staffed"]),
         "thresholds": {"per_window": cfg.per_window_alert, "wait_min": cfg.wait_alert_min},
     }
 
@@ -129,18 +135,32 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
 def _alert(
     code: str, name: str, reasons: list[str], windows: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """An alert with the windows to open: closed or paused ones serving the service (tidal
-    first); failing those, tidal windows that would first need the service added."""
-    spare = [w for w in windows if w["status"] != "open"]
+    """An alert with the windows to open: closed, paused or unstaffed ones serving the service
+    (tidal first); failing those, tidal windows that would first need the service added."""
+    spare = [w for w in windows if w["status"] != "open" or not w["staffed"]]
     serving = sorted(
         (w for w in spare if code in w["services"]), key=lambda w: (w["kind"] != "tidal", w["no"])
     )
     if serving:
-        suggest = [{"no": w["no"], "kind": w["kind"], "serves": True} for w in serving[:3]]
-        advice = "建议开启 " + "、".join(f"{w['no']} 号" for w in suggest) + "窗口"
+        suggest = [
+            {"no": w["no"], "kind": w["kind"], "serves": True, "unstaffed": w["status"] == "open"}
+            for w in serving[:3]
+        ]
+        to_open = [w for w in suggest if not w["unstaffed"]]
+        to_staff = [w for w in suggest if w["unstaffed"]]
+        parts = []
+        if to_open:
+            parts.append("建议开启 " + "、".join(f"{w['no']} 号" for w in to_open) + "窗口")
+        if to_staff:
+            names = "、".join(f"{w['no']} 号" for w in to_staff)
+            parts.append(f"安排工作人员到 {names}窗口登录办理")
+        advice = "，或".join(parts) if len(parts) == 2 else parts[0]
     else:
         tidal = [w for w in spare if w["kind"] == "tidal"][:3]
-        suggest = [{"no": w["no"], "kind": w["kind"], "serves": False} for w in tidal]
+        suggest = [
+            {"no": w["no"], "kind": w["kind"], "serves": False, "unstaffed": w["status"] == "open"}
+            for w in tidal
+        ]
         advice = (
             "建议在窗口管理中为 " + "、".join(f"{w['no']} 号" for w in suggest)
             + "潮汐窗口加入该事项并开启"

@@ -5,8 +5,9 @@ a fixed share of its time (its weight share). In a hall with comprehensive windo
 follows the queues: a window spends its time on whichever service has waited longest. So the
 predictor measures what the service actually gets:
 
-1. **Rate.** The capacity rate: the open windows serving the service (a paused one counts as
-   back from its short break, see 3), each by the share of its time the service gets, divided
+1. **Rate.** The capacity rate: the staffed open windows serving the service (open with a
+   staff member on duty, HallContext.on_duty; a paused one counts as back from its short
+   break, see 3), each by the share of its time the service gets, divided
    by the mean time a called ticket holds its window (today's last 60 done or skipped, shrunk
    towards the configured time): a no-show ahead costs the minute or two the window waits
    for them, not a whole service, and with about 7% no-shows counting them as services made
@@ -143,9 +144,14 @@ class Predictor:
         return value
 
     # -- the pieces ------------------------------------------------------------------------
+    def window_states(self, ctx: HallContext, conn: sqlite3.Connection) -> dict[int, str]:
+        """Each window's state; an open or paused one with nobody on duty is `unstaffed`
+        (HallContext.window_states) and gives the service nothing."""
+        return self._memo(("windows", id(conn)), lambda: ctx.window_states(conn))
+
     def capacity_rate(self, ctx: HallContext, conn: sqlite3.Connection, service: str) -> float:
         """Completions per minute the staffed windows give the service by weight share."""
-        status = dict(self._rows(conn, ("windows",), "SELECT no, status FROM windows"))
+        status = self.window_states(ctx, conn)
         pressure = self.pressure(ctx, conn) if DYNAMIC_SHARE else None
         servers = 0.0
         for w in ctx.config.windows:
@@ -220,6 +226,8 @@ class Predictor:
             w = next((x for x in ctx.config.windows if x.no == no), None)
             if w is None or service not in w.services:
                 continue
+            if self.window_states(ctx, conn).get(no) != "paused":
+                continue  # paused and nobody on duty: not coming back from a short break
             paused_min = (now - datetime.fromisoformat(since).timestamp()) / 60.0
             share = w.services[service] / sum(w.services.values())
             out.append((share, max(1.0, BREAK_RETURN_MIN - paused_min)))
@@ -245,7 +253,7 @@ class Predictor:
         self, ctx: HallContext, conn: sqlite3.Connection, service: str
     ) -> tuple[int, float]:
         """(staffed windows serving the service, minutes of other services' work at them)."""
-        status = dict(self._rows(conn, ("windows",), "SELECT no, status FROM windows"))
+        status = self.window_states(ctx, conn)
         mine = [w for w in ctx.config.windows if service in w.services]
         staffed = sum(1 for w in mine if status.get(w.no) in ("open", "paused"))
         share, total = self._shares(ctx, service)
@@ -283,7 +291,7 @@ class Predictor:
         per staffed window of ours, like the pool; arrival rates are the last
         `ARRIVAL_WINDOW_MIN` minutes' (one cached query per service).
         """
-        status = dict(self._rows(conn, ("windows",), "SELECT no, status FROM windows"))
+        status = self.window_states(ctx, conn)
         classes = ctx.config.routing.classes
         ordinary = classes["ordinary"]
         own = classes.get(priority or "ordinary", ordinary).offset
@@ -479,9 +487,11 @@ class Predictor:
         if (
             not ctx.config.hall.enforce_hours
             and not _in_session(spans, now)
-            and cap.servers.get(service, 0.0) > 0
+            and (cap.servers.get(service, 0.0) > 0 or not cap.staffed.get(service))
         ):
-            spans = []  # a hall that runs at any hour (the demo) with windows open: no gaps
+            # A hall that runs at any hour (the demo) with windows open, or with nobody on
+            # duty for the service (the nominal one-window range): no gaps.
+            spans = []
         if (not spans or _in_session(spans, now)) and ahead < cap.free.get(service, 0.0):
             return Prediction(0.0, 0.0, min(5.0, ctx.mean_service_min(service) / 4))
         k = ahead + 1

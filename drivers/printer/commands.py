@@ -7,6 +7,8 @@ itself is GB18030 or GBK. We encode it here and send it raw, never through pytho
 
 from __future__ import annotations
 
+import re
+
 import qrcode
 from PIL import Image
 
@@ -43,8 +45,21 @@ def feed(lines: int = 1) -> bytes:
     return bytes([ESC, 0x64, max(0, min(lines, 255))])  # ESC d n
 
 
+# Control characters in text would reach the printer as commands (ESC @ resets it, GS V cuts
+# the paper): whitespace ones print as a space, the rest are dropped.
+_SPACE_CONTROLS = re.compile("[\t\n\r\x0b\x0c]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """The text without control characters (the hall configuration refuses them too)."""
+    return _CONTROLS.sub("", _SPACE_CONTROLS.sub(" ", text))
+
+
 def encode_text(text: str, encoding: str = "gb18030") -> bytes:
-    """Encode for a Chinese-mode printer; a character GBK lacks becomes □, never `?`."""
+    """Encode for a Chinese-mode printer; a character GBK lacks becomes □, never `?`. Control
+    characters never go out as printer commands (`printable`)."""
+    text = printable(text)
     try:
         return text.encode(encoding)
     except UnicodeEncodeError:

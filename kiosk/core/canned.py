@@ -76,7 +76,10 @@ class CannedServer:
         self._check()
         return {
             "name": self.hall_cfg.get("name", "政务服务中心"),
-            "notices": self.hall_cfg.get("notices", []),
+            "notices": [
+                str(n).replace("{elderly_age}", str(self.elderly_age))
+                for n in self.hall_cfg.get("notices", [])
+            ],
             "business_day": self.now().astimezone(self.tz).date().isoformat(),
             "timezone": str(self.tz),
             "elderly_age": self.elderly_age,

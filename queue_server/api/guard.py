@@ -9,7 +9,9 @@ post-processor), so the route modules stay as they are. `install(app, hall)` wir
 from __future__ import annotations
 
 import asyncio
+import json as stdjson
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -38,6 +40,8 @@ ERROR_STATUSES = {
     "429": "Rate limited (ticket scalping protection)",
 }
 PUBLIC = {f"{API}/health", f"{API}/login"}
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff); checked only where one appears.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
 def install(app: FastAPI, hall: Hall) -> None:
@@ -197,6 +201,13 @@ class Guard:
             await self._refuse(send, 408)
             return
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if SURROGATE_ESCAPE.search(body) and _lone_surrogate(body):
+            start, reply = _send_error(
+                422, "invalid_text", "请求中含有无效的文字（不成对的 Unicode 代理字符）", []
+            )
+            await send(start)
+            await send(reply)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -218,6 +229,22 @@ class Guard:
             )
         await send(start)
         await send(body)
+
+
+def _lone_surrogate(body: bytes) -> bool:
+    """Whether the JSON body holds a string with a lone surrogate (`"\\ud800"`): valid JSON,
+    but no UTF-8 can carry it, so storing or answering with it would fail. Surrogate pairs
+    (emoji written as escapes) are fine; a body that is not JSON is left to the route."""
+    try:
+        orjson.loads(body)  # refuses lone surrogates
+        return False
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        stdjson.loads(body)  # accepts them
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _declare_errors_in_openapi(app: FastAPI) -> None:

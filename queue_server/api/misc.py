@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from queue_server import accounts, evaluations
@@ -13,6 +14,10 @@ from queue_server import devices as device_ops
 from queue_server.accounts import Principal
 from queue_server.api.common import app_state, bearer, hall_of, json, principal, require
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
+from queue_server.errors import (
+    STORAGE_MESSAGE,
+    StorageUnavailable,
+)
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
@@ -20,8 +25,24 @@ Who = Annotated[Principal, Depends(principal)]
 
 @router.get("/health")
 async def health(request: Request) -> Response:
-    hall_of(request).db.row("SELECT 1")
-    return json({"status": "ok"})
+    """200 `{"status": "ok"}` while the database reads and takes a real write (checked at
+    most every 5 s); 503 `{"status": "degraded", "writes": "failing", "error": …}` while
+    writes fail (disk full, read-only, I/O error): issuing and calling are refused with the
+    same error, and kiosks issue from their leases."""
+    hall = hall_of(request)
+    hall.db.row("SELECT 1")
+    fault = await run_in_threadpool(hall.db.probe_write)
+    if fault is None:
+        return json({"status": "ok"})
+    return json(
+        {
+            "status": "degraded",
+            "writes": "failing",
+            "detail": fault,
+            "error": {"code": StorageUnavailable.code, "message": STORAGE_MESSAGE},
+        },
+        503,
+    )
 
 
 @router.get("/hall")
@@ -31,7 +52,7 @@ async def hall_info(request: Request, who: Who) -> Response:
     return json(
         {
             "name": cfg.hall.name,
-            "notices": cfg.hall.notices,
+            "notices": cfg.notices(),
             "business_day": hall.clock.business_day(),
             "timezone": cfg.hall.timezone,
             "now": hall.clock.iso(hall.clock.timestamp()),

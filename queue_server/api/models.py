@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,7 +118,9 @@ class LookupIn(Body):
 class EvaluationIn(Body):
     ticket_id: int
     level: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
-    reasons: list[str] = Field(default_factory=list, max_length=10)
+    reasons: list[Annotated[str, Field(max_length=50)]] = Field(
+        default_factory=list, max_length=10, description="差评 reasons, each up to 50 characters."
+    )
     comment: str = Field("", max_length=500)
     channel: Literal["window", "kiosk", "qr"] = "window"
 

@@ -106,8 +106,10 @@ def test_report_api_and_csv(api, hall, day):
 
 def test_live_floor_alerts_when_queue_is_long(api, hall, clock):
     from tests.admin.helpers import set_config
+    from tests.duty import on_duty
 
     set_config(hall, oversight={"per_window_alert": 2, "wait_alert_min": 600})
+    on_duty(hall, 11, 12, 13, 23, 24)
     for _ in range(7):
         issue(hall, "SW")  # three SW windows open (11, 12, 13, plus 23 and 24)
     clock.advance(300)

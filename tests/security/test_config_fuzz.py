@@ -108,3 +108,75 @@ def test_known_nasty_documents(tmp_path, text):
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     with pytest.raises(HallConfigError):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("hall", "name", "大厅\x1b@"),  # ESC @ would reset the ticket printer
+        ("hall", "notices", ["请排队\x1dVB\x03"]),  # GS V: cut the paper
+        ("hall", "name", "大厅\x85"),  # C1 control
+        ("hall", "name", "大厅\ud800"),  # lone surrogate (from JSON)
+    ],
+)
+def test_control_characters_in_config_text_are_refused(section, key, value):
+    data = tomllib.loads(DEMO)
+    data[section][key] = value
+    with pytest.raises(HallConfigError, match="control character"):
+        parse_config(data, "test")
+
+
+@SETTINGS
+@given(st.data())
+def test_control_characters_anywhere_in_service_or_window_text_are_refused(data):
+    doc = tomllib.loads(DEMO)
+    kind = data.draw(st.sampled_from(["services", "windows"]))
+    i = data.draw(st.integers(0, len(doc[kind]) - 1))
+    key = "guide" if kind == "services" else "name"
+    bad = data.draw(
+        st.characters(max_codepoint=0x9F).filter(
+            lambda c: c not in "\t\n" and (c < " " or c >= "\x7f")
+        )
+    )
+    doc[kind][i][key] = "办理" + bad
+    with pytest.raises(HallConfigError, match="control character"):
+        parse_config(doc, "fuzz")
+
+
+def test_line_breaks_in_a_guide_are_fine():
+    doc = tomllib.loads(DEMO)
+    doc["services"][0]["guide"] = "第一行\n第二行\t附注"
+    parse_config(doc, "test")
+
+
+def test_a_notice_cannot_contradict_the_elderly_age():
+    doc = tomllib.loads(DEMO)
+    doc["hall"]["notices"] = ["70周岁以上老年人请走绿色通道"]
+    with pytest.raises(HallConfigError, match="elderly_age"):
+        parse_config(doc, "test")
+    doc["routing"]["elderly_age"] = 70
+    parse_config(doc, "test")
+
+
+def test_demo_notice_states_the_configured_elderly_age():
+    cfg = load_config()
+    age = cfg.routing.elderly_age
+    assert any(f"{age}周岁以上老年人" in n for n in cfg.notices())
+    assert not any("{elderly_age}" in n for n in cfg.notices())
+    changed = parse_config(
+        cfg.model_dump(mode="json") | {"routing": cfg.routing.model_dump() | {"elderly_age": 65}}
+    )
+    assert any("65周岁以上老年人" in n for n in changed.notices())
+
+
+def test_admin_cannot_save_printer_commands_into_the_hall_name(api, hall):
+    h = api.who("admin")
+    cfg = api.get("/api/v1/admin/config", headers=h).json()["config"]
+    cfg["hall"]["name"] = "大厅\x1b@\x1dV"
+    r = api.put("/api/v1/admin/config", json={"config": cfg}, headers=h)
+    assert r.status_code == 422 and "control character" in r.json()["error"]["message"]
+    assert hall.config.hall.name == "武江区政务服务中心"
+    toml = DEMO.replace('name = "武江区政务服务中心"', 'name = "大厅\\u001b@"')
+    assert toml != DEMO
+    r = api.post("/api/v1/admin/config/import", json={"toml": toml}, headers=h)
+    assert r.status_code == 422 and "control character" in r.json()["error"]["message"]

@@ -11,6 +11,14 @@ from halldomain.idnumber import check_character
 from queue_server import tickets, windows
 from queue_server.predictor import BREAK_RETURN_MIN, TREND_HIGH, Predictor, _elapsed
 from tests.conftest import SHANGHAI
+from tests.duty import on_duty
+
+
+@pytest.fixture(autouse=True)
+def _staffed(request):
+    """Staff on duty at every window (an open window with nobody logged in serves nobody)."""
+    if "hall" in request.fixturenames:
+        on_duty(request.getfixturevalue("hall"))
 
 
 def _ts(hm: str) -> float:

@@ -192,19 +192,20 @@ async function renderFloor() {
   const f = await api("GET", "/admin/floor");
   if (S.tab !== "floor") return;
   const waiting = f.services.reduce((a, s) => a + s.waiting, 0);
-  const open = f.windows.filter((w) => w.status === "open").length;
+  const open = f.windows.filter((w) => w.status === "open" && w.staffed !== false).length;
   const busy = f.windows.filter((w) => w.serving).length;
   const longest = Math.max(0, ...f.services.map((s) => s.longest_wait_min || 0));
   const served = f.windows.reduce((a, w) => a + w.served_today, 0);
   const alerts = f.alerts.length
     ? f.alerts.map((a) => `<div class="alert"><strong>预警</strong> ${esc(a.text)}
-        ${a.suggest_windows.filter((w) => w.serves).map((w) => `<button class="small" data-open="${w.no}">开启 ${w.no} 号窗口</button>`).join(" ")}</div>`).join("")
+        ${a.suggest_windows.filter((w) => w.serves && !w.unstaffed).map((w) => `<button class="small" data-open="${w.no}">开启 ${w.no} 号窗口</button>`).join(" ")}</div>`).join("")
     : `<div class="alert calm">各事项排队正常（阈值：每个开放窗口 ${f.thresholds.per_window} 人，预计等候 ${f.thresholds.wait_min} 分钟）</div>`;
   const tiles = f.windows.map((w) => {
     const cls = w.status !== "open" ? w.status : w.serving ? "busy" : "open";
     const state = w.status === "closed" ? '<span class="tag off">已关闭</span>'
       : w.status === "paused" ? '<span class="tag warn">暂停</span>'
-        : w.serving ? '<span class="tag info">办理中</span>' : '<span class="tag ok">空闲</span>';
+        : w.serving ? '<span class="tag info">办理中</span>'
+          : w.staffed === false ? '<span class="tag off">无人在岗</span>' : '<span class="tag ok">空闲</span>';
     const line = w.serving ? `办理 <b>${esc(w.serving.number)}</b> · ${fmt(w.serving.minutes)} 分`
       : w.status === "open" ? `空闲 ${fmt(w.idle_min)} 分钟` : `自 ${esc((w.status_since || "").slice(11, 16))}`;
     return `<div class="tile ${cls}" data-window="${w.no}"><div class="row"><span class="no">${w.no} 号</span>${state}</div>

@@ -45,3 +45,23 @@ def test_any_service_name_round_trips(name: str, paper_mm: int, encoding: str) -
 )
 def test_any_status_bytes_give_a_health(a: int | None, b: int | None, c: int | None) -> None:
     assert decode_status(a, b, c).state in ("ok", "warning", "error", "unknown")
+
+
+CONTROLS = st.characters(max_codepoint=0x9F).filter(lambda ch: ord(ch) < 0x20 or ord(ch) >= 0x7F)
+
+
+@FUZZ
+@given(st.text(alphabet=st.one_of(CJK, CONTROLS), min_size=1, max_size=30))
+def test_control_characters_in_text_never_become_printer_commands(name: str) -> None:
+    """ESC @ (reset), GS V (cut) … in a hall or service name are text, not commands."""
+    clean = [t.kind for t in tokenize(render_ticket(BASE, 80)) if t.kind != "text"]
+    for field in ("hall", "service_name"):
+        data = render_ticket(replace(BASE, **{field: name}), 80)
+        kinds = [t.kind for t in tokenize(data) if t.kind not in ("text", "newline")]
+        assert kinds == [k for k in clean if k != "newline"], name
+        assert decode(data).cuts == 1
+
+
+def test_escape_sequences_in_a_name_are_dropped() -> None:
+    data = render_ticket(replace(BASE, service_name="户籍\x1b@\x1dVB\x03业务"), 80)
+    assert b"\x1b@\x1d" not in data and "户籍@VB业务" in "".join(decode(data).text)
