@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.evaluations import MAX_REASON
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -118,8 +120,10 @@ class LookupIn(Body):
 class EvaluationIn(Body):
     ticket_id: int
     level: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
-    reasons: list[Annotated[str, Field(max_length=50)]] = Field(
-        default_factory=list, max_length=10, description="差评 reasons, each up to 50 characters."
+    reasons: list[Annotated[str, Field(max_length=MAX_REASON)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description=f"差评 reasons, each up to {MAX_REASON} characters.",
     )
     comment: str = Field("", max_length=500)
     channel: Literal["window", "kiosk", "qr"] = "window"
