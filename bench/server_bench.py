@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import secrets
 import sqlite3
 import tempfile
 import threading
@@ -221,9 +222,19 @@ def baseline_sqlite(workdir: Path, seconds: float) -> float:
         number = f"{code[0]}{seq:05d}"
         cur = conn.execute(
             "INSERT INTO tickets (business_day, number, seq, service, original_service, status,"
-            " priority, channel, issued_at, issued_ts, idempotency_key, device)"
-            " VALUES (?,?,?,?,?,'waiting','ordinary','kiosk',?,?,?,'kiosk')",
-            (day, f"{code}-{number}", seq, code, code, str(now), now, uuid.uuid4().hex),
+            " priority, channel, issued_at, issued_ts, idempotency_key, device, code)"
+            " VALUES (?,?,?,?,?,'waiting','ordinary','kiosk',?,?,?,'kiosk',?)",
+            (
+                day,
+                f"{code}-{number}",
+                seq,
+                code,
+                code,
+                str(now),
+                now,
+                uuid.uuid4().hex,
+                secrets.token_hex(10),
+            ),  # fmt: skip
         )
         conn.execute(
             "INSERT INTO events (ts, type, data) VALUES (?, 'ticket.issued', ?)",

@@ -53,6 +53,15 @@ class HallSection(Strict):
         "(halls whose window terminals do not log in, and simulations).",
     )
 
+    public_base_url: str = Field(
+        "",
+        max_length=200,
+        pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$",
+        description="The address a phone reaches the hall at (its public gateway), put before "
+        "a ticket's code in its QR link (`qr`), e.g. `https://zwfw.example.gov.cn/hall/12`. "
+        "Empty: the address the request came in on (the hall's own network).",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:

@@ -19,6 +19,7 @@ from queue_server.errors import Invalid
 from queue_server.estimate import WaitRange, wait_range
 
 ACTIVE = ("waiting", "called")
+MIN_SERVICE_MIN = 0.1  # minutes: the shortest mean service time believed
 RECENT_SERVICE_TIMES = 20
 CALLED_GRACE_S = 12 * 3600.0  # a ticket called this long before a new day is not being served
 
@@ -113,7 +114,9 @@ class HallContext:
         # Blend with the configured value while history is thin.
         n = len(times)
         w = min(1.0, n / RECENT_SERVICE_TIMES)
-        return w * (sum(times) / n) + (1 - w) * configured
+        # Finishes seconds after the call (a mistaken call closed at once) must not make a
+        # service look instant: rates divide by this.
+        return max(MIN_SERVICE_MIN, w * (sum(times) / n) + (1 - w) * configured)
 
     def _window_shares(self) -> list[tuple[int, list[tuple[str, float]]]]:
         """Each window's services with their share of its weight, computed once per config.

@@ -352,3 +352,16 @@ def m601_offline_lease_epoch_and_bounds(db: Database) -> None:
         CREATE INDEX leases_day ON leases (business_day, service, device);
         """
     )
+
+
+@MIGRATIONS()
+def m602_ticket_public_code(db: Database) -> None:
+    """`tickets.code`: the unguessable code in a ticket's public QR link (`/t/CODE`), so the
+    link never carries the sequential id; existing tickets get a random one."""
+    db.executescript(
+        """
+        ALTER TABLE tickets ADD COLUMN code TEXT;
+        UPDATE tickets SET code = lower(hex(randomblob(10))) WHERE code IS NULL;
+        CREATE UNIQUE INDEX tickets_code ON tickets (code);
+        """
+    )

@@ -6,6 +6,7 @@ whole, events included, or not at all.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,19 @@ def get_row(conn: sqlite3.Connection, ticket_id: int) -> sqlite3.Row:
     if row is None:
         raise NotFound(f"没有编号为 {ticket_id} 的号票", "ticket_not_found")
     return row
+
+
+def get_row_by_code(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
+    """The ticket behind a public QR link's code (`/t/CODE`)."""
+    row = conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        raise NotFound("没有这张号票，请核对二维码", "ticket_not_found")
+    return row
+
+
+def public_code() -> str:
+    """A ticket's public code: 80 random bits, never derived from the sequential id."""
+    return secrets.token_hex(10)
 
 
 def format_number(prefix: str, seq: int, width: int) -> str:
@@ -115,12 +129,12 @@ def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], 
         row = tx.execute(
             "INSERT INTO tickets (business_day, number, seq, service, original_service, status,"
             " priority, channel, issued_at, issued_ts, id_hash, id_masked, name_masked,"
-            " idempotency_key, device, lease_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-            " RETURNING *",
+            " idempotency_key, device, lease_id, code)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
             (
                 day, number, seq, svc.code, svc.code, status, priority, req.channel,
                 ctx.clock.iso(issued_ts), issued_ts, id_hash, id_masked, name_masked,
-                req.idempotency_key, req.device, req.lease_id,
+                req.idempotency_key, req.device, req.lease_id, public_code(),
             ),
         ).fetchall()[0]  # fmt: skip
     except sqlite3.IntegrityError:

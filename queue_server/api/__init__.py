@@ -90,13 +90,14 @@ def create_app(hall: Hall) -> FastAPI:
             f"<body style='font:18px sans-serif;margin:2em'><h1>{name}</h1><ul>{links}</ul>"
         )
 
-    @app.get("/t/{ticket_id}", response_class=HTMLResponse, include_in_schema=False)
-    async def ticket_page(ticket_id: int, request: Request) -> Response:
-        """What a phone shows after scanning a ticket's QR code: number, state, people ahead."""
-        from queue_server.tickets import get_row
+    @app.get("/t/{code}", response_class=HTMLResponse, include_in_schema=False)
+    async def ticket_page(code: str, request: Request) -> Response:
+        """What a phone shows after scanning a ticket's QR code: number, state, people ahead.
+        The link carries the ticket's unguessable code, never its id."""
+        from queue_server.tickets import get_row_by_code
 
         try:
-            row = get_row(hall.db.reader, ticket_id)
+            row = get_row_by_code(hall.db.reader, code[:64])
         except NotFound as err:
             return error(404, err.code, err.message)
         view = hall.ctx.ticket_view(hall.db.reader, row)

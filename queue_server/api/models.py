@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.evaluations import MAX_REASON
+from queue_server.evaluations import MAX_REASON  # the domain answers 422 reason_too_long
 
 
 class Body(BaseModel):
@@ -120,7 +120,7 @@ class LookupIn(Body):
 class EvaluationIn(Body):
     ticket_id: int
     level: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
-    reasons: list[Annotated[str, Field(max_length=MAX_REASON)]] = Field(
+    reasons: list[str] = Field(
         default_factory=list,
         max_length=10,
         description=f"差评 reasons, each up to {MAX_REASON} characters.",

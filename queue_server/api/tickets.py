@@ -29,14 +29,26 @@ Who = Annotated[Principal, Depends(principal)]
 TICKET = {"model": TicketOut}
 
 
-def with_qr(request: Request, view: dict[str, Any]) -> dict[str, Any]:
-    scope = request.scope
-    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
-    server = scope.get("server")
-    base = _base_url(
-        scope["scheme"], host, tuple(server) if server else None, scope.get("root_path", "")
-    )
-    view["qr"] = f"{base}/t/{view['id']}"
+def with_qr(request: Request, view: dict[str, Any], who: Principal | None = None) -> dict[str, Any]:
+    """Add `qr`, the ticket's public link: the hall's public base URL (or the address the
+    request came in on) and the ticket's unguessable code. A kiosk reading another device's
+    ticket gets `qr: null`: the code is also the proof that lets a kiosk cancel a ticket."""
+    hall = hall_of(request)
+    found = hall.db.reader.execute(
+        "SELECT code, device FROM tickets WHERE id = ?", (view["id"],)
+    ).fetchone()
+    if found is None or (who is not None and who.role == "kiosk" and found[1] != who.name):
+        view["qr"] = None
+        return view
+    base = hall.config.hall.public_base_url.rstrip("/")
+    if not base:
+        scope = request.scope
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+        server = scope.get("server")
+        base = _base_url(
+            scope["scheme"], host, tuple(server) if server else None, scope.get("root_path", "")
+        )
+    view["qr"] = f"{base}/t/{found[0]}"
     return view
 
 
@@ -84,11 +96,15 @@ async def issue_ticket(body: TicketIn, request: Request, who: Who) -> Response:
     return json(with_qr(request, view), 201 if created else 200)
 
 
-@router.get("/tickets/{ticket_id}", responses={200: TICKET})
-async def get_ticket(ticket_id: int, request: Request, who: Who) -> Response:
+@router.get("/tickets/{ticket}", responses={200: TICKET})
+async def get_ticket(ticket: str, request: Request, who: Who) -> Response:
+    """One ticket, by its id or by the code of its public QR link."""
     hall = hall_of(request)
-    row = ops.get_row(hall.db.reader, ticket_id)
-    return json(with_qr(request, hall.ctx.ticket_view(hall.db.reader, row)))
+    conn = hall.db.reader
+    row = (
+        ops.get_row(conn, int(ticket)) if ticket.isdecimal() else ops.get_row_by_code(conn, ticket)
+    )
+    return json(with_qr(request, hall.ctx.ticket_view(conn, row), who))
 
 
 @router.get("/tickets")
@@ -254,7 +270,7 @@ async def offline_ticket_page(key: str, request: Request) -> Response:
     """An offline ticket's QR code: its ticket page once the kiosk has synced it."""
     hall = hall_of(request)
     row = hall.db.reader.execute(
-        "SELECT id FROM tickets WHERE idempotency_key = ?", (key[:128],)
+        "SELECT code FROM tickets WHERE idempotency_key = ?", (key[:128],)
     ).fetchone()
     if row is not None:
         return RedirectResponse(f"{request.scope.get('root_path', '')}/t/{row[0]}", 303)

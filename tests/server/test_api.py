@@ -322,3 +322,51 @@ def test_device_roles_cannot_act_on_tickets(api, role):
     for action in ("recall", "skip", "finish"):
         r = api.post(f"{V1}/tickets/{t['id']}/{action}", headers=api.who(role))
         assert r.status_code == 403
+
+
+def test_qr_is_a_public_link_with_an_unguessable_code_not_the_id(api):
+    """CONTRACT: `qr` is the base URL and an unguessable ticket code, never the sequential id."""
+    a, b = issue(api).json(), issue(api).json()
+    code_a, code_b = a["qr"].rsplit("/t/", 1)[1], b["qr"].rsplit("/t/", 1)[1]
+    assert not code_a.isdecimal() and len(code_a) >= 16 and code_a != code_b
+    page = api.get(f"/t/{code_a}")
+    assert page.status_code == 200 and a["number"] in page.text
+    assert api.get(f"/t/{a['id']}").status_code == 404  # walking ids finds nothing
+    by_code = api.get(f"{V1}/tickets/{code_a}", headers=api.who("kiosk")).json()
+    assert by_code["id"] == a["id"] and by_code["qr"] == a["qr"]
+
+
+def test_qr_uses_the_halls_public_base_url(tmp_path, clock):
+    from fastapi.testclient import TestClient
+
+    from queue_server.accounts import create_token
+    from queue_server.api import create_app
+    from queue_server.config import load_config, parse_config
+    from queue_server.hall import Hall
+
+    data = load_config().model_dump()
+    data["hall"]["public_base_url"] = "https://zwfw.example.gov.cn/hall/7"
+    hall = Hall(tmp_path / "h.db", clock=clock, config=parse_config(data))
+    try:
+        token = hall.run_sync(lambda tx: create_token(tx, "kiosk", "k"))
+        with TestClient(create_app(hall)) as api:
+            t = api.post(
+                f"{V1}/tickets",
+                json={"service": "SW"},
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()
+    finally:
+        hall.close()
+    assert t["qr"].startswith("https://zwfw.example.gov.cn/hall/7/t/")
+
+
+def test_a_kiosk_never_reads_another_devices_ticket_code(api, hall):
+    t = issue(api).json()
+    other = api.post(
+        f"{V1}/tickets",
+        json={"service": "SW", "channel": "counter"},
+        headers=api.who("staff"),
+    ).json()
+    assert api.get(f"{V1}/tickets/{t['id']}", headers=api.who("kiosk")).json()["qr"] == t["qr"]
+    assert api.get(f"{V1}/tickets/{other['id']}", headers=api.who("kiosk")).json()["qr"] is None
+    assert api.get(f"{V1}/tickets/{other['id']}", headers=api.who("staff")).json()["qr"]
