@@ -288,6 +288,15 @@ function onEvent(ev) {
   if (ev.type.startsWith("ticket.") || ev.type.startsWith("window.")) refreshServices();
 }
 
+/** Not set up (no token, or a revoked one): instructions for the installer, written into the
+ * page only then, so a working public screen carries no technical text. */
+function showSetup() {
+  $("#setup").replaceChildren(el("p", {},
+    "此显示屏尚未配置访问令牌。请在地址后加上 ", el("code", { text: "?access_token=显示屏令牌" }),
+    "（由 ", el("code", { text: "hall token --role display" }), " 生成）。"));
+  $("#setup").hidden = false;
+}
+
 function tick() {
   $("#clock").textContent = clockText(state.hall && state.hall.timezone);
 }
@@ -296,14 +305,14 @@ function main() {
   tick();
   setInterval(tick, 1000);
   if (!token) {
-    $("#setup").hidden = false;
+    showSetup();
     return;
   }
   const stream = new EventStream(token, {
     onEvent,
     resync: snapshot,
     onOnline: setOnline,
-    onUnauthorized: () => { $("#setup").hidden = false; },
+    onUnauthorized: showSetup,
   });
   stream.start();
   window.__hall.stream = stream;
