@@ -103,12 +103,12 @@ async def next_announcement(body: NextIn, request: Request, who: Who) -> Respons
     )
     if plan is None:
         return json(None)
-    query = {
-        "calls": ",".join(f"{n}-{w}" for n, w in plan.calls),
-        "form": plan.form,
-        "repeats": plan.repeats,
-        "tempo": f"{plan.tempo:g}",
-    }
+    query: dict[str, str | int] = (
+        {"number": plan.calls[0][0], "window": plan.calls[0][1]}
+        if len(plan.calls) == 1
+        else {"calls": ",".join(f"{n}-{w}" for n, w in plan.calls)}
+    )
+    query |= {"repeats": plan.repeats, "form": plan.form, "tempo": f"{plan.tempo:g}"}
     return json(
         {
             "calls": [{"number": n, "window": w} for n, w in plan.calls],
