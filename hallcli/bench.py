@@ -34,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also run the kiosk benchmarks (bench/kiosk_bench.py) where that module exists",
     )
     p.add_argument(
+        "--no-announce",
+        action="store_true",
+        help="skip the announcement benchmark (24 windows calling at opening time)",
+    )
+    p.add_argument(
         "--studies",
         action="store_true",
         help="also the fairness study and the wait-estimate accuracy study (simulated days)",
@@ -106,6 +111,10 @@ def run_benchmarks(args: argparse.Namespace) -> int:
             say("no kiosk benchmarks in this tree (bench/kiosk_bench.py)")
         else:
             importlib.import_module("bench.kiosk_bench").run(args.quick, args.write_docs)
+    if not args.no_announce:
+        from bench import announce_bench
+
+        announce_bench.run(write_docs=args.write_docs)
     if args.write_docs:
         say("wrote docs/BENCHMARKS.md")
     return 1 if failed else 0
