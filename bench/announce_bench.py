@@ -110,7 +110,7 @@ def measure_overhead(v: voice.Voice, calls: list[tuple[str, int]]) -> float:
         group = calls[i : i + 4]
         t0 = time.perf_counter()
         voice.plan_next([voice.Pending(n, w) for n, w in group])
-        v.announcement_of(group, 1, "short", voice.HEAVY_TEMPO)
+        v.announcement_of(group, 1, "short", voice.LOAD_TEMPO)
         times.append(time.perf_counter() - t0)
     return statistics.median(times) + NETWORK_S
 
@@ -152,9 +152,9 @@ the short form "A001 一号窗口" once: {one_short:.1f} s.
 
 "before": one call per audio in full, once instead of twice when more than two wait.
 "now" (`voice.plan_next`, docs/WEB.md "Announcement policy"): in full twice while at most two
-calls wait; more waiting: the short form once, up to {voice.GROUP} calls to one audio, and
-with more than {voice.HEAVY_BACKLOG} waiting {voice.HEAVY_TEMPO:g}× as fast; repeats of a
-waiting call are dropped, first calls never. Plans: {", ".join(results[1].plans)}.
+calls wait; more waiting: the short form once, up to {voice.GROUP} calls to one audio,
+{voice.LOAD_TEMPO:g}× as fast (pitch kept); repeats of a waiting call are dropped, first calls
+never. Plans: {", ".join(results[1].plans)}.
 """
         write_section("announce", body)
     return results

@@ -149,8 +149,7 @@ def espeak_command(name: str) -> list[str]:
 # -- the announcement queue under load -----------------------------------------------------------
 QUIET_BACKLOG = 2  # up to this many calls waiting: each in full, twice
 GROUP = 4  # under load, up to this many calls are said in one audio
-HEAVY_BACKLOG = 8  # more calls than this waiting: the short form is also said a little faster
-HEAVY_TEMPO = 1.2  # sox `tempo -s` (pitch kept)
+LOAD_TEMPO = 1.2  # under load the short form is said this much faster (sox `tempo -s`, pitch kept)
 
 
 @dataclass(frozen=True)
@@ -183,8 +182,7 @@ def plan_next(pending: list[Pending]) -> Utterance | None:
     - At most QUIET_BACKLOG distinct calls waiting: the oldest in full ("请 A023 号 到 三号窗口
       办理"), twice.
     - More (opening time, many windows calling): the short form ("A023 三号窗口"), once, the
-      GROUP oldest in one audio; with more than HEAVY_BACKLOG waiting, HEAVY_TEMPO times
-      faster. The last of 24 simultaneous calls is heard in about a minute, not ~100 s
+      GROUP oldest in one audio, LOAD_TEMPO times as fast. The last of 24 simultaneous calls is heard in about a minute, not ~100 s
       (`python -m bench.announce_bench`).
     - Nothing else is dropped: every first call is said, in order. (Calls whose ticket left
       the window before they were said are taken off the queue by the display itself.)
@@ -207,7 +205,7 @@ def plan_next(pending: list[Pending]) -> Utterance | None:
         chosen, form, repeats = distinct[:1], "full", REPEATS
     else:
         chosen, form, repeats = distinct[:GROUP], "short", 1
-    tempo = HEAVY_TEMPO if len(distinct) > HEAVY_BACKLOG else 1.0
+    tempo = 1.0 if form == "full" else LOAD_TEMPO
     done = sorted(i for c in chosen for i in (c, *superseded[c]))
     calls = tuple((pending[c].number.upper(), pending[c].window) for c in chosen)
     return Utterance(calls, form, repeats, tuple(done), tempo)
