@@ -66,6 +66,17 @@ def test_blocked_sound_shows_a_neutral_prompt_and_is_reported(
         assert d["level"] == "warn"
         assert d["health"]["audio"]["status"] == "warn"
         assert "音响" in d["summary"] and "点" in d["summary"]
+        # … and so does the admin's live floor (实时监控).
+        floor = b.new_page(viewport={"width": 1366, "height": 768})
+        floor.goto(f"{srv.url}/admin")
+        floor.fill("input[name=username]", "admin")
+        floor.fill("input[name=password]", "Admin1234")
+        floor.click("button[type=submit]")
+        floor.wait_for_selector("#floor-devices [data-device='display-1']", timeout=10000)
+        line = floor.inner_text("#floor-devices [data-device='display-1']")
+        assert "大厅显示屏" in line and "音响" in line, line
+        floor.screenshot(path=str(artifacts / "admin-floor-sound-blocked.png"))
+        floor.close()
 
         # Staff tap the screen anywhere: the call is said, the warning clears.
         page.mouse.click(600, 900)
