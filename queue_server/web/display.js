@@ -78,14 +78,18 @@ function dropInvalidVoice() {
   voice.queue = voice.queue.filter((q) => isValid(q));
 }
 
-function play(url) {
+/** Start the audio (rejects with NotAllowedError when the browser blocks sound); resolves
+ * to { ended }, a promise of its end. */
+async function play(url) {
   const audio = new Audio(`${url}&access_token=${encodeURIComponent(token)}`);
-  return audio.play().then(() => new Promise((resolve) => {
+  await audio.play();
+  const ended = new Promise((resolve) => {
     audio.onended = resolve;
     audio.onerror = resolve;
     // Never wedge the queue on a stuck stream: no announcement is longer than 30 s.
     setTimeout(resolve, 30000);
-  }));
+  });
+  return { ended };
 }
 
 async function pumpVoice() {
@@ -108,9 +112,10 @@ async function pumpVoice() {
   if (plan) {
     window.__hall.plans.push(plan);
     try {
-      await play(plan.url);
+      const { ended } = await play(plan.url);
       setSoundBlocked(false);
       window.__hall.played.push(...plan.calls);
+      await ended;
     } catch (err) {
       if (err && err.name === "NotAllowedError") {
         // Autoplay blocked (not started in kiosk mode): a small prompt, keep the queue.
