@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import LiveServer
+from tests.web.test_web_pages import LOW_CONTRAST
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -76,6 +77,7 @@ def test_panel_shows_only_valid_calls(
     assert p["latest"] is None
     assert_no_dash(page)
     page.screenshot(path=str(artifacts / "display-idle-welcome.png"))
+    assert page.evaluate(LOW_CONTRAST, 4.5) == []
 
     for _ in range(5):
         srv.issue("HJ")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import LiveServer, launch
-from tests.web.test_web_pages import AUTOPLAY_BLOCKED
+from tests.web.test_web_pages import AUTOPLAY_BLOCKED, LOW_CONTRAST
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -50,6 +50,8 @@ def test_blocked_sound_shows_a_neutral_prompt_and_is_reported(
         page.wait_for_selector("#sound-prompt:not([hidden])", timeout=5000)
         page.screenshot(path=str(artifacts / "display-sound-blocked.png"))
         assert page.inner_text("#sound-prompt").strip() == "点击屏幕开启语音播报"
+        page.wait_for_timeout(1600)  # let the call's flash finish
+        assert page.evaluate(LOW_CONTRAST, 4.5) == []
         # Nothing on the page, visible or not, is a note for developers.
         everything = page.evaluate("() => document.body.textContent")
         for word in DEVELOPER_WORDS:
