@@ -88,8 +88,14 @@ def simulate(
         for (number, _), end in zip(said, v.heard_at(said, plan.form, plan.tempo), strict=True):
             heard[number] = start + end
         t = start + soxi_seconds(wav)
-        plans.append(f"{len(said)}×{plan.form}×{plan.repeats}@{plan.tempo:g}")
+        plans.append(f"{len(said)}×{plan.form}@{plan.tempo:g}")
+        again = [queue[i] for i in plan.said] if plan.again else []
         queue = [q for i, q in enumerate(queue) if i not in plan.done]
+        # Calls that came while this was said are queued before its second reading.
+        while nxt < len(arrivals) and arrivals[nxt][0] <= t:
+            queue.append(arrivals[nxt][1])
+            nxt += 1
+        queue += [voice.Pending(q.number, q.window, q.ticket, repeat=True) for q in again]
     delays = [heard[n] - called_at[n] for n, _ in calls]
     return Result(policy, max(delays), statistics.median(delays), t, plans)
 
@@ -152,9 +158,9 @@ the short form "A001 一号窗口" once: {one_short:.1f} s.
 
 "before": one call per audio in full, once instead of twice when more than two wait.
 "now" (`voice.plan_next`, docs/WEB.md "Announcement policy"): in full twice while at most two
-calls wait; more waiting: the short form once, up to {voice.GROUP} calls to one audio,
-{voice.LOAD_TEMPO:g}× as fast (pitch kept); repeats of a waiting call are dropped, first calls
-never. Plans: {", ".join(results[1].plans)}.
+calls wait, the second reading queued behind calls that came meanwhile; more waiting: the
+short form once, up to {voice.GROUP} calls to one audio, {voice.LOAD_TEMPO:g}× as fast (pitch
+kept), second readings dropped; repeats of a waiting call are dropped, first calls never. Plans: {", ".join(results[1].plans)}.
 """
         write_section("announce", body)
     return results

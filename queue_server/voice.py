@@ -160,55 +160,66 @@ class Pending:
     window: int
     ticket: str = ""  # the ticket's id ("" if unknown: then the number stands for it)
     recall: bool = False
+    repeat: bool = False  # the second reading of a call said once already
 
 
 @dataclass(frozen=True)
 class Utterance:
-    """What to say next: `calls` in one audio, and which queue positions it settles
-    (`done`: those said plus the repeats of them it supersedes)."""
+    """What to say next: `calls` (queue positions `said`) in one audio; `done`: the queue
+    positions it settles (those said, repeats of them, second readings dropped under load);
+    `again`: queue the second reading of the call at the end once this has been said."""
 
     calls: tuple[tuple[str, int], ...]
     form: Form
     repeats: int
     done: tuple[int, ...]
     tempo: float = 1.0
+    said: tuple[int, ...] = ()
+    again: bool = False
 
 
 def plan_next(pending: list[Pending]) -> Utterance | None:
     """The announcement policy, for the display's queue (oldest first).
 
-    - A call of a ticket that is already waiting to be said at the same window (a 重呼 pressed
-      before the first call was heard) is dropped: the waiting one says the same thing.
-    - At most QUIET_BACKLOG distinct calls waiting: the oldest in full ("请 A023 号 到 三号窗口
-      办理"), twice.
-    - More (opening time, many windows calling): the short form ("A023 三号窗口"), once, the
-      GROUP oldest in one audio, LOAD_TEMPO times as fast. The last of 24 simultaneous calls is heard in about a minute, not ~100 s
-      (`python -m bench.announce_bench`).
-    - Nothing else is dropped: every first call is said, in order. (Calls whose ticket left
+    - Quiet (at most QUIET_BACKLOG calls waiting to be said a first time): the oldest in
+      full ("请 A023 号 到 三号窗口 办理"); a first reading is followed by a second one, queued
+      behind whatever was called meanwhile, so a burst does not wait for it.
+    - Under load (more waiting, e.g. many windows calling at opening time): the short form
+      ("A023 三号窗口"), once, the GROUP oldest in one audio, LOAD_TEMPO times as fast; second
+      readings still waiting are dropped. The last of 24 simultaneous calls is heard in about
+      70 s, not ~130 s (`python -m bench.announce_bench`).
+    - A call of a ticket already waiting to be said at the same window (a 重呼 pressed before
+      the first call was heard) is dropped: the waiting one says the same thing.
+    - A first call is never dropped: every one is said, in order. (Calls whose ticket left
       the window before they were said are taken off the queue by the display itself.)
     """
-    first_at: dict[tuple[str, int], int] = {}
-    superseded: dict[int, list[int]] = {}
-    distinct: list[int] = []
+    rep: dict[tuple[str, int], int] = {}
+    members: dict[int, list[int]] = {}
     for i, p in enumerate(pending):
         key = (p.ticket or p.number.upper(), p.window)
-        if key in first_at:
-            superseded[first_at[key]].append(i)
+        j = rep.get(key)
+        if j is None:
+            rep[key], members[i] = i, []
+        elif pending[j].repeat and not p.repeat:  # a new call stands for a waiting repeat
+            members[i] = [*members.pop(j), j]
+            rep[key] = i
         else:
-            first_at[key] = i
-            superseded[i] = []
-            distinct.append(i)
-    if not distinct:
+            members[j].append(i)
+    reps = sorted(members)
+    if not reps:
         return None
+    firsts = [i for i in reps if not pending[i].repeat]
     form: Form
-    if len(distinct) <= QUIET_BACKLOG:
-        chosen, form, repeats = distinct[:1], "full", REPEATS
+    if len(firsts) <= QUIET_BACKLOG:
+        chosen, form, dropped = reps[:1], "full", []
+        again = not pending[chosen[0]].repeat
     else:
-        chosen, form, repeats = distinct[:GROUP], "short", 1
+        chosen, form, again = firsts[:GROUP], "short", False
+        dropped = [i for i in reps if pending[i].repeat]
     tempo = 1.0 if form == "full" else LOAD_TEMPO
-    done = sorted(i for c in chosen for i in (c, *superseded[c]))
+    done = sorted(i for c in (*chosen, *dropped) for i in (c, *members[c]))
     calls = tuple((pending[c].number.upper(), pending[c].window) for c in chosen)
-    return Utterance(calls, form, repeats, tuple(done), tempo)
+    return Utterance(calls, form, 1, tuple(done), tempo, tuple(chosen), again)
 
 
 @dataclass

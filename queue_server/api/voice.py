@@ -85,6 +85,7 @@ class PendingIn(Body):
     window: int = Field(ge=1, le=9999)
     ticket: str = Field("", max_length=40)
     recall: bool = False
+    repeat: bool = False
 
 
 class NextIn(Body):
@@ -93,13 +94,14 @@ class NextIn(Body):
 
 @router.post("/voice/next")
 async def next_announcement(body: NextIn, request: Request, who: Who) -> Response:
-    """The display's queue of calls still to say (oldest first) -> what to say next: the calls,
-    their form, repeats and tempo, the audio's address, and which queue positions it settles
-    (`done`: said, or repeats of a call being said). `null` when nothing is left to say."""
+    """The display's queue of calls still to say (oldest first) -> what to say next: the calls
+    (queue positions `said`), their form, repeats and tempo, the audio's address, which queue
+    positions it settles (`done`), and whether to queue the call's second reading (`again`).
+    `null` when nothing is left to say."""
     for p in body.pending:
         _check(p.number, p.window)
     plan = voice.plan_next(
-        [voice.Pending(p.number, p.window, p.ticket, p.recall) for p in body.pending]
+        [voice.Pending(p.number, p.window, p.ticket, p.recall, p.repeat) for p in body.pending]
     )
     if plan is None:
         return json(None)
@@ -116,6 +118,8 @@ async def next_announcement(body: NextIn, request: Request, who: Who) -> Respons
             "repeats": plan.repeats,
             "tempo": plan.tempo,
             "done": list(plan.done),
+            "said": list(plan.said),
+            "again": plan.again,
             "text": "，".join(voice.announcement_text(n, w, plan.form) for n, w in plan.calls),
             "url": f"/api/v1/voice/announce?{urlencode(query)}",
         }

@@ -63,7 +63,8 @@ function setSoundBlocked(blocked) {
 
 // -- voice ------------------------------------------------------------------------------------
 // The queue holds calls not yet said; the server plans what to say next (POST /voice/next:
-// one call in full twice while the hall is quiet, several in the short form under load).
+// one call in full twice while the hall is quiet, the second reading queued behind new
+// calls; several in the short form under load).
 const voice = { queue: [], playing: false };
 
 function announce(call, recall) {
@@ -99,7 +100,9 @@ async function pumpVoice() {
   let plan = null;
   try {
     plan = await api.post("/voice/next", {
-      pending: queued.map((q) => ({ number: q.number, window: q.window, ticket: String(q.id || ""), recall: q.recall })),
+      pending: queued.map((q) => ({
+        number: q.number, window: q.window, ticket: String(q.id || ""), recall: q.recall, repeat: Boolean(q.repeat),
+      })),
     });
   } catch (_) {
     // No plan (server away or refused): drop the oldest call and try the rest a little later.
@@ -127,6 +130,12 @@ async function pumpVoice() {
     }
   }
   voice.queue = voice.queue.filter((q) => !settled.includes(q));
+  // The second reading goes behind whatever was called meanwhile (under load it is dropped).
+  if (plan && plan.again) {
+    for (const q of plan.said.map((i) => queued[i])) {
+      if (isValid(q)) voice.queue.push({ ...q, recall: false, repeat: true });
+    }
+  }
   voice.playing = false;
   pumpVoice();
 }

@@ -248,9 +248,28 @@ def P(number: str, window: int, ticket: str = "", recall: bool = False) -> voice
 def test_a_quiet_hall_hears_each_call_in_full_twice() -> None:
     plan = voice.plan_next([P("A001", 1), P("B002", 2)])
     assert plan is not None
-    assert plan.calls == (("A001", 1),) and plan.form == "full" and plan.repeats == 2
-    assert plan.done == (0,) and plan.tempo == 1.0
+    assert plan.calls == (("A001", 1),) and plan.form == "full" and plan.repeats == 1
+    assert plan.done == (0,) and plan.said == (0,) and plan.tempo == 1.0
+    assert plan.again  # the second reading is queued behind B002
+    plan = voice.plan_next([P("B002", 2), voice.Pending("A001", 1, "A001", repeat=True)])
+    assert plan is not None and plan.calls == (("B002", 2),) and plan.again
+    plan = voice.plan_next([voice.Pending("A001", 1, "A001", repeat=True)])
+    assert plan is not None and plan.calls == (("A001", 1),) and not plan.again
     assert voice.plan_next([]) is None
+
+
+def test_under_load_second_readings_give_way() -> None:
+    pending = [voice.Pending("A001", 1, "A001", repeat=True)]
+    pending += [P(f"B{i:03d}", i) for i in range(2, 6)]
+    plan = voice.plan_next(pending)
+    assert plan is not None and plan.form == "short"
+    assert plan.calls == tuple((f"B{i:03d}", i) for i in range(2, 6))
+    assert plan.done == (0, 1, 2, 3, 4)  # A001's second reading is dropped
+    # A 重呼 of A001 while its second reading waits is a call in its own right.
+    plan = voice.plan_next(
+        [voice.Pending("A001", 1, "A001", repeat=True), P("A001", 1, "A001", recall=True)]
+    )
+    assert plan is not None and plan.said == (1,) and plan.done == (0, 1) and plan.again
 
 
 def test_under_load_calls_are_said_short_once_and_grouped() -> None:
