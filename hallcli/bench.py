@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also the rehearsal rig: kiosk on Xvfb cold start, tap, RSS; call -> display",
     )
     p.add_argument(
+        "--no-announce",
+        action="store_true",
+        help="skip the announcement benchmark (24 windows calling at opening time)",
+    )
+    p.add_argument(
         "--studies",
         action="store_true",
         help="also the fairness study and the wait-estimate accuracy study (simulated days)",
@@ -125,6 +130,10 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         from bench import rehearsal_bench
 
         rehearsal_bench.run(args.quick, args.write_docs)
+    if not args.no_announce:
+        from bench import announce_bench
+
+        announce_bench.run(write_docs=args.write_docs)
     if args.write_docs:
         say("wrote docs/BENCHMARKS.md")
     return 1 if failed else 0

@@ -1,10 +1,11 @@
-// Hall display (大厅显示屏): latest calls, what each window serves, waiting per service,
-// notices, and the spoken call ("请 A023 号 到 3 号窗口 办理", twice, never cut off).
-import { $, API, Api, EventStream, clockText, deviceToken, el, heartbeat, throttle } from "./common.js";
+// Hall display (大厅显示屏): the calls still valid (who should walk to which window now),
+// what each window serves, waiting per service, notices, and the spoken call ("请 A023 号 到
+// 3 号窗口 办理", twice; under load "A023 三号窗口" once, as the server's plan says; never cut off).
+import { $, API, Api, EventStream, clockText, deviceToken, el, throttle } from "./common.js";
 
 const RECENT = 8;
 const STALE_CALL_MS = 60000; // a replayed call older than this is shown, not spoken
-const BACKLOG = 2; // more calls than this waiting to be spoken: say each once, not twice
+const HEARTBEAT_MS = 60000;
 // ?voice=off for a second screen in the same hall: only one display should speak.
 const VOICE_ON = new URLSearchParams(location.search).get("voice") !== "off";
 
@@ -12,11 +13,11 @@ const state = {
   hall: null,
   windows: new Map(), // no -> window view (with .current {id, number, service})
   services: [],
-  recent: [], // [{id, number, window, at}] newest first
+  recent: [], // [{id, number, window, at}] newest first; shown only while still valid
   online: true,
 };
 // Exposed for tests and for a technician at the console.
-window.__hall = { state, announced: [], played: [], soundBlocked: false };
+window.__hall = { state, announced: [], played: [], plans: [], soundBlocked: false, beats: 0 };
 
 const token = deviceToken("hall.display.token");
 const api = new Api(token, { onNetwork: (ok) => setOnline(ok) });
@@ -27,71 +28,146 @@ function setOnline(ok) {
   document.body.classList.toggle("is-offline", !ok);
 }
 
-// -- voice ------------------------------------------------------------------------------------
-const voice = { queue: [], playing: false, unlocked: false };
+/** A call still tells someone where to go: its ticket is still called at that window and the
+ * window is open. Skipped, transferred, finished (the person is already there), cancelled
+ * tickets and paused or closed windows take it off the screen. */
+function isValid(call) {
+  const w = state.windows.get(call.window);
+  return Boolean(w && w.status === "open" && w.current && w.current.id === call.id);
+}
 
-function announce(number, windowNo) {
+function validCalls() {
+  return state.recent.filter(isValid);
+}
+
+// -- device health ----------------------------------------------------------------------------
+// The display reports to the server like every device; "sound blocked" shows on the admin's
+// device list and floor, so staff learn that the calls are silent.
+function beat() {
+  const audio = window.__hall.soundBlocked
+    ? { status: "warn", detail: "浏览器阻止了声音，语音叫号未播放：请在显示屏上点一下，或以 kiosk 模式启动（见 docs/WEB.md）" }
+    : { status: "ok" };
+  const body = {
+    health: VOICE_ON ? { audio } : {},
+    state: { page: "display", online: state.online, voice_queue: voice.queue.length, voice: VOICE_ON },
+  };
+  return api.post("/devices/heartbeat", body).then(() => { window.__hall.beats += 1; }).catch(() => {});
+}
+
+function setSoundBlocked(blocked) {
+  if (window.__hall.soundBlocked === blocked) return;
+  window.__hall.soundBlocked = blocked;
+  $("#sound-prompt").hidden = !blocked;
+  beat();
+}
+
+// -- voice ------------------------------------------------------------------------------------
+// The queue holds calls not yet said; the server plans what to say next (POST /voice/next:
+// one call in full twice while the hall is quiet, the second reading queued behind new
+// calls; several in the short form under load).
+const voice = { queue: [], playing: false };
+
+function announce(call, recall) {
   if (!VOICE_ON) return;
-  window.__hall.announced.push({ number, window: windowNo });
-  voice.queue.push({ number, window: windowNo });
+  window.__hall.announced.push({ number: call.number, window: call.window });
+  voice.queue.push({ id: call.id, number: call.number, window: call.window, recall });
   pumpVoice();
+}
+
+/** Calls that are no longer valid are not said (never send someone to the wrong window). */
+function dropInvalidVoice() {
+  voice.queue = voice.queue.filter((q) => isValid(q));
+}
+
+/** Start the audio (rejects with NotAllowedError when the browser blocks sound); resolves
+ * to { ended }, a promise of its end. */
+async function play(url) {
+  const audio = new Audio(`${url}&access_token=${encodeURIComponent(token)}`);
+  await audio.play();
+  const ended = new Promise((resolve) => {
+    audio.onended = resolve;
+    audio.onerror = resolve;
+    // Never wedge the queue on a stuck stream: no announcement is longer than 30 s.
+    setTimeout(resolve, 30000);
+  });
+  return { ended };
 }
 
 async function pumpVoice() {
   if (voice.playing || voice.queue.length === 0) return;
   voice.playing = true;
-  const item = voice.queue[0];
-  const repeats = voice.queue.length > BACKLOG ? 1 : 2;
-  const url = `${API}/voice/announce?number=${encodeURIComponent(item.number)}&window=${item.window}` +
-    `&repeats=${repeats}&access_token=${encodeURIComponent(token)}`;
-  const audio = new Audio(url);
+  const queued = voice.queue.slice();
+  let plan = null;
   try {
-    await audio.play();
-    voice.unlocked = true;
-    window.__hall.played.push(item);
-    await new Promise((resolve) => {
-      audio.onended = resolve;
-      audio.onerror = resolve;
-      // Never wedge the queue on a stuck stream: no announcement is longer than 20 s.
-      setTimeout(resolve, 20000);
+    plan = await api.post("/voice/next", {
+      pending: queued.map((q) => ({
+        number: q.number, window: q.window, ticket: String(q.id || ""), recall: q.recall, repeat: Boolean(q.repeat),
+      })),
     });
-    voice.queue.shift();
-  } catch (err) {
-    if (err && err.name === "NotAllowedError") {
-      // Autoplay blocked (not started in kiosk mode): ask once for a click, keep the queue.
-      window.__hall.soundBlocked = true;
-      $("#sound-prompt").hidden = false;
-      voice.playing = false;
-      return;
+  } catch (_) {
+    // No plan (server away or refused): drop the oldest call and try the rest a little later.
+    voice.queue = voice.queue.filter((q) => q !== queued[0]);
+    voice.playing = false;
+    setTimeout(pumpVoice, 1000);
+    return;
+  }
+  const settled = plan ? plan.done.map((i) => queued[i]) : queued;
+  if (plan) {
+    window.__hall.plans.push(plan);
+    try {
+      const { ended } = await play(plan.url);
+      setSoundBlocked(false);
+      window.__hall.played.push(...plan.calls);
+      await ended;
+    } catch (err) {
+      if (err && err.name === "NotAllowedError") {
+        // Autoplay blocked (not started in kiosk mode): a small prompt, keep the queue.
+        setSoundBlocked(true);
+        voice.playing = false;
+        return;
+      }
+      // unplayable (server error): drop it, go on with the next
     }
-    voice.queue.shift(); // unplayable (server error): drop it, go on with the next
+  }
+  voice.queue = voice.queue.filter((q) => !settled.includes(q));
+  // The second reading goes behind whatever was called meanwhile (under load it is dropped).
+  if (plan && plan.again) {
+    for (const q of plan.said.map((i) => queued[i])) {
+      if (isValid(q)) voice.queue.push({ ...q, recall: false, repeat: true });
+    }
   }
   voice.playing = false;
   pumpVoice();
 }
 
-$("#sound-enable").addEventListener("click", () => {
+function enableSound() {
+  if (!window.__hall.soundBlocked) return;
   $("#sound-prompt").hidden = true;
-  window.__hall.soundBlocked = false;
-  // Only the latest calls are still worth saying after a wait for the click.
+  // Only the latest calls are still worth saying after a wait for the tap.
   voice.queue = voice.queue.slice(-2);
   pumpVoice();
-});
+}
+// Any tap on the screen is the user gesture the browser waits for.
+document.addEventListener("click", enableSound);
 
 // -- rendering --------------------------------------------------------------------------------
 function renderLatest(flash) {
-  const top = state.recent[0];
-  $("#latest-number").textContent = top ? top.number : "—";
-  $("#latest-window").textContent = top ? top.window : "—";
-  if (flash) {
+  const calls = validCalls();
+  const top = calls[0];
+  $("#latest").hidden = !top;
+  $("#welcome").hidden = Boolean(top);
+  $("#latest-number").textContent = top ? top.number : "";
+  $("#latest-window").textContent = top ? top.window : "";
+  if (flash && top) {
     const box = $("#latest");
     box.classList.remove("flash");
     void box.offsetWidth; // restart the animation
     box.classList.add("flash");
   }
   const list = $("#recent");
+  $(".recent-title").hidden = calls.length < 2;
   list.replaceChildren(
-    ...state.recent.slice(1, RECENT + 1).map((c) =>
+    ...calls.slice(1, RECENT + 1).map((c) =>
       el("li", {}, el("span", { class: "n", text: c.number }), el("span", { text: `${c.window}号窗口` })),
     ),
   );
@@ -121,7 +197,8 @@ function renderWindows() {
 function renderServices() {
   const rows = state.services.map((s) => {
     const est = s.wait_estimate || { low_min: 0, high_min: 0 };
-    const range = s.waiting === 0 ? "无需等候" : `${est.low_min}–${est.high_min} 分钟`;
+    // One rule and one wording with the kiosk: nobody waiting (or no wait expected) is 无需等候.
+    const range = s.waiting === 0 || est.high_min === 0 ? "无需等候" : `${est.low_min}–${est.high_min} 分钟`;
     return el("div", { class: "scell", "data-service": s.code },
       el("div", { class: "sname" }, el("b", { text: s.prefix }), ` ${s.name}`),
       el("div", { class: "sfig" },
@@ -162,15 +239,14 @@ async function snapshot() {
   $("#hall-name").textContent = hall.name;
   state.windows = new Map(windows.map((w) => [w.no, w]));
   state.services = services;
-  const fromServer = called
+  // The server's called tickets are the calls: whatever was shown before and has since been
+  // skipped, transferred or finished (while this screen was away) goes.
+  state.recent = called
     .filter((t) => t.window)
-    .sort((a, b) => (b.called_at || "").localeCompare(a.called_at || ""))
+    // called_at has whole seconds: within one second, the later ticket is taken as called later
+    .sort((a, b) => (b.called_at || "").localeCompare(a.called_at || "") || b.id - a.id)
     .map((t) => ({ id: t.id, number: t.number, window: t.window, at: t.called_at }));
-  // Keep calls we saw that are now finished (they still belong on the "recent" list).
-  const seen = new Set(fromServer.map((c) => c.id));
-  state.recent = [...fromServer, ...state.recent.filter((c) => !seen.has(c.id))]
-    .sort((a, b) => (b.at || "").localeCompare(a.at || ""))
-    .slice(0, RECENT + 1);
+  dropInvalidVoice();
   renderLatest(false);
   renderWindows();
   renderServices();
@@ -186,12 +262,13 @@ function onEvent(ev) {
       if (!d.window) break;
       const w = state.windows.get(d.window);
       if (w) w.current = { id: d.id, number: d.number, service: d.service };
-      state.recent = [{ id: d.id, number: d.number, window: d.window, at: d.called_at },
-        ...state.recent.filter((c) => c.id !== d.id)].slice(0, RECENT + 1);
+      const call = { id: d.id, number: d.number, window: d.window, at: d.called_at };
+      // One call per window: a window's new call replaces its previous one.
+      state.recent = [call, ...state.recent.filter((c) => c.id !== d.id && c.window !== d.window)];
       const fresh = ev.live || Date.now() - Date.parse(d.called_at || 0) < STALE_CALL_MS;
       renderLatest(fresh);
       renderWindows();
-      if (fresh) announce(d.number, d.window);
+      if (fresh) announce(call, ev.type === "ticket.recalled");
       break;
     }
     case "ticket.finished":
@@ -201,6 +278,9 @@ function onEvent(ev) {
       for (const w of state.windows.values()) {
         if (w.current && w.current.id === d.id) w.current = null;
       }
+      state.recent = state.recent.filter((c) => c.id !== d.id);
+      dropInvalidVoice();
+      renderLatest(false);
       renderWindows();
       break;
     case "window.paused":
@@ -208,6 +288,8 @@ function onEvent(ev) {
     case "window.opened":
     case "window.closed":
       if (d.no) state.windows.set(d.no, d);
+      dropInvalidVoice();
+      renderLatest(false);
       renderWindows();
       break;
     case "day.rolled":
@@ -220,6 +302,15 @@ function onEvent(ev) {
   if (ev.type.startsWith("ticket.") || ev.type.startsWith("window.")) refreshServices();
 }
 
+/** Not set up (no token, or a revoked one): instructions for the installer, written into the
+ * page only then, so a working public screen carries no technical text. */
+function showSetup() {
+  $("#setup").replaceChildren(el("p", {},
+    "此显示屏尚未配置访问令牌。请在地址后加上 ", el("code", { text: "?access_token=显示屏令牌" }),
+    "（由 ", el("code", { text: "hall token --role display" }), " 生成）。"));
+  $("#setup").hidden = false;
+}
+
 function tick() {
   $("#clock").textContent = clockText(state.hall && state.hall.timezone);
 }
@@ -228,18 +319,19 @@ function main() {
   tick();
   setInterval(tick, 1000);
   if (!token) {
-    $("#setup").hidden = false;
+    showSetup();
     return;
   }
   const stream = new EventStream(token, {
     onEvent,
     resync: snapshot,
     onOnline: setOnline,
-    onUnauthorized: () => { $("#setup").hidden = false; },
+    onUnauthorized: showSetup,
   });
   stream.start();
   window.__hall.stream = stream;
-  heartbeat(api, () => ({ page: "display", online: state.online, voice_queue: voice.queue.length }));
+  beat();
+  setInterval(beat, HEARTBEAT_MS);
   // Estimates drift with time even when nothing happens.
   setInterval(refreshServices, 30000);
 }

@@ -225,7 +225,7 @@ async function renderFloor() {
       <div class="kpi"><div class="v">${served}</div><div class="l">今日办结</div></div>
       <div class="kpi"><div class="v">${f.alerts.length}</div><div class="l">预警</div></div>
     </div>
-    ${alerts}
+    ${alerts}<div id="floor-devices"></div>
     <div class="cols floor">
       <div class="card"><h3 style="margin-top:0">各事项排队</h3>
         ${barChart(f.services.map((s) => s.name.replace(/业务$/, "")), [{ name: "等候人数", values: f.services.map((s) => s.waiting) }], { height: 180, title: "各事项等候人数" })}
@@ -233,11 +233,22 @@ async function renderFloor() {
       </div>
       <div class="card"><h3 style="margin-top:0">窗口状态</h3><div class="tiles">${tiles}</div></div>
     </div>`;
+  floorDevices().catch(() => {});
   $$("[data-open]").forEach((b) => b.addEventListener("click", () => guarded(async () => {
     await api("POST", `/windows/${b.dataset.open}/open`);
     toast(`${b.dataset.open} 号窗口已开启`);
     renderFloor();
   })));
+}
+
+// Devices needing attention (a display whose sound the browser blocks, a kiosk out of paper):
+// one line each on the floor, from the same list as 设备管理.
+async function floorDevices() {
+  const list = await api("GET", "/admin/devices");
+  const box = $("#floor-devices");
+  if (!box || S.tab !== "floor") return;
+  box.innerHTML = list.filter((d) => d.level === "warn" || d.level === "error")
+    .map((d) => `<div class="alert" data-device="${esc(d.name)}"><strong>设备</strong> ${esc(d.summary)}</div>`).join("");
 }
 
 // -- 统计报表 ------------------------------------------------------------------------------
