@@ -38,6 +38,7 @@ class ServiceInfo:
     real_name: bool = False
     guide: str = ""
     open: bool = True
+    hours: tuple[str, ...] = ()  # opening hours, local `HH:MM-HH:MM`
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServiceInfo:
@@ -51,6 +52,7 @@ class ServiceInfo:
             real_name=bool(data.get("real_name", False)),
             guide=str(data.get("guide") or ""),
             open=bool(data.get("open", True)),
+            hours=tuple(str(h) for h in data.get("hours") or ()),
         )
 
     def label(self, lang: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from drivers.base import Health
 
 from .models import IssuedTicket
+from .texts import priority_text
 
 log = logging.getLogger("kiosk.printing")
 
@@ -49,7 +50,6 @@ class TicketPrinting:
             issued_at = datetime.fromisoformat(ticket.issued_at)
         except ValueError:
             issued_at = datetime.now().astimezone()
-        label = ticket.priority_label
         return TicketPrint(
             hall=hall,
             service_name=ticket.service_name,
@@ -61,7 +61,7 @@ class TicketPrinting:
             qr=ticket.qr,
             notice=notice,
             masked_name=ticket.name_masked,
-            priority_label=f"{label}优先" if label and not label.endswith("优先") else label,
+            priority_label=priority_text(ticket.priority, ticket.priority_label),
         )
 
     def print_once(self, ticket: IssuedTicket, hall: str, notice: str = "") -> PrintOutcome:
