@@ -82,6 +82,11 @@ class Metrics:
     columns: int
     line_spacing: float = 1.4
 
+    @property
+    def alert(self) -> int:
+        """The size of a warning banner (printer out of paper): larger than body text."""
+        return max(self.body, min(self.tile_title, round(self.body * 1.2)))
+
     def px(self, dp: float) -> int:
         return round(dp * self.dp)
 
