@@ -415,25 +415,40 @@ class KioskWindow(QWidget):
         lay = QHBoxLayout(b)
         lay.setContentsMargins(m.gap * 2, m.gap, m.gap * 2, m.gap)
         lay.setSpacing(m.gap)
-        mark = label("✓" if button.checked else "○", "eldertitle", wrap=False)
-        lay.addWidget(mark)
+        mark = "✓" if button.checked else "○"
+        if portrait:
+            lay.addWidget(label(mark, "eldertitle", wrap=False))
         text = QVBoxLayout()
         text.setSpacing(0)
-        title = label(button.label, "eldertitle")
+        # In the narrow side bar: the state on a line of its own, the mark before the name.
+        said = button.label if portrait else mark + " " + button.label.replace("：", "：\n", 1)
+        title = label(said, "eldertitle")
         text.addWidget(title)
         hint = label(t("elder.turn_off" if button.checked else "elder.turn_on", s.lang))
         text.addWidget(hint)
         lay.addLayout(text, 1)
         # A button does not grow with a layout inside it: give it the size its text needs.
         big, small = title_font(self.font(), m.title), body_font(self.font(), m.body)
-        mark_w = QFontMetrics(big).horizontalAdvance("✓") + m.gap
         size = ""
         if portrait:
-            width = self.width() - m.gap * 4 - m.gap * 4 - mark_w
+            width = self.width() - m.gap * 8 - QFontMetrics(big).horizontalAdvance("✓") - m.gap
         else:  # the top of the side bar
             bar = int(self.width() * (0.2 if s.elder else 0.18)) - m.gap * 2
-            width = bar - m.gap * 4 - mark_w - m.gap
+            lay.setContentsMargins(m.gap, m.gap, m.gap, m.gap)
+            width = bar - m.gap * 2 - m.px(6)
             size = f"min-width: {bar}px; max-width: {bar}px;"
+            px = m.title
+            while (
+                px > m.body
+                and max(
+                    QFontMetrics(title_font(self.font(), px)).horizontalAdvance(part)
+                    for part in said.split("\n")
+                )
+                > width
+            ):
+                px -= 1
+            big = title_font(self.font(), px)
+            title.setStyleSheet(f"font-size: {px}px;")
         need = text_height(title.text(), big, width) + text_height(hint.text(), small, width)
         height = max(int(m.target * 1.4), need + m.gap * 3)
         size += f"min-height: {height}px; max-height: {height}px;"
