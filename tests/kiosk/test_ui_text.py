@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QWidget
 
 from kiosk.core.theme import COLORS
 from kiosk.ui.screenshots import SIZES, TOUR, Rig
-from kiosk.ui.window import KioskWindow, unbreakable
+from kiosk.ui.window import KioskWindow
 
 from .conftest import make_rig
 
@@ -80,6 +80,24 @@ def visible_texts(window: KioskWindow) -> list[str]:
         if w.isVisibleTo(window) and isinstance(getattr(w, "label", None), str)
     ]
     return texts
+
+
+def unbreakable(text: str) -> list[str]:
+    """Pieces a line cannot break inside: Latin words, one Chinese character, glued runs."""
+    out: list[str] = []
+    for word in text.split():
+        piece = ""
+        for i, ch in enumerate(word):
+            if ch == "\u2060":
+                continue
+            piece += ch
+            nxt = word[i + 1] if i + 1 < len(word) else ""
+            if nxt and nxt != "\u2060" and (HAN.match(ch) or HAN.match(nxt)):
+                out.append(piece)
+                piece = ""
+        if piece:
+            out.append(piece)
+    return [w.replace("\u00a0", " ") for w in out if w.strip()]
 
 
 def lines_of(lab: QLabel) -> list[str]:
