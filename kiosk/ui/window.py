@@ -421,7 +421,9 @@ class KioskWindow(QWidget):
         text = QVBoxLayout()
         text.setSpacing(0)
         # In the narrow side bar: the state on a line of its own, the mark before the name.
-        said = button.label if portrait else mark + " " + button.label.replace("：", "：\n", 1)
+        said = button.label
+        if not portrait:
+            said = mark + " " + re.sub(r"(：|: )", lambda c: c.group(1).strip() + "\n", said, 1)
         title = label(said, "eldertitle")
         text.addWidget(title)
         hint = label(t("elder.turn_off" if button.checked else "elder.turn_on", s.lang))
@@ -450,7 +452,7 @@ class KioskWindow(QWidget):
             big = title_font(self.font(), px)
             title.setStyleSheet(f"font-size: {px}px;")
         need = text_height(title.text(), big, width) + text_height(hint.text(), small, width)
-        height = max(int(m.target * 1.4), need + m.gap * 3)
+        height = max(int(m.target * 1.4), need + m.gap * (3 if portrait else 4))
         size += f"min-height: {height}px; max-height: {height}px;"
         b.setStyleSheet(f"QPushButton#elder {{ {size} }}")
         b.clicked.connect(lambda _=False, a=button.action, g=s.gen: self.tap(a, g))

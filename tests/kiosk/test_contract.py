@@ -75,7 +75,7 @@ def refused(call: Any) -> tuple[int, str]:
     return err.value.status, err.value.code
 
 
-TICKET_FIELDS = {
+TICKET_FIELDS: dict[str, type | tuple[type, ...]] = {
     "id": (str, int),
     "number": str,
     "service": str,

@@ -74,11 +74,10 @@ def visible_texts(window: KioskWindow) -> list[str]:
         for action, b in window.buttons.items()
         if b.isVisibleTo(window) and b.text() and action != "lang"  # "中文" leads back
     ]
-    texts += [
-        w.label  # the card drawn on the swipe screens
-        for w in window.findChildren(QWidget)
-        if w.isVisibleTo(window) and isinstance(getattr(w, "label", None), str)
-    ]
+    for w in window.findChildren(QWidget):  # the card drawn on the swipe screens
+        drawn = getattr(w, "label", None)
+        if w.isVisibleTo(window) and isinstance(drawn, str):
+            texts.append(drawn)
     return texts
 
 
