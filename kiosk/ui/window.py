@@ -423,7 +423,9 @@ class KioskWindow(QWidget):
         # In the narrow side bar: the state on a line of its own, the mark before the name.
         said = button.label
         if not portrait:
-            said = mark + " " + re.sub(r"(：|: )", lambda c: c.group(1).strip() + "\n", said, 1)
+            said = (
+                mark + " " + re.sub(r"(：|: )", lambda c: c.group(1).strip() + "\n", said, count=1)
+            )
         title = label(said, "eldertitle")
         text.addWidget(title)
         hint = label(t("elder.turn_off" if button.checked else "elder.turn_on", s.lang))
