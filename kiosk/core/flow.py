@@ -527,7 +527,9 @@ class KioskFlow:
         s = self.state.service(self.ctx.get("guide", ""))
         name = s.label(self.lang) if s else ""
         text = s.guide if s and s.guide else t("guide.empty", self.lang)
-        if self.lang == "en" and has_cjk(text):  # the config writes guides in Chinese only
+        if self.lang == "en" and s and s.guide_en and not has_cjk(s.guide_en):
+            text = s.guide_en
+        elif self.lang == "en" and has_cjk(text):  # a guide written in Chinese only
             text = t("guide.en_generic", "en")
         lines = tuple(p.strip() for p in text.replace("；", "；\n").splitlines() if p.strip())
         buttons = [

@@ -383,3 +383,18 @@ def test_a_live_configuration_change_reaches_the_home_screen(rig: Rig) -> None:
     assert screen.ticker == ("今日延时服务",)
     rig.tap("service:JZZ")
     assert rig.flow.screen.big.startswith("J")
+
+
+def test_an_english_guide_is_used_when_the_config_has_one(rig: Rig) -> None:
+    from dataclasses import replace
+
+    services = list(rig.core.state.snap.services)
+    services[0] = replace(services[0], guide_en="Bring your ID card and household register.")
+    rig.core.state.set_services(services)
+    rig.tap("lang")
+    rig.tap("guides")
+    rig.tap("guide:HJ")
+    assert rig.flow.screen.lines == ("Bring your ID card and household register.",)
+    rig.tap("back")
+    rig.tap("guide:SB")
+    assert "Chinese only" in rig.flow.screen.lines[0]
