@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from drivers.base import Health
+from halldomain.waits import no_wait
 
 from .models import IssuedTicket
 from .texts import priority_text
@@ -55,8 +56,8 @@ class TicketPrinting:
             service_name=ticket.service_name,
             number=ticket.number,
             ahead=ticket.ahead,
-            wait_low_min=ticket.wait.low_min,
-            wait_high_min=ticket.wait.high_min,
+            wait_low_min=0 if no_wait(ticket.ahead) else ticket.wait.low_min,
+            wait_high_min=0 if no_wait(ticket.ahead) else ticket.wait.high_min,  # "无需等候"
             issued_at=issued_at,
             qr=ticket.qr,
             notice=notice,

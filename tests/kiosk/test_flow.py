@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.core.screens import Screen
 
 from .conftest import ELDER, YOUNG, Rig, make_rig
@@ -398,3 +400,13 @@ def test_an_english_guide_is_used_when_the_config_has_one(rig: Rig) -> None:
     rig.tap("back")
     rig.tap("guide:SB")
     assert "Chinese only" in rig.flow.screen.lines[0]
+
+
+def test_the_paper_says_no_wait_like_the_screen(rig: Rig, tmp_path: Any) -> None:
+    from drivers.printer import decode, open_printer
+
+    out = tmp_path / "tickets.bin"
+    rig.core.printing.printer = open_printer(f"file://{out}")
+    rig.tap("service:SW")
+    text = "".join(decode(out.read_bytes()).text)
+    assert "无需等候" in text and "分钟" not in text, text
