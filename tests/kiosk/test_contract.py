@@ -237,3 +237,11 @@ def test_a_second_number_is_refused_with_its_reason(server: ServerApi, tmp_path:
     core.flow.tap("service:HJ")
     core.flow.card(Card("张三", ID_YOUNG))
     assert core.flow.screen.title == "您已有排队号"
+
+
+def test_check_in_refusals(server: ServerApi) -> None:
+    def check_in(body: dict[str, Any]) -> Any:
+        return lambda: server.check_in({"idempotency_key": "c", **body})
+
+    assert refused(check_in({"qr": "HALLAPPT:1:999:k0000999"}))[1] == "appointment_not_found"
+    assert refused(check_in({"id_number": ID_YOUNG}))[1] == "no_appointment_today"
