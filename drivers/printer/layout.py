@@ -6,6 +6,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from halldomain.waits import NO_WAIT
+
 from . import commands as c
 
 # printable columns of Font A (12×24 dots): 384 dots on 58 mm paper, 576 dots on 80 mm
@@ -49,8 +51,8 @@ def wrap(text: str, columns: int) -> list[str]:
 
 
 def wait_text(low: int, high: int) -> str:
-    if high <= 0:
-        return "预计等候时间：很快"
+    if high <= 0:  # nobody ahead: the wording of every screen (halldomain/waits.py)
+        return NO_WAIT
     if low >= high:
         return f"预计等候约 {high} 分钟"
     return f"预计等候 {low}～{high} 分钟"

@@ -19,6 +19,7 @@ from halldomain.idnumber import mask_name, parse_id_number
 
 from .api import Refused, Unreachable
 
+HOURS = ["08:30-12:00", "13:30-17:30"]  # the server's default opening hours
 DEMO_HALL = Path(__file__).resolve().parents[2] / "assets" / "halls" / "demo.toml"
 
 
@@ -38,6 +39,7 @@ class CannedServer:
         classes = cfg.get("routing", {}).get("classes", {})
         self.classes = {k: v.get("label", k) for k, v in classes.items()} or {"elderly": "老年人"}
         self.service_cfg: list[dict[str, Any]] = cfg["services"]
+        self.appointments_cfg: dict[str, Any] = cfg.get("appointments", {})
         self.online = True
         self.lock = threading.Lock()
         self.tickets: dict[str, dict[str, Any]] = {}
@@ -58,7 +60,7 @@ class CannedServer:
     def _service(self, code: str) -> dict[str, Any]:
         s = next((s for s in self.service_cfg if s["code"] == code), None)
         if s is None:
-            raise Refused(422, "unknown_service", "没有这项业务")
+            raise Refused(422, "unknown_service", f"未知的事项编码：{code}")
         return s
 
     def _waiting(self, code: str) -> int:
@@ -84,6 +86,7 @@ class CannedServer:
             "timezone": str(self.tz),
             "elderly_age": self.elderly_age,
             "classes": self.classes,
+            "appointments": bool(self.appointments_cfg.get("enabled", True)),
         }
 
     def services(self) -> list[dict[str, Any]]:
@@ -101,6 +104,7 @@ class CannedServer:
                         "real_name": bool(s.get("real_name", False)),
                         "guide": s.get("guide", ""),
                         "open": True,
+                        "hours": list(s.get("hours") or HOURS),
                         "waiting": n,
                         "wait_estimate": self._estimate(s["code"], n),
                     }
@@ -126,13 +130,17 @@ class CannedServer:
                         and t["_id"] == idn.value
                         and t["status"] in ("waiting", "called")
                     ):
-                        raise Refused(409, "active_ticket", f"您已有该业务的排队号 {t['number']}")
+                        raise Refused(
+                            409,
+                            "duplicate_active_ticket",
+                            f"您已有“{s['name']}”的有效号票 {t['number']}，请勿重复取号",
+                        )
                 age = idn.age_on(self.now().astimezone(self.tz).date())
                 if age is not None and age >= self.elderly_age:
                     priority = "elderly"
                 id_masked, name_masked = idn.masked, mask_name(card.get("name", ""))
             elif s.get("real_name") and not body.get("_appointment"):
-                raise Refused(422, "id_card_required", "该业务需要刷身份证")
+                raise Refused(422, "id_card_required", f"“{s['name']}”需要刷身份证实名取号")
             status = "waiting"
             if "lease_id" in body:
                 lease = self.leases.get(body["lease_id"])
@@ -158,7 +166,7 @@ class CannedServer:
                 "ahead": ahead,
                 "wait_estimate": self._estimate(s["code"], ahead),
                 "priority": priority,
-                "priority_label": self.classes.get(priority, "") if priority != "ordinary" else "",
+                "priority_label": self.classes.get(priority, priority),  # "普通" too, as the server
                 "id_masked": id_masked,
                 "name_masked": name_masked,
                 "qr": f"{self.base_url}/t/{tid}",
@@ -177,7 +185,7 @@ class CannedServer:
     def ticket(self, ticket_id: str) -> dict[str, Any]:
         self._check()
         if ticket_id not in self.tickets:
-            raise Refused(404, "not_found", "没有这张号票")
+            raise Refused(404, "ticket_not_found", f"没有编号为 {ticket_id} 的号票")
         return self._public(self.tickets[ticket_id])
 
     def lookup(self, id_number: str) -> list[dict[str, Any]]:

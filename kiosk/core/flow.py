@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from halldomain.waits import no_wait, past_closing, wait_phrase
+
 from .checkin import CheckedIn, CheckInFailed, CheckIns
 from .issuer import IssueError, Issuer, elderly
 from .lookup import Found, Lookup, LookupFailed
-from .models import CardLike, IssuedTicket, ServiceInfo
+from .models import CardLike, IssuedTicket, ServiceInfo, WaitRange
 from .outbox import Outbox
 from .printing import PrintOutcome, TicketPrinting
 from .screens import Button, Screen, Tile, speech_text
@@ -28,9 +30,11 @@ from .state import KioskState
 from .texts import (
     CHECKIN_EN,
     CHECKIN_NOT_FOUND,
-    CLASSES_EN,
+    ISSUE_EN,
     REASONS,
+    has_cjk,
     level_label,
+    priority_text,
     reason_label,
     spoken_number,
     t,
@@ -262,10 +266,15 @@ class KioskFlow:
 
         def fail(err: BaseException) -> None:
             if isinstance(err, IssueError):
-                self.ctx["error"] = err.message_en if self.lang == "en" else err.message
+                self.ctx["error_code"] = err.code
+                self.ctx["error"] = err.message
+                self.ctx["error_en"] = ISSUE_EN.get(err.code) or (
+                    err.message_en if not has_cjk(err.message_en) else t("message.generic", "en")
+                )
             else:
                 log.exception("issuing failed", exc_info=err)
-                self.ctx["error"] = t("lookup.offline", self.lang)
+                self.ctx["error"] = t("lookup.offline", "zh")
+                self.ctx["error_en"] = t("lookup.offline", "en")
             if self.gen == gen:
                 self._go("message")
 
@@ -317,9 +326,8 @@ class KioskFlow:
 
         def fail(err: BaseException) -> None:
             code = err.code if isinstance(err, LookupFailed) else "offline"
-            self.ctx["error"] = t(
-                "lookup.unreadable" if code == "unreadable" else "lookup.offline", self.lang
-            )
+            key = "lookup.unreadable" if code == "unreadable" else "lookup.offline"
+            self.ctx["error"], self.ctx["error_en"] = t(key, "zh"), t(key, "en")
             if self.gen == gen:
                 self._go("message")
 
@@ -359,6 +367,8 @@ class KioskFlow:
 
     def _base(self, name: str, title: str, **kw: Any) -> Screen:
         hall = self.state.snap.hall.name
+        if self.lang == "en" and has_cjk(hall):  # the config names the hall in Chinese only
+            hall = t("hall.generic", "en")
         return Screen(name, self.gen, self.lang, self.elder, title, hall=hall, **kw)
 
     def _page(self, items: list[Any]) -> tuple[list[Any], list[Button], str]:
@@ -380,18 +390,15 @@ class KioskFlow:
         lang = self.lang
         if not s.open:
             return Tile(f"{verb}:{s.code}", s.label(lang), (t("home.closed", lang),), enabled=False)
-        wait = (
-            t("home.wait", lang, low=s.wait.low_min, high=s.wait.high_min)
-            if s.wait.high_min > 0
-            else t("home.wait_none", lang)
-        )
+        wait = wait_phrase(s.waiting, s.wait.low_min, s.wait.high_min, lang)
         lines = (t("home.waiting", lang, n=s.waiting), wait)
         badge = t("home.real_name", lang) if s.real_name and verb == "service" else ""
         return Tile(f"{verb}:{s.code}", s.label(lang), lines, badge=badge)
 
     def _mode_buttons(self) -> list[Button]:
+        elder = t("btn.elder_is_on" if self.elder else "btn.elder_is_off", self.lang)
         return [
-            Button("elder", t("btn.elder_off" if self.elder else "btn.elder_on", self.lang)),
+            Button("elder", elder, checked=self.elder),
             Button("lang", t("btn.lang", self.lang)),
         ]
 
@@ -411,10 +418,15 @@ class KioskFlow:
             tiles=tuple(self._service_tile(s, "service") for s in chunk),
             buttons=tuple(nav + buttons + self._mode_buttons()),
             page=label,
-            ticker=self.state.snap.hall.notices
-            if not self.elder
-            else self.state.snap.hall.notices[:1],
+            ticker=self._notices(),
         )
+
+    def _notices(self) -> tuple[str, ...]:
+        """Hall notices (信息发布); in English only those written in English (none, today)."""
+        notices = self.state.snap.hall.notices
+        if self.lang == "en":
+            notices = tuple(n for n in notices if not has_cjk(n))
+        return notices if not self.elder else notices[:1]
 
     def _screen_swipe(self) -> Screen:
         s: ServiceInfo = self.ctx["service"]
@@ -442,12 +454,14 @@ class KioskFlow:
         again = checkin is not None and not checkin.created  # the notice says it all
         if checkin is not None and not again:
             lines.insert(0, t("checkin.late" if checkin.late else "checkin.ok", lang))
-        if ticket.priority_label:
-            label = CLASSES_EN.get(ticket.priority, "") if lang == "en" else ""
-            lines.append(t("ticket.priority", lang, label=label or ticket.priority_label))
+        priority = priority_text(ticket.priority, ticket.priority_label, lang)
+        if priority:
+            lines.append(priority)
         lines.append(t("ticket.ahead", lang, n=ticket.ahead))
-        if ticket.wait.high_min > 0:
-            lines.append(t("ticket.wait", lang, low=ticket.wait.low_min, high=ticket.wait.high_min))
+        lines.append(self._wait_line(ticket.ahead, ticket.wait, ticket.service))
+        closing = self._closing(ticket.ahead, ticket.wait, ticket.service)
+        if closing:
+            lines.append(closing)
         if not again:
             lines.append(t("ticket.watch", lang))
         buttons = [Button("home", t("btn.done", lang), primary=True)]
@@ -457,6 +471,7 @@ class KioskFlow:
         notice = "" if printed else t("ticket.no_paper", lang)
         if again:
             notice = t("checkin.again", lang)
+        alert = bool(notice) and not again
         return self._base(
             "ticket",
             t("ticket.title" if printed else "ticket.number", lang),
@@ -464,20 +479,38 @@ class KioskFlow:
             lines=tuple(lines),
             qr="" if printed else ticket.qr,
             notice=notice,
+            alert=alert,
             buttons=tuple(buttons),
         )
+
+    def _wait_line(self, ahead: int, wait: WaitRange, code: str) -> str:
+        if no_wait(ahead):
+            return wait_phrase(ahead, wait.low_min, wait.high_min, self.lang)
+        return t("ticket.wait", self.lang, low=wait.low_min, high=max(wait.high_min, 1))
+
+    def _closing(self, ahead: int, wait: WaitRange, code: str) -> str:
+        """A warning when the estimate runs past the end of the service's opening hours."""
+        s = self.state.service(code)
+        if s is None or no_wait(ahead):
+            return ""
+        at = past_closing(self.state.local_now(), wait.high_min, s.hours)
+        return t("ticket.closing", self.lang, at=at) if at else ""
 
     def _service_label(self, code: str) -> str:
         s = self.state.service(code)
         return s.label(self.lang) if s else code
 
     def _screen_message(self) -> Screen:
-        return self._base(
-            "message",
-            t("message.title", self.lang),
-            lines=(str(self.ctx.get("error") or ""),),
-            buttons=(Button("home", t("btn.home", self.lang), primary=True),),
-        )
+        lang = self.lang
+        said = str(self.ctx.get("error_en" if lang == "en" else "error") or "")
+        lines = [said] if said else []
+        buttons = [Button("home", t("btn.home", lang), primary=True)]
+        title = "message.title"
+        if self.ctx.get("error_code") == "duplicate_active_ticket":
+            title = "message.duplicate"  # not a failure: the citizen already holds a number
+            lines.append(t("message.duplicate_hint", lang))
+            buttons.append(Button("lookup", t("btn.lookup", lang)))
+        return self._base("message", t(title, lang), lines=tuple(lines), buttons=tuple(buttons))
 
     def _screen_guide_list(self) -> Screen:
         chunk, nav, label = self._page(list(self.state.snap.services))
@@ -494,6 +527,10 @@ class KioskFlow:
         s = self.state.service(self.ctx.get("guide", ""))
         name = s.label(self.lang) if s else ""
         text = s.guide if s and s.guide else t("guide.empty", self.lang)
+        if self.lang == "en" and s and s.guide_en and not has_cjk(s.guide_en):
+            text = s.guide_en
+        elif self.lang == "en" and has_cjk(text):  # a guide written in Chinese only
+            text = t("guide.en_generic", "en")
         lines = tuple(p.strip() for p in text.replace("；", "；\n").splitlines() if p.strip())
         buttons = [
             Button("back", t("btn.back", self.lang)),
@@ -533,9 +570,14 @@ class KioskFlow:
                 if f"status.{f.status}" in _STATUS_KEYS
                 else f.status
             )
-            lines = [f.service_name, status]
+            name = self._service_label(f.service) if f.service else f.service_name
+            lines = [f.service_name if lang == "zh" else name, status]
             if f.status == "waiting":
                 lines.append(t("ticket.ahead", lang, n=f.ahead))
+                lines.append(self._wait_line(f.ahead, f.wait, f.service))
+                closing = self._closing(f.ahead, f.wait, f.service)
+                if closing:
+                    lines.append(closing)
             tiles.append(Tile(f"found:{f.number}", f.number, tuple(lines), enabled=False))
         return self._base(
             "lookup_result",
@@ -590,6 +632,8 @@ class KioskFlow:
         ]
         if retry:
             buttons.append(Button("checkin", t("btn.retry", lang)))
+        if ordinary and not retry:  # the way back, said as such, beside "take an ordinary number"
+            buttons.append(Button("back", t("btn.home", lang)))
         return self._base(
             "checkin_message",
             t(title, lang),

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .api import ApiError, Refused, ServerApi
-from .models import CardLike
+from .models import CardLike, WaitRange
 from .outbox import Outbox
 from .state import KioskState
 
@@ -20,6 +20,8 @@ class Found:
     status: str
     ahead: int
     window: str = ""
+    service: str = ""  # the code, so a screen can name the service in its own language
+    wait: WaitRange = WaitRange(0, 0)
 
 
 class LookupFailed(Exception):
@@ -45,6 +47,8 @@ class Lookup:
             status=str(data.get("status") or "waiting"),
             ahead=int(data.get("ahead") or 0),
             window=str(data.get("window") or ""),
+            service=code,
+            wait=WaitRange.from_json(data.get("wait_estimate")),
         )
 
     def by_card(self, card: CardLike) -> list[Found]:
@@ -65,7 +69,10 @@ class Lookup:
                 raise LookupFailed("unreadable")
             if not local.server_id:
                 svc = self.state.service(local.service)
-                return [Found(local.number, svc.name if svc else local.service, "waiting", 0)]
+                name = svc.name if svc else local.service
+                wait = svc.wait if svc else WaitRange(0, 0)
+                ahead = svc.waiting if svc else 0
+                return [Found(local.number, name, "waiting", ahead, "", local.service, wait)]
             ticket_id = local.server_id
         try:
             return [self._found(self.api.ticket(ticket_id))]

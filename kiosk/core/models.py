@@ -37,7 +37,9 @@ class ServiceInfo:
     wait: WaitRange = WaitRange(0, 0)
     real_name: bool = False
     guide: str = ""
+    guide_en: str = ""  # an English guide, where the hall's config has one
     open: bool = True
+    hours: tuple[str, ...] = ()  # opening hours, local `HH:MM-HH:MM`
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServiceInfo:
@@ -50,7 +52,9 @@ class ServiceInfo:
             wait=WaitRange.from_json(data.get("wait_estimate")),
             real_name=bool(data.get("real_name", False)),
             guide=str(data.get("guide") or ""),
+            guide_en=str(data.get("guide_en") or ""),
             open=bool(data.get("open", True)),
+            hours=tuple(str(h) for h in data.get("hours") or ()),
         )
 
     def label(self, lang: str) -> str:

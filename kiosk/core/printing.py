@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from drivers.base import Health
+from halldomain.waits import no_wait
 
 from .models import IssuedTicket
+from .texts import priority_text
 
 log = logging.getLogger("kiosk.printing")
 
@@ -49,19 +51,18 @@ class TicketPrinting:
             issued_at = datetime.fromisoformat(ticket.issued_at)
         except ValueError:
             issued_at = datetime.now().astimezone()
-        label = ticket.priority_label
         return TicketPrint(
             hall=hall,
             service_name=ticket.service_name,
             number=ticket.number,
             ahead=ticket.ahead,
-            wait_low_min=ticket.wait.low_min,
-            wait_high_min=ticket.wait.high_min,
+            wait_low_min=0 if no_wait(ticket.ahead) else ticket.wait.low_min,
+            wait_high_min=0 if no_wait(ticket.ahead) else ticket.wait.high_min,  # "无需等候"
             issued_at=issued_at,
             qr=ticket.qr,
             notice=notice,
             masked_name=ticket.name_masked,
-            priority_label=f"{label}优先" if label and not label.endswith("优先") else label,
+            priority_label=priority_text(ticket.priority, ticket.priority_label),
         )
 
     def print_once(self, ticket: IssuedTicket, hall: str, notice: str = "") -> PrintOutcome:

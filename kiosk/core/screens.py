@@ -25,6 +25,7 @@ class Button:
     label: str
     enabled: bool = True
     primary: bool = False
+    checked: bool | None = None  # a toggle (长辈模式): on or off; None for a plain command
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class Screen:
     buttons: tuple[Button, ...] = ()
     big: str = ""  # the ticket number, shown as large as the screen allows
     qr: str = ""  # text for an on-screen QR code
-    notice: str = ""  # what to do when something went wrong (printer), shown prominently
+    notice: str = ""  # what to do next (a check-in refusal), in a highlighted box
+    alert: bool = False  # the notice says something went wrong (no paper): a banner at the top
     animation: str = ""  # "card" (swipe the ID card), "scan" (card or QR), "wait"
     idle_left: int | None = None  # seconds before the idle reset, once the warning shows
     ticker: tuple[str, ...] = ()  # hall notices (信息发布) on the home screen

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 TEXTS: dict[str, tuple[str, str]] = {
     "home.title": ("请选择要办理的业务", "Choose a service"),
     "home.waiting": ("等候 {n} 人", "{n} waiting"),
-    "home.wait": ("约 {low}–{high} 分钟", "about {low}–{high} min"),
-    "home.wait_none": ("无需等候", "no wait"),
     "home.closed": ("暂停取号", "closed now"),
     "home.real_name": ("需刷身份证", "ID card needed"),
+    "hall.generic": ("政务服务中心", "Government Service Centre"),
+    "card.label": ("身份证", "ID card"),
     "btn.lookup": ("查询我的号", "Find my number"),
     "btn.guide": ("办事指南", "Service guides"),
-    "btn.elder_on": ("长辈模式", "Elder mode"),
-    "btn.elder_off": ("标准模式", "Standard mode"),
+    "btn.elder_is_off": ("长辈模式：未开启", "Elder mode: off"),
+    "btn.elder_is_on": ("长辈模式：已开启", "Elder mode: on"),
+    "elder.turn_on": ("点此开启：大字、语音播报", "Tap for large text and spoken help"),
+    "elder.turn_off": ("点此关闭", "Tap to turn off"),
     "btn.lang": ("English", "中文"),
     "btn.home": ("返回首页", "Home"),
     "btn.back": ("返回", "Back"),
@@ -35,6 +39,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ticket.number": ("您的号码", "Your number"),
     "ticket.ahead": ("前面还有 {n} 人", "{n} ahead of you"),
     "ticket.wait": ("预计等候 {low}–{high} 分钟", "Estimated wait {low}–{high} min"),
+    "ticket.closing": (
+        "预计等候可能超过今天的办理截止时间 {at}，如不能等候请咨询服务台",
+        "The wait may run past today's closing time ({at}). Ask at the service desk if you "
+        "cannot wait.",
+    ),
     "ticket.watch": ("请留意叫号屏和语音叫号", "Watch the display and listen for your number"),
     "ticket.priority": ("{label}优先", "Priority: {label}"),
     "ticket.no_paper": (
@@ -44,8 +53,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "ticket.scan": ("扫码查看排队进度", "Scan to follow your place"),
     "message.title": ("暂时无法取号", "Cannot issue a ticket"),
+    "message.duplicate": ("您已有排队号", "You already have a number"),
+    "message.duplicate_hint": (
+        "同一业务每人只能有一个有效号码。点击“查询我的号”并刷身份证可查看您的号码和排队进度。",
+        "You can hold one number per service. Tap “Find my number” and place your ID card "
+        "to see it and your place in the queue.",
+    ),
+    "message.generic": (
+        "暂时无法取号，请到服务台咨询工作人员",
+        "A ticket cannot be issued now. Please ask at the service desk.",
+    ),
     "guide.list": ("请选择要查看的办事指南", "Choose a service guide"),
     "guide.title": ("办事指南：{service}", "Guide: {service}"),
+    "guide.en_generic": (
+        "暂无办事指南，请咨询工作人员",
+        "This guide is available in Chinese only. Please ask at the service desk which "
+        "documents to bring (usually your ID card and the papers for your case).",
+    ),
     "guide.empty": ("暂无办事指南，请咨询工作人员", "No guide yet; please ask the staff"),
     "lookup.title": ("查询我的号", "Find my number"),
     "lookup.hint": (
@@ -182,6 +206,17 @@ CHECKIN_EN = {
     "outside_hours": "This service is closed now.",
 }
 
+# Issue refusals in English (the server's messages are Chinese only).
+ISSUE_EN = {
+    "duplicate_active_ticket": "You already hold a number for this service today.",
+    "id_card_required": "This service needs your ID card.",
+    "outside_hours": "This service is not taking numbers now.",
+    "quota_exhausted": "No more numbers for this service today.",
+    "card_required": "This service needs your ID card.",
+    "offline_too_long": "Self-service is paused; please ask at the service desk.",
+    "no_numbers": "No numbers available; please ask at the service desk.",
+}
+
 # Priority classes in English (the hall config labels them in Chinese only).
 CLASSES_EN = {
     "elderly": "elderly",
@@ -192,6 +227,22 @@ CLASSES_EN = {
 }
 
 DIGITS_ZH = "零一二三四五六七八九"
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether text holds Chinese characters or full-width punctuation (not for English mode)."""
+    return bool(_CJK.search(text))
+
+
+def priority_text(priority: str, label: str, lang: str = "zh") -> str:
+    """ "老年人优先" for a priority ticket, "" for an ordinary one (whose label is "普通")."""
+    if not priority or priority == "ordinary":
+        return ""
+    if lang == "en":
+        return t("ticket.priority", "en", label=CLASSES_EN.get(priority, "priority"))
+    label = label or priority
+    return label if label.endswith("优先") else t("ticket.priority", "zh", label=label)
 
 
 def t(key: str, lang: str = "zh", **kw: object) -> str:

@@ -28,6 +28,9 @@ COLORS = {
     "warn_bg": "#1A1A1A",
     "warn_text": "#FFD84D",
     "number": "#B3261E",  # the ticket number, dark red on white
+    "elder_bg": "#FFD84D",  # 长辈模式 when off: amber, unlike every other control
+    "elder_border": "#8A5A00",
+    "elder_text": "#1A1A1A",
 }
 
 # (foreground, background) pairs the UI actually paints.
@@ -44,6 +47,7 @@ TEXT_PAIRS = [
     ("number", "bg"),
     ("brand", "bg"),
     ("brand", "tile_bg"),
+    ("elder_text", "elder_bg"),
 ]
 
 
@@ -77,6 +81,11 @@ class Metrics:
     gap: int
     columns: int
     line_spacing: float = 1.4
+
+    @property
+    def alert(self) -> int:
+        """The size of a warning banner (printer out of paper): larger than body text."""
+        return max(self.body, min(self.tile_title, round(self.body * 1.2)))
 
     def px(self, dp: float) -> int:
         return round(dp * self.dp)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QWidget
 
 from kiosk.core.api import HttpApi, ServerApi
 from kiosk.core.app import KioskCore
@@ -233,6 +233,24 @@ class KioskApp:
         self.speaker.close()
 
 
+def fill_screen(window: QWidget) -> None:
+    """Full screen with or without a window manager, in either orientation.
+
+    `showFullScreen` alone only asks a window manager for full screen; on a bare X server
+    (a kiosk box with no WM) the window keeps its default size in a corner. So the window
+    also takes the screen's geometry itself, and follows it when the screen is rotated.
+    """
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    window.setWindowFlag(Qt.WindowType.FramelessWindowHint)
+    window.setGeometry(screen.geometry())
+    window.showFullScreen()
+
+    def follow(rect: QRect) -> None:
+        window.setGeometry(rect)
+
+    screen.geometryChanged.connect(follow)
+
+
 def run(args: Any) -> int:
     """`hall kiosk …`: see hallcli/kiosk.py for the flags."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -278,8 +296,7 @@ def run(args: Any) -> int:
         kiosk.window.resize(w, h)
         kiosk.window.show()
     else:
-        kiosk.window.setWindowFlag(Qt.WindowType.FramelessWindowHint)
-        kiosk.window.showFullScreen()
+        fill_screen(kiosk.window)
     kiosk.start()
     from .testhook import install as install_testhook
 

@@ -7,6 +7,7 @@ widget tree; an idle-warning change only updates the banner.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -56,8 +57,19 @@ def stylesheet(m: Metrics) -> str:
     }}
     QPushButton[primary="true"] {{ color: {c["brand_text"]}; background: {c["brand"]}; }}
     QPushButton:disabled {{ color: {c["disabled_text"]}; background: {c["disabled_bg"]};
-        border-color: {c["disabled_bg"]}; }}
+        border: {m.px(2)}px dashed {c["disabled_text"]}; }}
     QPushButton#tile {{ text-align: left; padding: {m.px(10)}px; }}
+    QPushButton#tile:disabled {{ background: {c["disabled_bg"]};
+        border: {m.px(2)}px dashed {c["disabled_text"]}; }}
+    QPushButton#tile:disabled QLabel#tiletitle {{ color: {c["disabled_text"]}; }}
+    QPushButton#elder {{ background: {c["elder_bg"]}; border: {m.px(4)}px solid {c["elder_border"]};
+        border-radius: {m.px(14)}px; min-height: {m.target}px; }}
+    QPushButton#elder QLabel {{ color: {c["elder_text"]}; }}
+    QPushButton#elder[checked="true"] {{ background: {c["brand"]}; border-color: {c["brand"]}; }}
+    QPushButton#elder[checked="true"] QLabel {{ color: {c["brand_text"]}; }}
+    QLabel#eldertitle {{ font-size: {m.title}px; font-weight: bold; }}
+    QFrame#alert {{ background: {c["warn_bg"]}; }}
+    QFrame#alert QLabel {{ color: {c["warn_text"]}; font-size: {m.alert}px; font-weight: bold; }}
     QPushButton#tilesel {{ text-align: left; padding: {m.px(10)}px; background: {c["selected_bg"]}; }}
     QLabel#tiletitle {{ color: {c["tile_text"]}; font-size: {m.tile_title}px; font-weight: bold; }}
     QLabel#tileline {{ color: {c["tile_text"]}; }}
@@ -68,12 +80,41 @@ def stylesheet(m: Metrics) -> str:
 
 
 def label(text: str, name: str = "", wrap: bool = True) -> QLabel:
-    w = QLabel(text)
+    """A label showing text as it is: config and server text is never read as rich text."""
+    w = QLabel(keep_tail(text) if wrap else text)
+    w.setTextFormat(Qt.TextFormat.PlainText)
     if name:
         w.setObjectName(name)
     w.setWordWrap(wrap)
     w.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
     return w
+
+
+class FitLabel(QLabel):
+    """A tile title: bold, wrapped between words, and made smaller (down to 60 %) when its
+    longest word would not fit the width the layout gives it ("registratior")."""
+
+    def __init__(self, text: str, px: int) -> None:
+        super().__init__(keep_tail(text))
+        self.setObjectName("tiletitle")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.px = px
+        self._fitted_for = -1
+        sp = self.sizePolicy()
+        sp.setHorizontalPolicy(QSizePolicy.Policy.Ignored)  # the layout decides the width
+        self.setSizePolicy(sp)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        width = self.contentsRect().width()
+        if width != self._fitted_for and width > 0:
+            self._fitted_for = width
+            size = fit_px(self.text(), self.px, width, self.font())
+            want = f"font-size: {size}px;"
+            if self.styleSheet() != want:
+                self.setStyleSheet(want)
 
 
 class KioskWindow(QWidget):
@@ -148,6 +189,13 @@ class KioskWindow(QWidget):
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(0)
         col.addWidget(self._header(s, m))
+        if s.alert and s.notice:  # something went wrong: first thing the citizen sees
+            alert = QFrame()
+            alert.setObjectName("alert")
+            al = QHBoxLayout(alert)
+            al.setContentsMargins(m.gap * 2, m.gap, m.gap * 2, m.gap)
+            al.addWidget(label("⚠ " + s.notice, "alertlabel"))
+            col.addWidget(alert)
         self.warn = QFrame()
         self.warn.setObjectName("warn")
         wl = QHBoxLayout(self.warn)
@@ -160,6 +208,9 @@ class KioskWindow(QWidget):
         main = QVBoxLayout()
         main.setContentsMargins(m.gap * 2, m.gap * 2, m.gap * 2, m.gap)
         main.setSpacing(m.gap)
+        toggle = next((b for b in s.buttons if b.checked is not None), None)
+        if s.name == "home" and toggle is not None and portrait:
+            main.addWidget(self._toggle(toggle, s, m))
         head = QHBoxLayout()
         title = label(s.title, "title")
         if s.big:
@@ -181,11 +232,11 @@ class KioskWindow(QWidget):
                         else "",
                     )
                 )
-            if s.notice:
+            if s.notice and not s.alert:
                 main.addWidget(self._notice(s, m))
             if s.animation in ("card", "scan"):
                 side = int(min(self.width(), self.height()) * (0.6 if portrait else 0.45))
-                anim = SwipeAnimation(side, "身份证", s.animation == "scan")
+                anim = SwipeAnimation(side, t("card.label", s.lang), s.animation == "scan")
                 main.addWidget(anim, 0, Qt.AlignmentFlag.AlignHCenter)
             if s.tiles:
                 main.addLayout(self._tiles(s, m), 1)
@@ -227,7 +278,7 @@ class KioskWindow(QWidget):
         for line in s.lines:
             info.addWidget(label(line, "ticketline" if portrait else ""))
         info.addStretch(1)
-        notice = self._notice(s, m) if s.notice else None
+        notice = self._notice(s, m) if s.notice and not s.alert else None
         qr_box: QVBoxLayout | None = None
         if s.qr:
             side = int(min(self.width(), self.height()) * (0.34 if portrait else 0.30))
@@ -287,6 +338,8 @@ class KioskWindow(QWidget):
         inner = (self.width() - bar - m.gap * 4 - m.gap * (cols - 1)) // cols - m.gap * 2 - m.px(14)
         for i, tile in enumerate(s.tiles):
             grid.addWidget(self._tile(tile, s, m, inner), i // cols, i % cols)
+        for c in range(cols):
+            grid.setColumnStretch(c, 1)  # equal columns, whatever their titles
         rows = (len(s.tiles) + cols - 1) // cols
         if s.name == "lookup_result":
             grid.setRowStretch(rows, 1)  # a few result cards at the top, not stretched to fill
@@ -308,9 +361,9 @@ class KioskWindow(QWidget):
         lay.setContentsMargins(m.gap, m.gap // 2, m.gap, m.gap // 2)
         lay.setSpacing(m.gap // 3)
         text = ("√ " if tile.selected else "") + tile.title
-        title = label(text, "tiletitle")
+        title = FitLabel(text, m.tile_title)
         px = fit_px(text, m.tile_title, inner, self.font())
-        if px < m.tile_title:  # a long English word must not be cut off
+        if px < m.tile_title:  # a long English word must not be cut off: a first guess
             title.setStyleSheet(f"font-size: {px}px;")
         lay.addWidget(title)
         for line in tile.lines:
@@ -330,20 +383,83 @@ class KioskWindow(QWidget):
         bar = QWidget()
         grid = QGridLayout(bar)
         grid.setSpacing(m.gap)
+        buttons = [b for b in s.buttons if s.name != "home" or b.checked is None]
         if portrait:
             grid.setContentsMargins(m.gap * 2, m.gap, m.gap * 2, m.gap * 2)
             per_row = 3 if s.elder or s.lang == "en" else 4  # English labels are longer
-            for i, button in enumerate(s.buttons):
+            for i, button in enumerate(buttons):
                 grid.addWidget(self._button(button, s), i // per_row, i % per_row)
-            for col in range(min(per_row, len(s.buttons))):
+            for col in range(min(per_row, len(buttons))):
                 grid.setColumnStretch(col, 1)  # equal widths: a long label must not squeeze others
         else:
             bar.setFixedWidth(int(self.width() * (0.2 if s.elder else 0.18)))
             grid.setContentsMargins(0, m.gap * 2, m.gap * 2, m.gap * 2)
-            grid.setRowStretch(0, 1)
-            for i, button in enumerate(s.buttons):
-                grid.addWidget(self._button(button, s), i + 1, 0)
+            toggle = next((b for b in s.buttons if b.checked is not None), None)
+            if s.name == "home" and toggle is not None:  # top right: the first thing seen
+                grid.addWidget(self._toggle(toggle, s, m), 0, 0)
+            grid.setRowStretch(1, 1)
+            for i, button in enumerate(buttons):
+                grid.addWidget(self._button(button, s), i + 2, 0)
         return bar
+
+    def _toggle(self, button: Button, s: Screen, m: Metrics) -> QPushButton:
+        """长辈模式 on the home screen: the largest control there, saying whether it is on."""
+        b = QPushButton()
+        b.setObjectName("elder")
+        b.setCheckable(True)
+        b.setChecked(bool(button.checked))
+        b.setProperty("checked", "true" if button.checked else "false")
+        b.setAccessibleName(button.label)
+        b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        portrait = self.height() >= self.width()
+        lay = QHBoxLayout(b)
+        lay.setContentsMargins(m.gap * 2, m.gap, m.gap * 2, m.gap)
+        lay.setSpacing(m.gap)
+        mark = "✓" if button.checked else "○"
+        if portrait:
+            lay.addWidget(label(mark, "eldertitle", wrap=False))
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        # In the narrow side bar: the state on a line of its own, the mark before the name.
+        said = button.label
+        if not portrait:
+            said = (
+                mark + " " + re.sub(r"(：|: )", lambda c: c.group(1).strip() + "\n", said, count=1)
+            )
+        title = label(said, "eldertitle")
+        text.addWidget(title)
+        hint = label(t("elder.turn_off" if button.checked else "elder.turn_on", s.lang))
+        text.addWidget(hint)
+        lay.addLayout(text, 1)
+        # A button does not grow with a layout inside it: give it the size its text needs.
+        big, small = title_font(self.font(), m.title), body_font(self.font(), m.body)
+        size = ""
+        if portrait:
+            width = self.width() - m.gap * 8 - QFontMetrics(big).horizontalAdvance("✓") - m.gap
+        else:  # the top of the side bar
+            bar = int(self.width() * (0.2 if s.elder else 0.18)) - m.gap * 2
+            lay.setContentsMargins(m.gap, m.gap, m.gap, m.gap)
+            width = bar - m.gap * 2 - m.px(6)
+            size = f"min-width: {bar}px; max-width: {bar}px;"
+            px = m.title
+            while (
+                px > m.body
+                and max(
+                    QFontMetrics(title_font(self.font(), px)).horizontalAdvance(part)
+                    for part in said.split("\n")
+                )
+                > width
+            ):
+                px -= 1
+            big = title_font(self.font(), px)
+            title.setStyleSheet(f"font-size: {px}px;")
+        need = text_height(title.text(), big, width) + text_height(hint.text(), small, width)
+        height = max(int(m.target * 1.4), need + m.gap * (3 if portrait else 4))
+        size += f"min-height: {height}px; max-height: {height}px;"
+        b.setStyleSheet(f"QPushButton#elder {{ {size} }}")
+        b.clicked.connect(lambda _=False, a=button.action, g=s.gen: self.tap(a, g))
+        self.buttons[button.action] = b
+        return b
 
     def _button(self, button: Button, s: Screen) -> QPushButton:
         b = QPushButton(button.label)
@@ -364,11 +480,89 @@ class KioskWindow(QWidget):
             self.warn.show()
 
 
+CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+WORD = re.compile(r"[A-Za-z0-9]+|\S")
+WJ = "\u2060"  # word joiner: no line break here
+NBSP = "\u00a0"
+
+
+def keep_tail(text: str, units: int = 3) -> str:
+    """Glue the last `units` characters (a Latin word or number counts as one) of each
+    paragraph that holds Chinese, so no line is left with one or two characters ("分 / 钟")."""
+    if not CJK_CHAR.search(text):
+        return text
+    return "\n".join(_glue(p, units) for p in text.split("\n"))
+
+
+def _glue(par: str, units: int) -> str:
+    tokens = [(m.start(), m.end()) for m in WORD.finditer(par)]
+    count = 0
+    start = len(par)
+    for a, b in reversed(tokens):
+        if re.fullmatch(r"\w+", par[a:b]):
+            count += 1
+        start = a
+        if count >= units:
+            break
+    if start <= 0 or start >= len(par):
+        return par
+    head, tail = par[:start], par[start:]
+    out = []
+    for i, ch in enumerate(tail):
+        if ch == " ":
+            out.append(NBSP)
+            continue
+        out.append(ch)
+        nxt = tail[i + 1] if i + 1 < len(tail) else ""
+        if nxt and nxt != " " and (CJK_CHAR.match(ch) or CJK_CHAR.match(nxt) or not ch.isalnum()):
+            out.append(WJ)
+    return head + "".join(out)
+
+
+def title_font(base: QFont, px: int) -> QFont:
+    font = QFont(base)
+    font.setPixelSize(px)
+    font.setBold(True)
+    return font
+
+
+def body_font(base: QFont, px: int) -> QFont:
+    font = QFont(base)
+    font.setPixelSize(px)
+    return font
+
+
+def text_height(text: str, font: QFont, width: int) -> int:
+    """Height of text wrapped at width, as a word-wrapping label lays it out."""
+    fm = QFontMetrics(font)
+    flags = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft
+    return fm.boundingRect(0, 0, max(width, 1), 100000, int(flags), text).height()
+
+
+def unbreakable(text: str) -> list[str]:
+    """The pieces a line cannot break inside: Latin words, single Chinese characters, and
+    what `keep_tail` glued together."""
+    out: list[str] = []
+    for word in text.split():
+        piece = ""
+        for i, ch in enumerate(word):
+            if ch == WJ:
+                continue
+            piece += ch
+            nxt = word[i + 1] if i + 1 < len(word) else ""
+            if nxt and nxt != WJ and (CJK_CHAR.match(ch) or CJK_CHAR.match(nxt)):
+                out.append(piece)
+                piece = ""
+        if piece:
+            out.append(piece)
+    return [w.replace(NBSP, " ") for w in out if w.strip()]
+
+
 def fit_px(text: str, px: int, width: int, base: QFont) -> int:
     """The largest bold size ≤ px (down to 60 %) at which the longest word fits in width."""
     font = QFont(base)
     font.setBold(True)
-    words = text.split() or [text]
+    words = unbreakable(text) or [text]
     size = px
     while size > px * 0.6:
         font.setPixelSize(size)

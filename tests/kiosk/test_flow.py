@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.core.screens import Screen
 
 from .conftest import ELDER, YOUNG, Rig, make_rig
@@ -14,7 +16,70 @@ def test_home_shows_every_service_with_waiting_and_range(rig: Rig) -> None:
     assert home.name == "home"
     assert [t.title for t in home.tiles][:3] == ["户籍业务", "社保业务", "医保业务"]
     assert all(any("等候" in line for line in tile.lines) for tile in home.tiles)
-    assert all(any("分钟" in line for line in tile.lines) for tile in home.tiles)
+    # nobody waiting: "无需等候", the display's wording, never "约 0–3 分钟"
+    assert all(tile.lines == ("等候 0 人", "无需等候") for tile in home.tiles), home.tiles
+    rig.server.waiting_bias = {"HJ": 4}
+    rig.core.syncer.step()
+    rig.flow.refresh()
+    hj = rig.flow.screen.tiles[0]
+    assert hj.lines[0] == "等候 4 人" and hj.lines[1].startswith("约 ") and "分钟" in hj.lines[1]
+
+
+def test_no_wait_is_said_the_same_way_on_the_ticket_and_the_lookup(rig: Rig) -> None:
+    rig.tap("service:HJ")
+    rig.flow.card(YOUNG)
+    assert "无需等候" in rig.flow.screen.lines
+    assert not any("预计等候" in line for line in rig.flow.screen.lines)
+    rig.tap("home")
+    rig.server.waiting_bias = {"SB": 3}
+    rig.tap("service:SB")
+    rig.flow.card(YOUNG)  # three ahead: a range
+    rig.tap("home")
+    rig.tap("lookup")
+    rig.flow.card(YOUNG)
+    lines = [tile.lines for tile in rig.flow.screen.tiles]
+    assert "无需等候" in lines[0], lines
+    assert any(line.startswith("预计等候") for line in lines[1]), lines
+
+
+def test_the_lookup_names_services_in_english(rig: Rig) -> None:
+    rig.tap("service:HJ")
+    rig.flow.card(YOUNG)
+    rig.tap("home")
+    rig.tap("lang")
+    rig.tap("lookup")
+    rig.flow.card(YOUNG)
+    assert rig.flow.screen.tiles[0].lines[0] == "Household registration"
+
+
+def test_warns_when_the_wait_runs_past_closing(rig: Rig) -> None:
+    rig.clock.advance(7 * 3600 + 15 * 60)  # 17:15 in Shanghai, closing at 17:30
+    rig.server.waiting_bias = {"SW": 30}
+    rig.core.syncer.step()
+    rig.flow.refresh()
+    rig.tap("service:SW")
+    assert any("截止时间 17:30" in line for line in rig.flow.screen.lines), rig.flow.screen.lines
+    rig.tap("home")
+    rig.clock.advance(-6 * 3600)  # 11:15, hours to spare before 12:00? 30 ahead: still past
+    rig.server.waiting_bias = {"SW": 0}
+    rig.core.syncer.step()
+    rig.flow.refresh()
+    rig.tap("service:SW")
+    assert not any("截止" in line for line in rig.flow.screen.lines)
+
+
+def test_a_missed_appointment_has_a_way_home(rig: Rig) -> None:
+    from datetime import timedelta
+
+    qr = rig.server.book("SW", rig.clock.now() - timedelta(minutes=90), YOUNG.id_number)
+    rig.tap("checkin")
+    rig.flow.qr(qr)
+    screen = rig.flow.screen
+    assert screen.title == "预约时段已过"
+    assert "back" in screen.actions()
+    assert [b.label for b in screen.buttons if b.action == "back"] == ["返回首页"]
+    rig.tap("back")
+    assert rig.flow.screen.name == "home"
 
 
 def test_ordinary_ticket_is_one_tap_and_prints_once(rig: Rig) -> None:
@@ -320,3 +385,28 @@ def test_a_live_configuration_change_reaches_the_home_screen(rig: Rig) -> None:
     assert screen.ticker == ("今日延时服务",)
     rig.tap("service:JZZ")
     assert rig.flow.screen.big.startswith("J")
+
+
+def test_an_english_guide_is_used_when_the_config_has_one(rig: Rig) -> None:
+    from dataclasses import replace
+
+    services = list(rig.core.state.snap.services)
+    services[0] = replace(services[0], guide_en="Bring your ID card and household register.")
+    rig.core.state.set_services(services)
+    rig.tap("lang")
+    rig.tap("guides")
+    rig.tap("guide:HJ")
+    assert rig.flow.screen.lines == ("Bring your ID card and household register.",)
+    rig.tap("back")
+    rig.tap("guide:SB")
+    assert "Chinese only" in rig.flow.screen.lines[0]
+
+
+def test_the_paper_says_no_wait_like_the_screen(rig: Rig, tmp_path: Any) -> None:
+    from drivers.printer import decode, open_printer
+
+    out = tmp_path / "tickets.bin"
+    rig.core.printing.printer = open_printer(f"file://{out}")
+    rig.tap("service:SW")
+    text = "".join(decode(out.read_bytes()).text)
+    assert "无需等候" in text and "分钟" not in text, text
