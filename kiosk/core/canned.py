@@ -7,6 +7,7 @@ the kiosk's flows; it is not the server and holds no rules beyond what the kiosk
 
 from __future__ import annotations
 
+import secrets
 import threading
 import tomllib
 from collections.abc import Callable
@@ -169,7 +170,7 @@ class CannedServer:
                 "priority_label": self.classes.get(priority, priority),  # "普通" too, as the server
                 "id_masked": id_masked,
                 "name_masked": name_masked,
-                "qr": f"{self.base_url}/t/{tid}",
+                "qr": f"{self.base_url}/t/{secrets.token_hex(10)}",  # a code, never the id
                 "_id": card.get("id_number", "") if card else "",
                 "_key": key,
             }
@@ -184,9 +185,12 @@ class CannedServer:
 
     def ticket(self, ticket_id: str) -> dict[str, Any]:
         self._check()
-        if ticket_id not in self.tickets:
+        found = self.tickets.get(ticket_id) or next(
+            (t for t in self.tickets.values() if t["qr"].endswith(f"/t/{ticket_id}")), None
+        )
+        if found is None:
             raise Refused(404, "ticket_not_found", f"没有编号为 {ticket_id} 的号票")
-        return self._public(self.tickets[ticket_id])
+        return self._public(found)
 
     def lookup(self, id_number: str) -> list[dict[str, Any]]:
         self._check()

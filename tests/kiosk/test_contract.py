@@ -94,6 +94,8 @@ def check_ticket(t: dict[str, Any]) -> None:
         assert isinstance(t.get(key), kind), (key, t.get(key))
     assert set(t["wait_estimate"]) >= {"low_min", "high_min"}
     assert t["qr"].startswith("http://testserver/t/"), t["qr"]
+    code = t["qr"].rsplit("/t/", 1)[1]
+    assert code != str(t["id"]) and len(code) >= 16, t["qr"]  # an unguessable code, not the id
     assert "window" in t and "id_masked" in t and "name_masked" in t
 
 
@@ -131,6 +133,8 @@ def test_ordinary_ticket(server: ServerApi) -> None:
     assert again["id"] == t["id"] and again["number"] == t["number"]
     assert server.services()[3]["waiting"] == 1
     assert server.ticket(str(t["id"]))["number"] == "D001"
+    # a phone's QR link (and the kiosk's scan of it) finds the ticket by its code
+    assert server.ticket(t["qr"].rsplit("/t/", 1)[1])["id"] == t["id"]
 
 
 def test_real_name_ticket_and_lookup(server: ServerApi) -> None:
