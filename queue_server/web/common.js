@@ -5,7 +5,7 @@ export const API = "/api/v1";
 
 export const EVENT_TYPES = [
   "ticket.issued", "ticket.called", "ticket.recalled", "ticket.skipped", "ticket.finished",
-  "ticket.transferred", "ticket.reactivated", "ticket.cancelled",
+  "ticket.transferred", "ticket.reactivated", "ticket.cancelled", "ticket.renumbered",
   "window.paused", "window.resumed", "window.opened", "window.closed",
   "evaluation.created", "day.rolled", "config.changed",
 ];

@@ -275,6 +275,7 @@ function onEvent(ev) {
     case "ticket.skipped":
     case "ticket.transferred":
     case "ticket.cancelled":
+    case "ticket.renumbered": // takes its printed number and waits again: the old call is void
       for (const w of state.windows.values()) {
         if (w.current && w.current.id === d.id) w.current = null;
       }

@@ -245,6 +245,9 @@ function onEvent(ev) {
     case "ticket.cancelled":
       if (state.current && state.current.id === d.id) state.current = null;
       break;
+    case "ticket.renumbered": // the kiosk printed another number for it: show that one
+      if (state.current && state.current.id === d.id) state.current = d.status === "called" ? d : null;
+      break;
     case "window.paused":
     case "window.resumed":
     case "window.opened":
