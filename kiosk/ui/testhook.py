@@ -47,11 +47,20 @@ def _visible(w: QWidget, root: QWidget) -> bool:
     return w.isVisibleTo(root) and root.isVisible()
 
 
+_INVISIBLE = str.maketrans({"\u2060": None, "\u200b": None, "\u00ad": None, "\u00a0": " "})
+
+
+def _read(text: str) -> str:
+    """A text as a person reads it: without the invisible line-breaking marks (word joiners
+    that keep short Chinese phrases on one line), no-break spaces as spaces."""
+    return text.translate(_INVISIBLE)
+
+
 def _button_text(b: QAbstractButton) -> str:
     """A button's own text, or the texts of the labels inside it (the kiosk's tiles)."""
     parts = [b.text()] if b.text() else []
     parts += [lab.text() for lab in b.findChildren(QLabel) if lab.text()]
-    return "\n".join(parts)
+    return _read("\n".join(parts))
 
 
 def snapshot(window: QWidget) -> dict[str, Any]:
@@ -68,7 +77,7 @@ def snapshot(window: QWidget) -> dict[str, Any]:
         elif isinstance(w, QLabel) and w.text():
             parent = w.parentWidget()
             if not isinstance(parent, QAbstractButton):
-                texts.append(w.text())
+                texts.append(_read(w.text()))
     current = getattr(window, "current", None)
     geo = window.geometry()  # the client area; "frame" adds a window manager's decorations
     frame = window.frameGeometry()

@@ -529,12 +529,13 @@ def test_a_hall_morning(hall: Hall) -> None:
     called_voice(hall, third, 1)
     press(staff1, "F6")
     staff1.wait_for_selector("#dlg-transfer[open]")
+    staff1.wait_for_selector("input[name=transfer-target]")  # the choices come from the server
     offered = staff1.eval_on_selector_all(
-        "input[name=transfer-service]", "els => els.map(e => e.value)"
+        "input[name=transfer-target]", "els => els.map(e => e.value)"
     )
-    assert "GJJ" in offered, offered
+    assert "service:GJJ" in offered, offered
     hall.shot(f"transfer-dialog-{third}", "staff1")
-    staff1.check("input[name=transfer-service][value=GJJ]")
+    staff1.check("input[name=transfer-target][value='service:GJJ']")
     staff1.click("#form-transfer button[type=submit]")
     wait_text(staff1, "#cur-number", "—")
     wait_text(display, '.wcell[data-window="1"] .cur', "空闲")
@@ -555,8 +556,11 @@ def test_a_hall_morning(hall: Hall) -> None:
     wait_text(staff1, "#window-status", "暂停服务")
     wait_text(display, '.wcell[data-window="1"] .cur', "暂停服务")
     display_panel_idle(hall, f, fourth, "pause of window 1")
-    press(staff1, "F1")
-    staff1.wait_for_timeout(800)
+    press(staff1, "F1")  # the console asks before resuming; Esc keeps the window paused
+    staff1.wait_for_selector("#dlg-paused[open]")
+    hall.shot("paused-f1-asks", "staff1")
+    staff1.keyboard.press("Escape")
+    staff1.wait_for_timeout(500)
     with hall.api(admin) as api:
         w1 = api.get("/windows/1").json()
     assert w1["status"] == "paused", w1

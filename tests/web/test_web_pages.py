@@ -278,12 +278,12 @@ def test_staff_actions_transfer_pause_special_and_counter_ticket(
     )
     assert "特呼" in text(page, "#cur-reason")
     press(page, "F6")
-    page.check("#transfer-windows input[value='window:12']")
+    page.check("#transfer-windows input[value='window:4']")
     page.click("#form-transfer button[type=submit]")
     page.wait_for_function("() => document.querySelector('#cur-number').textContent === '—'")
     with srv.api(srv.tokens["display"]) as api:
         moved = api.get(f"/tickets/{t['id']}").json()
-        assert moved["status"] == "waiting" and moved["target_window"] == 12
+        assert moved["status"] == "waiting" and moved["target_window"] == 4
     # 暂停 (F7): the window badge and a band say so; F1 asks before resuming (Esc: no call).
     press(page, "F7")
     page.wait_for_function(
