@@ -360,6 +360,19 @@ class NotifySection(Strict):
     )
 
 
+class WindowScreenSection(Strict):
+    show_staff: bool = Field(
+        False,
+        description="Show the staff member on duty (name, 工号, photo) on the window screens "
+        "(窗口屏, /window-screen?window=N); off: only the window and the ticket.",
+    )
+    photo_url: str = Field(
+        "",
+        description="Staff photo address with {staff_no}, e.g. /photos/{staff_no}.jpg (same "
+        "origin, served by the hall); empty shows the name's first character instead.",
+    )
+
+
 class HallConfig(Strict):
     hall: HallSection = Field(default_factory=lambda: HallSection(), description="The hall itself.")
     routing: RoutingSection = Field(
@@ -389,6 +402,9 @@ class HallConfig(Strict):
     )
     oversight: OversightSection = Field(
         default_factory=lambda: OversightSection(), description="效能监察 alert thresholds."
+    )
+    window_screen: WindowScreenSection = Field(
+        default_factory=lambda: WindowScreenSection(), description="Window screens (窗口屏)."
     )
 
     @model_validator(mode="after")
