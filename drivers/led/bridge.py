@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,7 +178,14 @@ class LedBridge:
             self._stop.wait(2.0)
 
     def _beat(self) -> None:
+        """A heartbeat every HEARTBEAT_S, and at once when the bus's health changes."""
+        sent: tuple[str, str] | None = None
+        due = 0.0
         with self._client() as client:
             while not self._stop.is_set():
-                self.heartbeat(client)
-                self._stop.wait(HEARTBEAT_S)
+                h = self.bus.health()
+                now = time.monotonic()
+                if (h.state, h.reason) != sent or now >= due:
+                    self.heartbeat(client)
+                    sent, due = (h.state, h.reason), now + HEARTBEAT_S
+                self._stop.wait(0.5)

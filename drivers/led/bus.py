@@ -115,6 +115,8 @@ class LedBus(Worker):
                 self._pending.move_to_end(address, last=False)
 
     def _run(self) -> None:
+        if self._port is None and self._open():
+            self._health = Health("ok", "", "条屏总线已连接")
         while not self._stop.is_set():
             item = self._take()
             if item is None:

@@ -90,9 +90,11 @@ def test_a_slow_bus_sends_in_order_of_first_request() -> None:
 
 def test_write_error_is_reported_and_the_text_is_sent_once_the_port_is_back() -> None:
     port = FakeLedPort(fail=True)
-    bus = LedBus(lambda: port, CNQS, reopen_after=0.01).start()
+    bus = LedBus(lambda: port, CNQS, reopen_after=0.01)
+    assert bus.health().state == "unknown"
+    bus.start()
     try:
-        assert bus.health().state == "unknown"
+        assert _until(lambda: bus.health().state == "ok")  # the port opened
         bus.show(3, "A023 请到3号窗口")
         assert _until(lambda: bus.health().reason == "write_error")
         assert bus.health().state == "error" and "写入失败" in bus.health().message
