@@ -23,7 +23,10 @@ function fit(node, min = 0.35) {
   if (node.hidden || !node.isConnected) return;
   const base = Number.parseFloat(getComputedStyle(node).fontSize);
   let size = base;
-  const over = () => node.scrollWidth > node.clientWidth;
+  // Wrapping text (a long window name on a bar screen) must also fit its height.
+  const wraps = getComputedStyle(node).whiteSpace === "normal";
+  const over = () => node.scrollWidth > node.clientWidth ||
+    (wraps && node.scrollHeight > node.clientHeight + 1);
   while (over() && size > base * min) {
     size *= 0.92;
     node.style.fontSize = `${size}px`;
