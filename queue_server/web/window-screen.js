@@ -56,13 +56,13 @@ function render() {
   const staff = s.show_staff ? s.staff : null;
   $("#staff").hidden = !staff;
   if (staff) {
+    // The initial stays underneath: a photo that fails to load leaves it showing.
     const photo = $("#staff-photo");
+    photo.textContent = staff.initial || "";
     if (staff.photo) {
-      photo.textContent = "";
-      photo.style.backgroundImage = `url("${staff.photo.replace(/"/g, "%22")}")`;
-    } else {
-      photo.style.backgroundImage = "";
-      photo.textContent = staff.initial || "";
+      const img = el("img", { src: staff.photo, alt: "" });
+      img.addEventListener("error", () => img.remove());
+      photo.append(img);
     }
     $("#staff-name").textContent = staff.name;
     $("#staff-no").textContent = staff.staff_no ? `工号 ${staff.staff_no}` : "";

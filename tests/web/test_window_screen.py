@@ -50,7 +50,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             for w in config["windows"]:
                 if w["no"] == 3:
                     w["name"] = LONG_NAME
-            config["window_screen"] = {"show_staff": True, "photo_url": ""}
+            config["window_screen"] = {"show_staff": True, "photo_url": "/photos/{staff_no}.jpg"}
             r = c.put("/admin/config", json={"config": config, "version": snap["version"]})
             assert r.status_code == 200, r.text
         yield server
@@ -112,6 +112,9 @@ def test_window_screen_fits_and_follows_calls_and_pauses(
         assert _text(page, "#serving-label") == "正在办理"
         page.wait_for_function("() => document.getElementById('staff-name').textContent === '陈静'")
         assert _text(page, "#staff-no") == "工号 GZ0103"
+        # The hall serves no photo here: the broken image goes, the initial shows.
+        page.wait_for_function("() => !document.querySelector('#staff-photo img')")
+        assert _text(page, "#staff-photo") == "陈"
         _no_overflow(page)
         page.screenshot(path=str(artifacts / f"{name}-serving.png"))
 
@@ -157,6 +160,15 @@ def test_window_screen_catches_up_after_the_stream_was_cut(browser: Any, hall: L
         page.wait_for_function("() => document.getElementById('ticket').textContent === '—'")
     finally:
         page.close()
+
+
+def test_screen_api_gives_the_photo_address_when_the_hall_enables_staff(hall: LiveServer) -> None:
+    hall.login("staff03", window=3)
+    with hall.api(hall.tokens["display"]) as c:
+        body = c.get("/windows/3/screen").json()
+    assert body["show_staff"] is True
+    assert body["staff"]["name"] == "陈静" and body["staff"]["photo"] == "/photos/GZ0103.jpg"
+    assert body["window"]["name"] == LONG_NAME
 
 
 def test_window_screen_without_a_token_explains_the_setup(browser: Any, hall: LiveServer) -> None:
