@@ -109,8 +109,11 @@ class LedBridge:
         self.online = False
         self.events = 0
         self._stop = threading.Event()
+        self.refused = False
 
     def stop(self) -> None:
+        """Stop following (run() returns at once; a read waiting for the next event is left
+        to its daemon thread, which ends with the next event or keep-alive)."""
         self._stop.set()
 
     def _client(self) -> Any:
@@ -150,30 +153,36 @@ class LedBridge:
             log.info("heartbeat failed: %s", e)
 
     def run(self) -> None:
-        """Until stop(): follow the stream, reconnecting after 2 s when it breaks."""
-        beat = threading.Thread(target=self._beat, name="led-heartbeat", daemon=True)
-        beat.start()
+        """Until stop(): follow the stream, reconnecting after 2 s when it breaks; raises
+        PermissionError when the server refuses the token."""
+        for target, name in ((self._beat, "led-heartbeat"), (self._follow, "led-events")):
+            threading.Thread(target=target, name=name, daemon=True).start()
+        self._stop.wait()
+        if self.refused:
+            raise PermissionError("the server refused the token")
+
+    def _follow(self) -> None:
         while not self._stop.is_set():
             try:
                 with self._client() as client, client.stream("GET", "/events") as resp:
                     if resp.status_code == 401:
                         log.error("the server refused the token (401)")
-                        raise PermissionError("token refused")
+                        self.refused = True
+                        self._stop.set()
+                        return
                     resp.raise_for_status()
                     self.online = True
                     self.resync(client)
                     for _id, kind, data in sse_events(resp.iter_lines()):
                         if self._stop.is_set():
-                            break
+                            return
                         try:
                             self.apply(kind, json.loads(data))
                         except (ValueError, KeyError, TypeError) as e:
                             log.warning("event %s not applied: %s", kind, e)
-            except PermissionError:
-                self._stop.set()
-                raise
             except Exception as e:
-                log.warning("event stream lost: %s", e)
+                if not self._stop.is_set():
+                    log.warning("event stream lost: %s", e)
             self.online = False
             self._stop.wait(2.0)
 

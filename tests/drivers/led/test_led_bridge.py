@@ -115,7 +115,9 @@ def test_bridge_shows_calls_and_pauses_on_the_strips_and_reports_health(
         finally:
             bridge.stop()
             bus.stop()
-            runner.join(5)
+            # stop() ends the wait for the next event at once (the server's keep-alive is 15 s)
+            runner.join(10)
+        assert not runner.is_alive()
 
 
 def test_bridge_health_shows_a_dead_bus_in_the_heartbeat(server: LiveServer) -> None:
@@ -163,3 +165,11 @@ def test_cli_run_refuses_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixt
     argv = ["led", "run", "--url", "fake://", "--server", "http://127.0.0.1:9", "--token", "t"]
     assert _cli([*argv, "--config", str(bad)]) == 1
     assert "end bytes" in capsys.readouterr().err
+
+
+def test_cli_run_with_a_refused_token_is_exit_1(
+    server: LiveServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["led", "run", "--url", "fake://", "--server", server.url, "--token", "not-a-token"]
+    assert _cli(argv) == 1
+    assert "refused the token" in capsys.readouterr().err
