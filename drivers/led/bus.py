@@ -139,6 +139,8 @@ class LedBus(Worker):
             self._stop.wait(self.reopen_after)
             return
         try:
+            if self.answer_timeout > 0 and hasattr(self._port, "reset_input_buffer"):
+                self._port.reset_input_buffer()  # an old answer must not count for this frame
             self._port.write(frame)
             flush = getattr(self._port, "flush", None)
             if flush is not None:
@@ -158,10 +160,15 @@ class LedBus(Worker):
             self._health = Health("ok", "", "正常")
 
     def _check_answer(self, address: int) -> None:
+        # Wait for the first byte only (read(64) would wait out the whole timeout on every
+        # frame), then take what else has arrived.
         answer = b""
         try:
             self._port.timeout = self.answer_timeout
-            answer = self._port.read(64) or b""
+            answer = self._port.read(1) or b""
+            waiting = getattr(self._port, "in_waiting", 0)
+            if answer and waiting:
+                answer += self._port.read(waiting)
         except Exception as e:
             log.warning("LED bus read failed: %s", e)
         if answer:

@@ -35,6 +35,13 @@ class FakeLedPort:
         out, self._unread = self._unread[:size], self._unread[size:]
         return out
 
+    @property
+    def in_waiting(self) -> int:
+        return len(self._unread)
+
+    def reset_input_buffer(self) -> None:
+        self._unread = b""
+
     def flush(self) -> None:
         pass
 

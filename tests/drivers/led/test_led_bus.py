@@ -155,7 +155,8 @@ def test_frames_reach_the_emulator_over_a_real_pty(name: str) -> None:
     template = TEMPLATES[name]
     with LedEmulator(template, answer=b"\x06") as emu:
         assert emu.url.startswith("serial:///dev/")
-        bus = open_led_bus(emu.url, template, answer_timeout=0.5).start()
+        # strips that acknowledge: each frame waits for the first answer byte, not the timeout
+        bus = open_led_bus(emu.url, template, answer_timeout=3.0).start()
         try:
             for window in range(1, 21):
                 bus.show(window, f"A{window:03d} 请到{window}号窗口")
