@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import LiveServer, _start_server
+from tests.web.test_web_pages import LOW_CONTRAST
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -116,6 +117,7 @@ def test_window_screen_fits_and_follows_calls_and_pauses(
         page.wait_for_function("() => !document.querySelector('#staff-photo img')")
         assert _text(page, "#staff-photo") == "陈"
         _no_overflow(page)
+        assert page.evaluate(LOW_CONTRAST, 4.5) == []
         page.screenshot(path=str(artifacts / f"{name}-serving.png"))
 
         with hall.api(staff) as c:
@@ -124,6 +126,7 @@ def test_window_screen_fits_and_follows_calls_and_pauses(
         assert _text(page, "#paused") == "暂停服务"
         assert not page.locator("#ticket").is_visible()
         _no_overflow(page)
+        assert page.evaluate(LOW_CONTRAST, 4.5) == []
         page.screenshot(path=str(artifacts / f"{name}-paused.png"))
 
         with hall.api(staff) as c:
