@@ -94,6 +94,16 @@ def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str, str]]:
             data.append(value)
 
 
+def _lines(resp: Any) -> Iterator[str]:
+    """Lines of a streamed response as they arrive (iter_lines would wait for 512 bytes)."""
+    pending = b""
+    for chunk in resp.iter_content(chunk_size=None):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r").decode("utf-8", errors="replace")
+
+
 def health_part(h: Health) -> dict[str, str]:
     """A Health in the heartbeat's shape (the admin page reads status/detail)."""
     status = {"ok": "ok", "warning": "warn", "error": "error"}.get(h.state, "warn")
@@ -117,16 +127,18 @@ class LedBridge:
         self._stop.set()
 
     def _client(self) -> Any:
-        import httpx
+        """A requests session with the token (requests is what the kiosk syncs with too)."""
+        import requests
 
-        return httpx.Client(
-            base_url=f"{self.server}/api/v1",
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=httpx.Timeout(10.0, read=40.0),
-        )
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.token}"
+        return session
+
+    def _url(self, path: str) -> str:
+        return f"{self.server}/api/v1{path}"
 
     def resync(self, client: Any) -> None:
-        r = client.get("/windows")
+        r = client.get(self._url("/windows"), timeout=10)
         r.raise_for_status()
         for address, text in self.texts.for_snapshot(r.json()):
             self.bus.show(address, text)
@@ -148,7 +160,7 @@ class LedBridge:
             },
         }
         try:
-            client.post("/devices/heartbeat", json=body)
+            client.post(self._url("/devices/heartbeat"), json=body, timeout=10)
         except Exception as e:
             log.info("heartbeat failed: %s", e)
 
@@ -164,7 +176,10 @@ class LedBridge:
     def _follow(self) -> None:
         while not self._stop.is_set():
             try:
-                with self._client() as client, client.stream("GET", "/events") as resp:
+                with (
+                    self._client() as client,
+                    client.get(self._url("/events"), stream=True, timeout=(10, 40)) as resp,
+                ):
                     if resp.status_code == 401:
                         log.error("the server refused the token (401)")
                         self.refused = True
@@ -173,7 +188,7 @@ class LedBridge:
                     resp.raise_for_status()
                     self.online = True
                     self.resync(client)
-                    for _id, kind, data in sse_events(resp.iter_lines()):
+                    for _id, kind, data in sse_events(_lines(resp)):
                         if self._stop.is_set():
                             return
                         try:
