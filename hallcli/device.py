@@ -1,4 +1,5 @@
-"""`hall device …`: diagnostics for the hall's devices (ID card reader, printer, camera, keypad).
+"""`hall device …`: diagnostics for the hall's devices (ID card reader, printer, camera, keypad,
+LED strips).
 
 Each command imports its driver lazily so `hall --help` stays fast. Exit status: 0 on success,
 1 with a one-line reason on stderr otherwise.
@@ -18,6 +19,7 @@ URL_SCHEMES = {
     "file:///path/out.bin, fake://  (options: paper=58|80, encoding=gb18030|gbk, qr=native|raster)",
     "evaluator": "serial:///dev/ttyUSB1?baud=9600, tcp://HOST:PORT, fake://",
     "camera": "camera://0, file:///path/image.png|video.mp4, fake://",
+    "led": "serial:///dev/ttyUSB2?baud=9600[&rs485=1], tcp://HOST:PORT, fake://",
 }
 
 
@@ -81,7 +83,142 @@ def register(sub: argparse._SubParsersAction) -> None:
     listen.add_argument("--count", type=int, default=1, help="exit after this many ratings")
     listen.set_defaults(func=cmd_evaluator_listen)
 
+    _register_led(kinds)
+
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _register_led(kinds: argparse._SubParsersAction) -> None:
+    led = kinds.add_parser("led", help="LED strips over RS-485 (条屏)").add_subparsers(
+        metavar="ACTION"
+    )
+    run = led.add_parser("run", help="show each window's calls on its strip (bridge to the server)")
+    run.add_argument("--url", required=True, help=URL_SCHEMES["led"])
+    run.add_argument("--server", required=True, help="queue server, e.g. http://127.0.0.1:8080")
+    run.add_argument("--token", required=True, help="a display token (hall token --role display)")
+    run.add_argument("--config", help="hall TOML file whose [led] section to use (default: demo)")
+    run.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
+    run.set_defaults(func=cmd_led_run)
+    send = led.add_parser("send", help="send one text to one strip")
+    send.add_argument("--url", required=True, help=URL_SCHEMES["led"])
+    send.add_argument("--address", type=int, required=True, help="bus address 0-255")
+    send.add_argument("--text", required=True)
+    send.add_argument("--config", help="hall TOML file whose [led] section to use")
+    send.set_defaults(func=cmd_led_send)
+    emu = led.add_parser("emulate", help="a bus of strips on a pty that prints decoded frames")
+    emu.add_argument("--template", default=None, help="cnqs or colon (default: the config's)")
+    emu.add_argument("--config", help="hall TOML file whose [led] section to use")
+    emu.add_argument("--answer", default="", help="hex bytes each strip answers, e.g. 06")
+    emu.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
+    emu.set_defaults(func=cmd_led_emulate)
+
+
+def _led_setup(config: str | None, template_name: str | None = None):  # type: ignore[no-untyped-def]
+    """(template, texts, led settings) from a hall file's [led] section."""
+    from drivers.led import LedTexts, make_template
+    from queue_server.config import load_config
+
+    led = load_config(config).led
+    template = make_template(
+        template_name or led.template,
+        layout=led.layout,
+        command=led.command,
+        checksum=led.checksum,
+        encoding=led.encoding,
+        escape=led.escape,
+    )
+    texts = LedTexts(
+        text=led.text,
+        paused_text=led.paused_text,
+        idle_text=led.idle_text,
+        addresses={int(k): v for k, v in led.addresses.items()},
+    )
+    return template, texts, led
+
+
+def cmd_led_run(args: argparse.Namespace) -> int:
+    import threading
+
+    from drivers.led import LedBridge, LedTemplateError, open_led_bus
+    from drivers.urls import DeviceUrlError
+    from queue_server.config import HallConfigError
+
+    _utf8_stdout()
+    try:
+        template, texts, led = _led_setup(args.config)
+        bus = open_led_bus(
+            args.url, template, queue_size=led.queue_size, answer_timeout=led.answer_timeout_s
+        )
+    except (DeviceUrlError, LedTemplateError, HallConfigError, ValueError) as e:
+        return _fail(f"LED setup: {e}")
+    bus.start()
+    bridge = LedBridge(args.server, args.token, bus, texts)
+    print(f"LED bridge: {args.url} ({template.name}) <- {args.server}", file=sys.stderr)
+    if args.duration:
+        threading.Timer(args.duration, bridge.stop).start()
+    try:
+        bridge.run()
+    except PermissionError:
+        return _fail("the server refused the token (401): use a display token")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bridge.stop()
+        bus.stop()
+    return 0
+
+
+def cmd_led_send(args: argparse.Namespace) -> int:
+    from drivers.led import LedTemplateError, encode_frame, open_led_bus
+    from drivers.urls import DeviceUrlError
+    from queue_server.config import HallConfigError
+
+    try:
+        template, _texts, led = _led_setup(args.config)
+        frame = encode_frame(template, args.address, args.text)
+        bus = open_led_bus(args.url, template, answer_timeout=led.answer_timeout_s).start()
+    except (DeviceUrlError, LedTemplateError, HallConfigError, ValueError) as e:
+        return _fail(f"LED setup: {e}")
+    try:
+        bus.show(args.address, args.text)
+        deadline = time.monotonic() + 10.0
+        while bus.sent == 0 and bus.health().state != "error" and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        bus.stop()
+    health = bus.health()
+    print(f"{frame.hex(' ')}  ({len(frame)} bytes, {health.state}: {health.message})")
+    if bus.sent == 0 or health.state == "error":
+        return _fail(f"not sent: {health.reason}: {health.message}")
+    return 0
+
+
+def cmd_led_emulate(args: argparse.Namespace) -> int:
+    from drivers.led import LedEmulator, LedTemplateError
+    from queue_server.config import HallConfigError
+
+    _utf8_stdout()
+    try:
+        template, _texts, _led = _led_setup(args.config, args.template)
+        answer = bytes.fromhex(args.answer)
+    except (LedTemplateError, HallConfigError, ValueError) as e:
+        return _fail(f"LED setup: {e}")
+    emulator = LedEmulator(template, answer=answer).start()
+    print(f"emulating LED strips ({template.name}) on a pty", file=sys.stderr)
+    print(emulator.url, flush=True)
+    shown = 0
+    try:
+        deadline = time.monotonic() + args.duration if args.duration else None
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.1)
+            for frame in emulator.frames[shown:]:
+                print(f"strip {frame.address}: {frame.text}", flush=True)
+            shown = len(emulator.frames)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0
 
 
 def _fail(reason: str) -> int:

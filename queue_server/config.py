@@ -377,6 +377,81 @@ class NotifySection(Strict):
     )
 
 
+class WindowScreenSection(Strict):
+    show_staff: bool = Field(
+        False,
+        description="Show the staff member on duty (name, 工号, photo) on the window screens "
+        "(窗口屏, /window-screen?window=N); off: only the window and the ticket.",
+    )
+    photo_url: str = Field(
+        "",
+        description="Staff photo address with {staff_no}, e.g. /photos/{staff_no}.jpg (same "
+        "origin, served by the hall); empty shows the name's first character instead.",
+    )
+
+
+class LedSection(Strict):
+    template: Literal["cnqs", "colon"] = Field(
+        "cnqs",
+        description="Shipped LED strip frame (条屏, RS-485): cnqs = `FF 68 {len} {len} [68 {addr} "
+        "{cmd} {text}] {check} 16`, sum8, command 31; colon = `3A [{addr} {cmd} {text}] {check} "
+        "0A`, xor8, command 54, escape 7D. The keys below override its parts; see docs/DEVICES.md.",
+    )
+    layout: str = Field(
+        "",
+        description="Frame layout: start bytes, tokens {addr} {cmd} {len} {text} {check}, [ ] "
+        "around the checked bytes, end bytes (empty: the template's).",
+    )
+    command: str = Field(
+        "", description="Command byte(s) for 'show text' in hex, e.g. \"31\" (empty: template's)."
+    )
+    encoding: Literal["", "gb2312", "gbk"] = Field(
+        "", description="Text encoding (empty: the template's gb2312)."
+    )
+    checksum: Literal["", "none", "sum8", "xor8", "crc16-modbus"] = Field(
+        "", description="Checksum kind (empty: the template's)."
+    )
+    escape: str = Field(
+        "",
+        description="Escape byte in hex: start, end and escape bytes inside a frame go out as "
+        'ESC, byte^0x20; "none" = no escaping (empty: the template\'s).',
+    )
+    text: str = Field(
+        "{number} 请到{window}号窗口",
+        description="Text sent to a window's strip on a call: {number}, {window}.",
+    )
+    paused_text: str = Field("暂停服务", description="Text on a paused or closed window's strip.")
+    idle_text: str = Field("", description="Text after 办结/过号 (empty: keep the last call).")
+    addresses: dict[str, Annotated[int, Field(ge=0, le=255)]] = Field(
+        default_factory=dict,
+        description='Window number -> bus address, e.g. {"3" = 12}; unlisted windows use '
+        "their number.",
+    )
+    queue_size: int = Field(
+        256,
+        ge=1,
+        le=100000,
+        description="Strips with text waiting for the bus; beyond this the oldest waiting text "
+        "is dropped (a newer text for the same strip always replaces the waiting one).",
+    )
+    answer_timeout_s: float = Field(
+        0.0,
+        ge=0,
+        le=5,
+        description="Wait this long for a strip's answer after each frame (0: strips that never "
+        "answer; health then shows write errors only).",
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _placeholders(cls, v: str) -> str:
+        try:
+            v.format(number="A001", window=1)
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("led.text may use only {number} and {window}") from None
+        return v
+
+
 class HallConfig(Strict):
     hall: HallSection = Field(default_factory=lambda: HallSection(), description="The hall itself.")
     routing: RoutingSection = Field(
@@ -406,6 +481,12 @@ class HallConfig(Strict):
     )
     oversight: OversightSection = Field(
         default_factory=lambda: OversightSection(), description="效能监察 alert thresholds."
+    )
+    window_screen: WindowScreenSection = Field(
+        default_factory=lambda: WindowScreenSection(), description="Window screens (窗口屏)."
+    )
+    led: LedSection = Field(
+        default_factory=lambda: LedSection(), description="LED strips over RS-485 (条屏)."
     )
 
     @model_validator(mode="after")

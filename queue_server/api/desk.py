@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -11,6 +11,9 @@ from fastapi.responses import Response
 from queue_server import windows as window_ops
 from queue_server.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require
+
+if TYPE_CHECKING:
+    from queue_server.hall import Hall
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
@@ -22,6 +25,11 @@ async def on_duty(no: int, request: Request, who: Who) -> Response:
     else the name the window last recorded. Only name, 工号 and an initial: no photo is stored."""
     hall = hall_of(request)
     window_ops.window_config(hall.ctx, no)
+    return json(staff_on_duty(hall, no))
+
+
+def staff_on_duty(hall: Hall, no: int) -> dict[str, object] | None:
+    """Name, 工号 and initial of whoever is on duty at window `no` (None: nobody known)."""
     idle_s = hall.config.security.session_idle_minutes * 60
     # In-memory last-use times are fresher than the table (persisted every 30 s).
     live = hall.session_last_use()
@@ -36,12 +44,12 @@ async def on_duty(no: int, request: Request, who: Who) -> Response:
     for r in rows:
         used = live.get(r["id"], r["last_used_ts"] or 0.0)
         if now - used <= idle_s:
-            return json(_staff(r["name"], r["staff_no"] or "", True))
+            return _staff(r["name"], r["staff_no"] or "", True)
     row = window_ops.window_row(hall.db.reader, no)
     if row["staff"]:
         acct = hall.db.row("SELECT staff_no FROM accounts WHERE name = ? LIMIT 1", (row["staff"],))
-        return json(_staff(row["staff"], acct["staff_no"] if acct else "", False))
-    return json(None)
+        return _staff(row["staff"], acct["staff_no"] if acct else "", False)
+    return None
 
 
 def _staff(name: str, staff_no: str, logged_in: bool) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""The web pages: staff console, hall display, window evaluator (static files, no build step)."""
+"""The web pages: staff console, hall display, window evaluator, window screen (static files,
+no build step)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-PAGES = {"/staff": "staff.html", "/display": "display.html", "/evaluator": "evaluator.html"}
+PAGES = {
+    "/staff": "staff.html",
+    "/display": "display.html",
+    "/evaluator": "evaluator.html",
+    "/window-screen": "window-screen.html",
+}
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,9 +33,10 @@ for _path, _file in PAGES.items():
 
 def include(app: FastAPI, api_prefix: str) -> None:
     """Mount the pages, their scripts and styles (under /web/) and the API they add."""
-    from queue_server.api import desk, voice
+    from queue_server.api import desk, voice, window_screen
 
     app.include_router(desk.router, prefix=api_prefix)
     app.include_router(voice.router, prefix=api_prefix)
+    app.include_router(window_screen.router, prefix=api_prefix)
     app.include_router(router)
     app.mount("/web", StaticFiles(directory=WEB), name="web")
