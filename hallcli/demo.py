@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
                                   password: {DEMO_PASSWORD_STAFF}
   display      {base}/display?access_token={tokens.get("display", "")}
   evaluator    {base}/evaluator?window=1&access_token={tokens.get("evaluator", "")}
+  window screen {base}/window-screen?window=1&access_token={tokens.get("display", "")}
   admin        {base}/admin       account: admin  password: {DEMO_PASSWORD_ADMIN}
   API docs     {base}/docs
   kiosk token  {tokens.get("kiosk", "")}

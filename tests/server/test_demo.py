@@ -40,8 +40,10 @@ def test_demo_starts_a_hall_with_working_pages_and_accounts(tmp_path):
         assert "no display" in text  # it says how to see the kiosk instead
         display_token = re.search(r"/display\?access_token=([\w-]+)", text)
         assert display_token, text
-        for page in ("/", "/staff", "/display", "/evaluator?window=1", "/admin", "/docs"):
+        pages = ("/", "/staff", "/display", "/evaluator?window=1", "/window-screen?window=1")
+        for page in (*pages, "/admin", "/docs"):
             assert httpx.get(url + page, timeout=10).status_code == 200, page
+        assert re.search(r"/window-screen\?window=1&access_token=[\w-]+", text), text
         h = {"Authorization": f"Bearer {display_token.group(1)}"}
         assert len(httpx.get(f"{url}/api/v1/services", headers=h, timeout=10).json()) >= 8
         login = httpx.post(
