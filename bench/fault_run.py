@@ -472,7 +472,7 @@ def markdown(figures: dict[str, Any], machine: str, per_phase: int, commit: str)
         ("server tickets never printed", str(figures["server_tickets_never_printed"])),
         (
             "requests committed late and renumbered to the printed number",
-            str(figures["renumbered"]),
+            f"{figures['renumbered']} (the paused phase's requests the kiosks gave up on)",
         ),
         (
             "leases lost by the restore, re-entered from their proofs",
@@ -523,14 +523,17 @@ the server started, kiosks syncing and issuing on; the **disk full** (the server
 its database moved to a small tmpfs the bench mounts, the file system filled while the kiosks
 issue and their sync round keeps trying: writes answer 503 `storage_unavailable`, the kiosks
 print from their leases; then the filler removed and the kiosks sync, with no server restart);
-and online again. At the end (server stopped, database read directly) every printed ticket
-must be on the server under its printed number, no number held twice, no outbox row pending or
-rejected, `PRAGMA integrity_check` ok and `hall audit verify` intact. Mounting the tmpfs needs
-root; without it (or when the mount fails) the run says "disk full: skipped" with the reason.
+and online again. While the disk is full a kiosk asks the server once, takes the 503 for
+"server away" and prints from its lease; each later sync round reads the hall (reads still
+work), tries to push its oldest lease ticket, and is refused again. At the end (server
+stopped, database read directly) every printed ticket must be on the server under its printed
+number, no number held twice, no outbox row pending or rejected, `PRAGMA integrity_check` ok
+and `hall audit verify` intact. Mounting the tmpfs needs root; without it (or when the mount
+fails) the run says "disk full: skipped" with the reason and still checks the rest.
 
 {figures["date"]}, commit {commit}, `python -m bench.fault_run --per-phase {per_phase}`,
-{figures["seconds"]:.0f} s. One run on a shared, noisy machine (the counts do not depend on
-its speed; the seconds do): {machine}
+{figures["seconds"]:.0f} s, one run. The machine is shared and noisy (the counts below do not
+depend on its speed; the seconds do): {machine}
 
 {table}
 
