@@ -618,7 +618,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {value}")
         for line in fail:
             print("broken:", line)
-        print("fault run:", "OK" if not fail else "FAILED")
+        skipped = f" (disk-full phase SKIPPED: {disk['skipped']})" if "skipped" in disk else ""
+        print("fault run:", ("OK" if not fail else "FAILED") + skipped)
     if args.write_docs:
         write_section("faults", markdown(figures, machine.line(), args.per_phase, machine.commit))
     return 0 if not fail else 1
