@@ -58,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--faults",
         action="store_true",
         help="instead of the rest: the fault run (kiosks issuing while the server is paused,"
-        " killed, restarted and restored; every printed ticket known under its number)",
+        " killed, restarted, restored and its disk filled and freed; every printed ticket"
+        " known under its number)",
     )
     p.set_defaults(func=run)
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.faults:
         from bench.fault_run import main as fault_run
 
-        return fault_run([])
+        return fault_run(["--write-docs"] if args.write_docs else [])
     if args.soak:
         from bench.soak import main as soak
 
