@@ -130,16 +130,19 @@ class Syncer:
         if check is None:
             return
         copies = [c for lease in self.outbox.leases() if (c := lease.copy())][-200:]
+        used_up = self.outbox.used_up()[-200:]
         try:
-            stale = check(copies, self.outbox.used_up()[-200:]).get("stale") or []
+            answer = check(copies, used_up).get("stale") or []
         except Refused as err:
             log.info("lease check refused: %s", err.code)
             self._leases_checked = err.status in (404, 405)  # an older server: ask no more
             return
         self._leases_checked = True
+        done = {u["lease_id"] for u in used_up}  # retired already (or used up): nothing to do
+        stale = [str(x) for x in answer if str(x) not in done]
         if stale:
             log.warning("the server calls %d leases stale: no more numbers from them", len(stale))
-            self.outbox.retire_leases([str(x) for x in stale])
+            self.outbox.retire_leases(stale)
             with contextlib.suppress(Refused):  # their unused numbers go back to the quota
                 check(copies, self.outbox.used_up()[-200:])
 

@@ -251,3 +251,24 @@ def test_after_a_cut_stale_leases_are_retired_and_their_unused_numbers_given_bac
     number = issue(rig, "SW")
     assert rig.core.outbox.get(rig.core.outbox.pending()[0].key).lease_id not in stale
     assert number.startswith("D")
+
+
+def test_leases_already_retired_are_not_retired_again_at_each_reconnect(
+    rig: Rig, caplog: Any
+) -> None:
+    stale = [lease.lease_id for lease in rig.core.outbox.leases("SW")]
+    calls: list[list[dict[str, Any]]] = []
+
+    def check_leases(copies: Any, retired: Any = None) -> dict[str, Any]:
+        calls.append(list(retired or []))
+        return {"stale": stale}  # a restored server names the old epoch's leases every time
+
+    rig.server.check_leases = check_leases  # type: ignore[attr-defined]
+    for _ in range(3):  # three cuts and reconnects
+        rig.server.online = False
+        rig.core.syncer.step()
+        rig.server.online = True
+        rig.core.syncer.step()
+    warned = [r for r in caplog.records if "stale" in r.getMessage()]
+    assert len(warned) == 1, [r.getMessage() for r in warned]
+    assert len(calls) == 4  # the check after each reconnect, once more to give numbers back
