@@ -81,6 +81,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     listen.add_argument("--count", type=int, default=1, help="exit after this many ratings")
     listen.set_defaults(func=cmd_evaluator_listen)
 
+    from hallcli.bridges import register_caller, register_evaluator_run
+
+    register_evaluator_run(evaluator)
+    register_caller(kinds)
+
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
