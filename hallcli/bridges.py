@@ -125,9 +125,17 @@ class Heartbeat(Worker):
             self.last_status = None
 
     def _run(self) -> None:
+        # the first beat waits (briefly) for the port to open, so it does not say "unknown"
+        deadline = time.monotonic() + 3.0
+        while self._unknown() and time.monotonic() < deadline and not self._stop.wait(0.05):
+            pass
         while not self._stop.is_set():
             self.beat()
             self._stop.wait(self.every)
+
+    def _unknown(self) -> bool:
+        health, _ = self.health()
+        return any(h.get("state") == "unknown" for h in health.values())
 
     def stop(self) -> None:
         super().stop()
