@@ -100,7 +100,7 @@ A caller keypad emulated on a pty is bridged by `hall device caller run`'s `Call
 display frame read back: frame parse, HTTP with the window's staff token (呼叫 is one
 `call-next`, 重呼 looks up the window's current ticket and then recalls it: two round trips),
 the server's transaction, the display frame. A pty has no baud rate: a real 9600-baud line
-adds {wire:.1f} ms (a 9-byte key frame and a 12-byte display frame of "A0023").
+adds {wire:.1f} ms (a 9-byte key frame and a 14-byte display frame of "A0023").
 
 | key | n | p50 | p95 | p99 | max |
 |---|---|---|---|---|---|
