@@ -185,6 +185,7 @@ class CallerBridge(Worker):
         self.presses: queue.Queue[Any] = queue.Queue()
         self.keypad = open_caller(keypad_url, on_press=self._on_press)
         self.shown = ""
+        self._unshown = False
         self.answered = 0
         self.heartbeat = Heartbeat(server_url, token, self._health, heartbeat_every)
 
@@ -211,14 +212,15 @@ class CallerBridge(Worker):
             try:
                 press = self.presses.get(timeout=0.1)
             except queue.Empty:
+                if self._unshown:  # the port was not open yet (or reopened): show it now
+                    self._show(self.shown)
                 continue
             self._show(self.answer(press.key))
             self.answered += 1
 
     def _show(self, text: str) -> None:
         self.shown = text
-        if not self.keypad.show(self.addr, text):
-            log.warning("caller keypad not connected; %r not shown", text)
+        self._unshown = not self.keypad.show(self.addr, text)
 
     def _health(self) -> tuple[dict[str, Any], dict[str, Any]]:
         health = self.keypad.health()
@@ -357,6 +359,7 @@ class EvaluatorBridge(Worker):
         self.pending: dict[str, Any] | None = None
         self.awaiting_reason: int | None = None
         self.shown = ""
+        self._unshown = False
         self.rated = 0
         self.stream_ok = False
         self.last_event_id: int | None = None
@@ -403,6 +406,8 @@ class EvaluatorBridge(Worker):
             try:
                 item = self.inputs.get(timeout=0.1)
             except queue.Empty:
+                if self._unshown:
+                    self._show(self.shown)
                 continue
             text = self.handle(item)
             if text is not None:
@@ -410,7 +415,7 @@ class EvaluatorBridge(Worker):
 
     def _show(self, text: str) -> None:
         self.shown = text
-        self.keypad.show(self.addr, text)
+        self._unshown = not self.keypad.show(self.addr, text)
 
     def handle(self, item: Any) -> str | None:
         """The LED's answer to a keypad frame or a window event (None: leave the LED as is)."""

@@ -251,3 +251,64 @@ def _wait_for(condition, timeout: float = 15.0) -> None:  # type: ignore[no-unty
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+def test_hall_device_caller_run_end_to_end(server: LiveServer, staff1: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.web.conftest import ROOT
+
+    _drain_window_1(server, staff1)
+    ticket = server.issue("SB")
+    emulator = CallerEmulator().start()
+    cmd = [sys.executable, "-m", "hallcli.main", "device", "caller", "run", "--url", emulator.url]
+    cmd += ["--server", server.url, "--token", staff1, "--duration", "60"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        first = emulator.wait_display(0, 60)  # the window comes from the token (GET /me)
+        assert first is not None
+        assert first.text == "----"
+        emulator.press("call", addr=1)
+        shown = emulator.wait_display(1, 15)
+        assert shown is not None and shown.text == ticket["number"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        emulator.stop()
+
+
+def test_hall_device_caller_run_without_a_server_says_why() -> None:
+    import subprocess
+    import sys
+
+    from tests.web.conftest import ROOT
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "hallcli.main", "device", "caller", "run", "--url", "fake://"]
+    cmd += ["--server", f"http://127.0.0.1:{port}", "--token", "t"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "server not reachable" in done.stderr
+
+
+def test_the_first_answer_is_shown_once_the_port_opens() -> None:
+    from drivers.base import Worker
+    from drivers.caller import FakeCallerKeypad
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bridge = CallerBridge("fake://", f"http://127.0.0.1:{port}", "t", window=1)
+    keypad = bridge.keypad
+    assert isinstance(keypad, FakeCallerKeypad)
+    Worker.start(bridge)  # the bridge's thread runs before the keypad's port is open
+    try:
+        _wait_for(lambda: bridge.shown == OFFLINE)
+        assert keypad.shown() == []
+        keypad.start()
+        _wait_for(lambda: keypad.shown() == [OFFLINE])
+    finally:
+        bridge.stop()
