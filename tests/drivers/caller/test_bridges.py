@@ -312,3 +312,11 @@ def test_the_first_answer_is_shown_once_the_port_opens() -> None:
         _wait_for(lambda: keypad.shown() == [OFFLINE])
     finally:
         bridge.stop()
+
+
+def test_heartbeats_are_never_more_often_than_every_ten_seconds() -> None:
+    from hallcli.bridges import Heartbeat
+
+    beat = Heartbeat("http://127.0.0.1:9", "t", lambda: ({}, {}), every=1.0)
+    assert beat.every == 10.0
+    beat.server.close()
