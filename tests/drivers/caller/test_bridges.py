@@ -320,3 +320,24 @@ def test_heartbeats_are_never_more_often_than_every_ten_seconds() -> None:
     beat = Heartbeat("http://127.0.0.1:9", "t", lambda: ({}, {}), every=1.0)
     assert beat.every == 10.0
     beat.server.close()
+
+
+def test_serial_evaluator_keypad_over_a_pty(server: LiveServer, staff1: str) -> None:
+    from drivers.evaluator import CnqsCodec
+
+    pad = CallerEmulator().start()  # decodes the LED frames the evaluator keypad receives too
+    bridge = EvaluatorBridge(pad.url, server.url, server.tokens["evaluator"], window=1).start()
+    try:
+        _wait_for(lambda: bridge.stream_ok and bridge.keypad.health().state == "ok")
+        ticket = _finished_ticket(server, staff1)
+        prompt = f"请评价{ticket['number']}"
+        _wait_for(lambda: pad.display.get(1) == prompt)
+        seen = pad.shown_count()
+        pad.write_raw(CnqsCodec().encode_score(1, 4))
+        answer = pad.wait_display(seen, 15)
+    finally:
+        bridge.stop()
+        pad.stop()
+    assert answer is not None and answer.text == THANKS
+    (rating,) = _ratings(server, staff1, ticket["id"])
+    assert rating["level"] == 4
