@@ -84,6 +84,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     listen.set_defaults(func=cmd_evaluator_listen)
 
     _register_led(kinds)
+    from hallcli.bridges import register_caller, register_evaluator_run
+
+    register_evaluator_run(evaluator)
+    register_caller(kinds)
 
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 

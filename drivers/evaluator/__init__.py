@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from .frame import (
+    FUNC_DISPLAY,
+    FUNC_REASON,
     LEVEL_LABELS,
     CnqsCodec,
     KeypadCodec,
     KeypadFrame,
     Score,
+    display_text,
+    encode_display,
     encode_frame,
     event_for,
     parse_frames,
@@ -22,6 +26,10 @@ __all__ = [
     "KeypadCodec",
     "KeypadFrame",
     "Score",
+    "FUNC_DISPLAY",
+    "FUNC_REASON",
+    "display_text",
+    "encode_display",
     "encode_frame",
     "event_for",
     "open_keypad",

@@ -122,3 +122,29 @@ class CnqsCodec:
     def _skip(self, n: int) -> None:
         self.discarded += n
         del self._buf[:n]
+
+
+FUNC_REASON, FUNC_DISPLAY = 0x14, 0x21
+DISPLAY_ENCODING = "gb2312"
+DISPLAY_MAX_BYTES = 16
+
+
+def encode_display(addr: int, text: str) -> bytes:
+    """A frame that puts `text` (GB2312, at most 16 bytes) on the keypad's LED at `addr`.
+
+    Characters GB2312 lacks become "?"; longer text is cut at a character boundary.
+    """
+    data = b""
+    for ch in text:
+        b = ch.encode(DISPLAY_ENCODING, errors="replace")
+        if len(data) + len(b) > DISPLAY_MAX_BYTES:
+            break
+        data += b
+    return encode_frame(addr, FUNC_DISPLAY, data)
+
+
+def display_text(frame: KeypadFrame) -> str | None:
+    """The text of a display frame, or None for any other frame."""
+    if frame.func != FUNC_DISPLAY:
+        return None
+    return frame.data.decode(DISPLAY_ENCODING, errors="replace")

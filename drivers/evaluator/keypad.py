@@ -14,7 +14,15 @@ from typing import Any
 from drivers.base import Health, Worker
 from drivers.urls import parse_device_url, pyserial_target
 
-from .frame import CnqsCodec, KeypadCodec, KeypadEvent, KeypadFrame, Score
+from .frame import (
+    CnqsCodec,
+    KeypadCodec,
+    KeypadEvent,
+    KeypadFrame,
+    Score,
+    display_text,
+    encode_display,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_BAUD = 9600
@@ -48,6 +56,20 @@ class Keypad(Worker):
 
     def health(self) -> Health:
         return self._health
+
+    def show(self, addr: int, text: str) -> bool:
+        """Put `text` on the LED of the keypad at `addr` (keypads without one ignore it).
+
+        False when the port is not open (the text is then lost; the caller shows it again).
+        """
+        port = self._port
+        if port is None:
+            return False
+        try:
+            port.write(encode_display(addr, text))
+        except (OSError, ValueError):
+            return False
+        return True
 
     def feed(self, data: bytes) -> list[KeypadEvent]:
         """Decode bytes and dispatch the events (the thread calls this; tests may too)."""
@@ -93,6 +115,11 @@ class _InjectPort:
 
     def __init__(self) -> None:
         self._chunks: queue.Queue[bytes] = queue.Queue()
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.written.append(data)
+        return len(data)
 
     def inject(self, data: bytes) -> None:
         self._chunks.put(data)
@@ -121,6 +148,15 @@ class FakeKeypad(Keypad):
     def inject(self, data: bytes) -> None:
         """Raw bytes on the line (noise, vendor frames)."""
         self.port.inject(data)
+
+    def shown(self) -> list[str]:
+        """Every text the driver put on the fake keypad's LED, oldest first."""
+        texts = []
+        for data in self.port.written:
+            for event in CnqsCodec().feed(data):
+                if isinstance(event, KeypadFrame) and (text := display_text(event)) is not None:
+                    texts.append(text)
+        return texts
 
     def wait_idle(self, timeout: float = 1.0) -> None:
         deadline = time.monotonic() + timeout
