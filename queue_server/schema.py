@@ -365,3 +365,20 @@ def m602_ticket_public_code(db: Database) -> None:
         CREATE UNIQUE INDEX tickets_code ON tickets (code);
         """
     )
+
+
+@MIGRATIONS()
+def m603_ticket_cases(db: Database) -> None:
+    """`ticket_cases`: the business system's 办件编号 (unique in the hall) and the 事项实施编码
+    given at 办结 (`POST /tickets/{id}/finish`), kept with the ticket for 好差评 records."""
+    db.executescript(
+        """
+        CREATE TABLE ticket_cases (
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+            case_no TEXT NOT NULL UNIQUE,
+            item_code TEXT,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX ticket_cases_ticket ON ticket_cases (ticket_id);
+        """
+    )

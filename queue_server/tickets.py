@@ -245,10 +245,15 @@ def skip(ctx: HallContext, tx: Tx, ticket_id: int, allowed_window: int | None) -
 
 
 def finish_row(
-    ctx: HallContext, tx: Tx, row: sqlite3.Row, finished_by: str = "finish"
+    ctx: HallContext,
+    tx: Tx,
+    row: sqlite3.Row,
+    finished_by: str = "finish",
+    case: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """Mark a called ticket done. `finished_by` is "finish" for 办结; a window that calls the
-    next ticket while one is still called finishes it implicitly ("call_next", "call_ticket")."""
+    next ticket while one is still called finishes it implicitly ("call_next", "call_ticket").
+    `case`: the business system's 办件编号 and 事项实施编码, carried in the event for 好差评."""
     now = ctx.clock.timestamp()
     tx.execute(
         "UPDATE tickets SET status = 'done', finished_at = ?, finished_ts = ? WHERE id = ?",
@@ -264,17 +269,41 @@ def finish_row(
         staff=row["staff"],
         finished_by=finished_by,
         implicit=finished_by != "finish",
+        **(case or {}),
     )
     tx.emit("ticket.finished", view)
     return view
 
 
-def finish(ctx: HallContext, tx: Tx, ticket_id: int, allowed_window: int | None) -> dict[str, Any]:
+def finish(
+    ctx: HallContext,
+    tx: Tx,
+    ticket_id: int,
+    allowed_window: int | None,
+    case_no: str | None = None,
+    item_code: str | None = None,
+) -> dict[str, Any]:
+    """办结. The 办件编号 (`case_no`, unique in the hall: the business system's, not the daily
+    ticket number) and 事项实施编码 (`item_code`) are kept with the ticket (`ticket_cases`);
+    a ticket may carry several cases over several finishes of its visits."""
     row = get_row(tx.conn, ticket_id)
     _require_window(row, allowed_window)
     if row["status"] != "called":
         raise Conflict(f"号票 {row['number']} 当前不是办理中，不能办结", "not_called")
-    return finish_row(ctx, tx, row)
+    case: dict[str, str | None] | None = None
+    if case_no or item_code:
+        if not case_no:
+            raise Invalid("填写事项实施编码时请同时填写办件编号", "case_no_required")
+        try:
+            tx.execute(
+                "INSERT INTO ticket_cases (ticket_id, case_no, item_code, recorded_at)"
+                " VALUES (?, ?, ?, ?)",
+                (ticket_id, case_no, item_code, ctx.clock.iso(ctx.clock.timestamp())),
+            )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"办件编号 {case_no} 已用于其他办件", "case_no_taken") from None
+        case = {"case_no": case_no, "item_code": item_code}
+    return finish_row(ctx, tx, row, case=case)
 
 
 def transfer(

@@ -101,6 +101,19 @@ class TransferIn(Body):
     window: int | None = Field(None, ge=1, le=9999)
 
 
+class FinishIn(Body):
+    case_no: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Za-z][0-9A-Za-z_./-]{0,63}$",
+        description="办件编号: the business system's case number (unique in the hall).",
+    )
+    item_code: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$",
+        description="事项实施编码 (GB/T 39554.1): the item's implementation code.",
+    )
+
+
 class CancelIn(Body):
     id_number: str | None = Field(None, max_length=32, description="The ID card it was issued to.")
     code: str | None = Field(

@@ -14,6 +14,7 @@ from queue_server.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require, window_scope
 from queue_server.api.models import (
     CancelIn,
+    FinishIn,
     LeaseCheckIn,
     LeaseIn,
     LookupIn,
@@ -179,12 +180,17 @@ async def skip(ticket_id: int, request: Request, who: Who) -> Response:
 
 
 @router.post("/tickets/{ticket_id}/finish", responses={200: TICKET})
-async def finish(ticket_id: int, request: Request, who: Who) -> Response:
-    """Service done (办结); the window's evaluator then asks for a rating."""
+async def finish(
+    ticket_id: int, request: Request, who: Who, body: FinishIn | None = None
+) -> Response:
+    """Service done (办结); the window's evaluator then asks for a rating. Optionally the
+    business system's 办件编号 (`case_no`) and the 事项实施编码 (`item_code`), kept with the
+    ticket for its 好差评 record."""
+    case_no, item_code = (body.case_no, body.item_code) if body else (None, None)
     return await _act(
         request,
         who,
-        lambda c, tx: ops.finish(c, tx, ticket_id, window_scope(who)),
+        lambda c, tx: ops.finish(c, tx, ticket_id, window_scope(who), case_no, item_code),
         ticket_id,
         "finish",
     )

@@ -370,3 +370,37 @@ def test_a_kiosk_never_reads_another_devices_ticket_code(api, hall):
     assert api.get(f"{V1}/tickets/{t['id']}", headers=api.who("kiosk")).json()["qr"] == t["qr"]
     assert api.get(f"{V1}/tickets/{other['id']}", headers=api.who("kiosk")).json()["qr"] is None
     assert api.get(f"{V1}/tickets/{other['id']}", headers=api.who("staff")).json()["qr"]
+
+
+def test_finish_keeps_the_case_number_and_item_code(api, hall):
+    """CONTRACT (2026-11-30): finish takes the business system's 办件编号 and 事项实施编码."""
+    staff = api.who("staff", 11)
+    first, second, third = (issue(api).json() for _ in range(3))
+    item = "11440200MB2C92640Q4442117047000"
+    ids = []
+    for t, case in ((first, "BJ-2026-000187"), (second, "BJ-2026-000187")):
+        assert api.post(f"{V1}/windows/11/call-next", headers=staff).json()["id"] == t["id"]
+        ids.append(t["id"])
+        r = api.post(
+            f"{V1}/tickets/{t['id']}/finish",
+            json={"case_no": case, "item_code": item},
+            headers=staff,
+        )
+        if t is first:
+            assert r.status_code == 200 and r.json()["status"] == "done"
+    # the same case number on another ticket is a conflict, and that ticket stays called
+    assert r.status_code == 409 and r.json()["error"]["code"] == "case_no_taken"
+    assert api.get(f"{V1}/tickets/{second['id']}", headers=staff).json()["status"] == "called"
+    bad = api.post(f"{V1}/tickets/{second['id']}/finish", json={"case_no": "办件 1"}, headers=staff)
+    assert bad.status_code == 422
+    plain = api.post(f"{V1}/tickets/{second['id']}/finish", headers=staff)  # no body: as before
+    assert plain.status_code == 200
+    rows = hall.db.reader.execute(
+        "SELECT ticket_id, case_no, item_code FROM ticket_cases"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [(first["id"], "BJ-2026-000187", item)]
+    events = hall.db.reader.execute(
+        "SELECT data FROM events WHERE type = 'ticket.finished' ORDER BY id"
+    ).fetchall()
+    assert '"case_no":"BJ-2026-000187"' in events[0][0].replace(" ", "")
+    assert third["status"] == "waiting"
