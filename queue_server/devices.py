@@ -257,6 +257,17 @@ def list_devices(conn: sqlite3.Connection, now_ts: float) -> list[dict[str, Any]
     return out
 
 
+def attention(conn: sqlite3.Connection, now_ts: float, window: int | None) -> list[dict[str, Any]]:
+    """What window staff should know about the hall's devices: a display that cannot speak or
+    show (blocked sound, offline) and their own window's evaluator, when not well."""
+    return [
+        {"name": d["name"], "role": d["role"], "level": d["level"], "summary": d["summary"]}
+        for d in list_devices(conn, now_ts)
+        if d["level"] in ("warn", "error", "offline")
+        and (d["role"] == "display" or (d["role"] == "evaluator" and d["window"] == window))
+    ]
+
+
 def _device(
     name: str, role: str, window: int | None, token_id: int | None, h: Any, now_ts: float
 ) -> dict[str, Any]:

@@ -145,6 +145,15 @@ async def heartbeat(body: HeartbeatIn, request: Request, who: Who) -> Response:
     return json({"status": "ok"})
 
 
+@router.get("/devices/attention")
+async def devices_attention(request: Request, who: Who) -> Response:
+    """Devices window staff should know about (a hall display whose sound is blocked, their
+    evaluator offline): `[{"name", "role", "level", "summary"}]`."""
+    require(who, "staff", "admin")
+    hall = hall_of(request)
+    return json(device_ops.attention(hall.db.reader, hall.clock.timestamp(), who.window))
+
+
 @router.get("/devices")
 async def devices(request: Request, who: Who) -> Response:
     require(who, "admin")

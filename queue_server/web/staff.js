@@ -225,6 +225,16 @@ async function snapshot() {
   renderCurrent();
   refreshQueue();
   refreshToday();
+  refreshDevices();
+}
+
+/** Hall devices staff should know about: a display that cannot speak means silent calls. */
+async function refreshDevices() {
+  let list = [];
+  try { list = await api.get("/devices/attention"); } catch (_) { return; }
+  const box = $("#device-alerts");
+  box.replaceChildren(...list.map((d) => el("div", { text: `⚠ ${d.summary}` })));
+  box.hidden = list.length === 0;
 }
 
 function onEvent(ev) {
@@ -529,6 +539,7 @@ function main() {
   for (const t of ["pointerdown", "wheel"]) document.addEventListener(t, touch, { passive: true });
   setInterval(() => { tickClock(); checkIdle(); }, 1000);
   setInterval(() => { if (session && api) refreshQueue(); }, 30000); // 过号 re-activation windows run out
+  setInterval(() => { if (session && api) refreshDevices(); }, 10000); // a display's health changes
   const params = new URLSearchParams(location.search);
   if (params.get("window")) $("#login-window").value = params.get("window");
   session = loadSession();

@@ -170,3 +170,26 @@ def test_paused_is_obvious_and_f1_asks_before_resuming(
         assert api.get(f"/tickets/{t['id']}").json()["status"] in ("called", "waiting")
     press(page, "F4")
     log_out(page)
+
+
+def test_staff_see_when_the_hall_display_cannot_speak(
+    own_server: LiveServer, browser: Any, artifacts: Path
+) -> None:
+    """A display whose browser blocks sound reports it; window staff see it on their console
+    (the calls are silent), and the line goes when the display can speak again."""
+    srv = own_server
+    page = browser.new_page(viewport=VIEWPORT)
+    staff_login(page, srv, "staff01")
+    assert page.is_hidden("#device-alerts")
+    blocked = {"health": {"audio": {"status": "warn", "detail": "浏览器阻止了声音"}}, "state": {}}
+    with srv.api(srv.tokens["display"]) as api:
+        api.post("/devices/heartbeat", json=blocked).raise_for_status()
+    page.wait_for_selector("#device-alerts:not([hidden])", timeout=15000)
+    assert "声音" in text(page, "#device-alerts")
+    page.screenshot(path=str(artifacts / "staff-display-sound-blocked-1366x768.png"))
+    with srv.api(srv.tokens["display"]) as api:
+        api.post(
+            "/devices/heartbeat", json={"health": {"audio": {"status": "ok"}}}
+        ).raise_for_status()
+    page.wait_for_selector("#device-alerts", state="hidden", timeout=15000)
+    log_out(page)
