@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol, Self
+from typing import Any, Literal, Protocol, Self
 
 HealthState = Literal["ok", "warning", "error", "unknown"]
 
@@ -65,3 +65,11 @@ class Worker:
 
     def _run(self) -> None:
         raise NotImplementedError
+
+
+def read_available(port: Any) -> bytes:
+    """What a serial port has, as soon as one byte has arrived: `read(64)` would wait out the
+    port's whole timeout on every short frame (a key press took 100 ms to be seen)."""
+    data = port.read(1)
+    waiting = getattr(port, "in_waiting", 0) if data else 0
+    return bytes(data + port.read(waiting)) if waiting else bytes(data)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from drivers.base import Health, Worker
+from drivers.base import Health, Worker, read_available
 from drivers.urls import parse_device_url, pyserial_target
 
 from .frame import CallerCodec, Display, Press, encode_display, encode_press
@@ -75,7 +75,7 @@ class CallerKeypad(Worker):
                 if self._port is None:
                     self._port = self._open_port()
                     self._health = Health("ok", "ok", "呼叫器已连接")
-                data = self._read(self._port)
+                data = read_available(self._port)
             except (OSError, ValueError) as e:
                 log.warning("caller keypad port failed: %s", e.__class__.__name__)
                 self._health = Health("error", "port_error", "呼叫器连接中断，请检查连接线")
@@ -84,13 +84,6 @@ class CallerKeypad(Worker):
                 continue
             if data:
                 self.feed(data)
-
-    @staticmethod
-    def _read(port: Any) -> bytes:
-        """What has arrived, as soon as one byte has: `read(64)` would wait out the timeout."""
-        data = port.read(1)
-        waiting = getattr(port, "in_waiting", 0) if data else 0
-        return data + port.read(waiting) if waiting else data
 
     def _close_port(self) -> None:
         port, self._port = self._port, None

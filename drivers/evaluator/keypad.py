@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from drivers.base import Health, Worker
+from drivers.base import Health, Worker, read_available
 from drivers.urls import parse_device_url, pyserial_target
 
 from .frame import (
@@ -91,7 +91,7 @@ class Keypad(Worker):
                 if self._port is None:
                     self._port = self._open_port()
                     self._health = Health("ok", "ok", "评价器已连接")
-                data = self._port.read(64)
+                data = read_available(self._port)
             except (OSError, ValueError) as e:
                 log.warning("evaluator port failed: %s", e.__class__.__name__)
                 self._health = Health("error", "port_error", "评价器连接中断，请检查连接线")
