@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from drivers.base import Health, Worker, read_available
+from drivers.base import SerialWorker
 from drivers.urls import parse_device_url, pyserial_target
 
 from .frame import CallerCodec, Display, Press, encode_display, encode_press
@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BAUD = 9600
 
 
-class CallerKeypad(Worker):
+class CallerKeypad(SerialWorker):
     thread_name = "caller-keypad"
+    label = "呼叫器"
 
     def __init__(
         self,
@@ -30,33 +31,13 @@ class CallerKeypad(Worker):
         on_press: Callable[[Press], None] | None = None,
         reopen_after: float = 1.0,
     ) -> None:
-        super().__init__()
-        self._open_port = open_port
+        super().__init__(open_port, reopen_after)
         self.codec = CallerCodec()
         self.on_press = on_press
-        self.reopen_after = reopen_after
-        self._port: Any = None
-        self._health = Health("unknown", "not_started", "呼叫器尚未启动")
-
-    def stop(self) -> None:
-        super().stop()
-        self._close_port()
-
-    close = stop
-
-    def health(self) -> Health:
-        return self._health
 
     def show(self, addr: int, text: str) -> bool:
         """Put `text` on the LED at `addr`; False when the port is not open (text lost)."""
-        port = self._port
-        if port is None:
-            return False
-        try:
-            port.write(encode_display(addr, text))
-        except (OSError, ValueError):
-            return False
-        return True
+        return self.write(encode_display(addr, text))
 
     def feed(self, data: bytes) -> list[Press]:
         """Decode bytes and hand each press to `on_press` (the thread calls this; tests may too)."""
@@ -68,30 +49,6 @@ class CallerKeypad(Worker):
                 except Exception:  # a listener's bug must not stop the reader thread
                     log.exception("caller keypad listener failed")
         return presses
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self._port is None:
-                    self._port = self._open_port()
-                    self._health = Health("ok", "ok", "呼叫器已连接")
-                data = read_available(self._port)
-            except (OSError, ValueError) as e:
-                log.warning("caller keypad port failed: %s", e.__class__.__name__)
-                self._health = Health("error", "port_error", "呼叫器连接中断，请检查连接线")
-                self._close_port()
-                self._stop.wait(self.reopen_after)
-                continue
-            if data:
-                self.feed(data)
-
-    def _close_port(self) -> None:
-        port, self._port = self._port, None
-        if port is not None:
-            try:
-                port.close()
-            except (OSError, ValueError):
-                pass
 
 
 class _FakePort:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from drivers.base import Health, Worker, read_available
+from drivers.base import SerialWorker
 from drivers.urls import parse_device_url, pyserial_target
 
 from .frame import (
@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BAUD = 9600
 
 
-class Keypad(Worker):
+class Keypad(SerialWorker):
     thread_name = "evaluator-keypad"
+    label = "评价器"
 
     def __init__(
         self,
@@ -39,37 +40,17 @@ class Keypad(Worker):
         on_frame: Callable[[KeypadFrame], None] | None = None,
         reopen_after: float = 1.0,
     ) -> None:
-        super().__init__()
-        self._open_port = open_port
+        super().__init__(open_port, reopen_after)
         self.codec = codec or CnqsCodec()
         self.on_score = on_score
         self.on_frame = on_frame
-        self.reopen_after = reopen_after
-        self._port: Any = None
-        self._health = Health("unknown", "not_started", "评价器尚未启动")
-
-    def stop(self) -> None:
-        super().stop()
-        self._close_port()
-
-    close = stop
-
-    def health(self) -> Health:
-        return self._health
 
     def show(self, addr: int, text: str) -> bool:
         """Put `text` on the LED of the keypad at `addr` (keypads without one ignore it).
 
         False when the port is not open (the text is then lost; the caller shows it again).
         """
-        port = self._port
-        if port is None:
-            return False
-        try:
-            port.write(encode_display(addr, text))
-        except (OSError, ValueError):
-            return False
-        return True
+        return self.write(encode_display(addr, text))
 
     def feed(self, data: bytes) -> list[KeypadEvent]:
         """Decode bytes and dispatch the events (the thread calls this; tests may too)."""
@@ -84,30 +65,6 @@ class Keypad(Worker):
             except Exception:  # a listener's bug must not stop the reader thread
                 log.exception("evaluator listener failed")
         return events
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self._port is None:
-                    self._port = self._open_port()
-                    self._health = Health("ok", "ok", "评价器已连接")
-                data = read_available(self._port)
-            except (OSError, ValueError) as e:
-                log.warning("evaluator port failed: %s", e.__class__.__name__)
-                self._health = Health("error", "port_error", "评价器连接中断，请检查连接线")
-                self._close_port()
-                self._stop.wait(self.reopen_after)
-                continue
-            if data:
-                self.feed(data)
-
-    def _close_port(self) -> None:
-        if self._port is not None:
-            try:
-                self._port.close()
-            except (OSError, ValueError):
-                pass
-            self._port = None
 
 
 class _InjectPort:
