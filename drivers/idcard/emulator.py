@@ -11,20 +11,20 @@ With `swipe_gap`, a read card is taken away and the next one placed after that m
 
 from __future__ import annotations
 
-import os
-import select
-import socket
 import threading
 import time
-import tty
 from collections.abc import Iterable
+
+from drivers.emulator import LineEmulator
 
 from .model import IdCard
 from .protocol import FrameParser
 from .sam import SamModule
 
 
-class IdCardEmulator:
+class IdCardEmulator(LineEmulator):
+    thread_name = "idcard-emulator"
+
     def __init__(
         self,
         cards: Iterable[IdCard] = (),
@@ -34,19 +34,11 @@ class IdCardEmulator:
         swipe_gap: float | None = None,
         place_first: bool = True,
     ) -> None:
-        if transport not in ("pty", "tcp"):
-            raise ValueError("transport must be 'pty' or 'tcp'")
+        super().__init__(transport, host, port, baud=115200)
         self.sam = SamModule()
         self.script = list(cards)
-        self.transport = transport
         self.swipe_gap = swipe_gap
         self._next = 0
-        self._host, self._port = host, port
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._fds: tuple[int, int] | None = None
-        self._server: socket.socket | None = None
-        self.url = ""
         if place_first and self.script:
             self.place()
 
@@ -68,47 +60,11 @@ class IdCardEmulator:
     def reads(self) -> int:
         return self.sam.reads
 
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> IdCardEmulator:
-        if self.transport == "pty":
-            master, slave = os.openpty()
-            tty.setraw(slave)
-            self._fds = (master, slave)
-            self.url = f"serial://{os.ttyname(slave)}?baud=115200"
-            target = self._serve_pty
-        else:
-            server = socket.create_server((self._host, self._port))
-            server.settimeout(0.1)
-            self._server = server
-            host, port = server.getsockname()[:2]
-            self.url = f"tcp://{host}:{port}"
-            target = self._serve_tcp
-        self._stop.clear()
-        self._thread = threading.Thread(target=target, name="idcard-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
-            self._thread = None
-        if self._fds is not None:
-            for fd in self._fds:
-                os.close(fd)
-            self._fds = None
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    def __enter__(self) -> IdCardEmulator:
-        return self.start() if self._thread is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # --- serving ---------------------------------------------------------------------------
-    def _respond(self, parser: FrameParser, data: bytes) -> bytes:
+    def _session(self) -> FrameParser:
+        return FrameParser()
+
+    def _answer(self, parser: FrameParser, data: bytes) -> bytes:
         out = b""
         for frame in parser.feed(data):
             reads_before = self.sam.reads
@@ -124,42 +80,3 @@ class IdCardEmulator:
             self.remove()
             time.sleep(min(0.5, self.swipe_gap or 0))
             self.place()
-
-    def _serve_pty(self) -> None:
-        assert self._fds is not None
-        master = self._fds[0]
-        parser = FrameParser()
-        while not self._stop.is_set():
-            ready, _, _ = select.select([master], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                return
-            reply = self._respond(parser, data)
-            if reply:
-                os.write(master, reply)
-
-    def _serve_tcp(self) -> None:
-        assert self._server is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn:
-                conn.settimeout(0.05)
-                parser = FrameParser()
-                while not self._stop.is_set():
-                    try:
-                        data = conn.recv(4096)
-                    except TimeoutError:
-                        continue
-                    except OSError:
-                        break
-                    if not data:
-                        break
-                    reply = self._respond(parser, data)
-                    if reply:
-                        conn.sendall(reply)
