@@ -22,8 +22,8 @@ import sqlite3
 from halldomain.idnumber import IdNumberError, parse_id_number
 from queue_server.context import HallContext
 from queue_server.db import Tx
-from queue_server.errors import Forbidden, Invalid, NotFound
-from queue_server.tickets import get_row
+from queue_server.errors import Forbidden, Invalid
+from queue_server.tickets import find_for_call, get_row
 
 AT_WINDOW = ("recall", "skip", "finish", "reactivate")  # only tickets at the staff's window
 
@@ -65,16 +65,7 @@ def check_call(
     """特呼 at window `no` by its staff: a ticket waiting for `no`, or skipped there."""
     if window is None:
         return
-    row: sqlite3.Row | None
-    if ticket_id is not None:
-        row = get_row(tx.conn, ticket_id)
-    else:
-        row = tx.one(
-            "SELECT * FROM tickets WHERE number = ? AND business_day = ?",
-            ((number or "").upper(), ctx.clock.business_day()),
-        )
-        if row is None:
-            raise NotFound(f"今日没有号票 {number}", "ticket_not_found")
+    row = find_for_call(ctx, tx, ticket_id, number)
     if row["status"] == "no_show" and row["window"] == no:
         return
     if row["status"] == "waiting" and (

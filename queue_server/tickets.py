@@ -52,6 +52,21 @@ def get_row(conn: sqlite3.Connection, ticket_id: int) -> sqlite3.Row:
     return row
 
 
+def find_for_call(
+    ctx: HallContext, tx: Tx, ticket_id: int | None, number: str | None
+) -> sqlite3.Row:
+    """The ticket a 特呼 names: by id, or by today's number as staff type it ("a023")."""
+    if ticket_id is not None:
+        return get_row(tx.conn, ticket_id)
+    row = tx.one(
+        "SELECT * FROM tickets WHERE number = ? AND business_day = ?",
+        ((number or "").upper(), ctx.clock.business_day()),
+    )
+    if row is None:
+        raise NotFound(f"今日没有号票 {number}", "ticket_not_found")
+    return row
+
+
 def get_row_by_code(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
     """The ticket behind a public QR link's code (`/t/CODE`)."""
     row = conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone()

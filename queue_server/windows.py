@@ -10,7 +10,7 @@ from queue_server.context import HallContext
 from queue_server.db import Tx
 from queue_server.errors import Conflict, NotFound
 from queue_server.routing import Candidate, Choice, call_order, choose
-from queue_server.tickets import finish_row, get_row, reason_json
+from queue_server.tickets import find_for_call, finish_row, get_row, reason_json
 
 STATUS_LABELS = {"open": "办理中", "paused": "暂停服务", "closed": "已关闭"}
 
@@ -265,16 +265,7 @@ def call_ticket(
     """特呼: call a given waiting (or recently skipped) ticket out of order."""
     window_config(ctx, no)
     _require_open(tx, no)
-    row: sqlite3.Row | None
-    if ticket_id is not None:
-        row = get_row(tx.conn, ticket_id)
-    else:
-        row = tx.one(
-            "SELECT * FROM tickets WHERE number = ? AND business_day = ?",
-            ((number or "").upper(), ctx.clock.business_day()),
-        )
-        if row is None:
-            raise NotFound(f"今日没有号票 {number}", "ticket_not_found")
+    row = find_for_call(ctx, tx, ticket_id, number)
     if row["status"] not in ("waiting", "no_show"):
         raise Conflict(f"号票 {row['number']} 当前状态不能呼叫", "not_waiting")
     if row["status"] == "no_show":
