@@ -30,7 +30,7 @@ def test_the_pattern_catches_hand_built_markup():
     old = 'main().innerHTML = `<h2>${esc(s.name)}</h2>`;\nbox.innerHTML = "<b>" + name + "</b>";\n'
     old += 'tb.insertAdjacentHTML("beforeend", `<tr><td>${x}</td></tr>`);'
     assert len(raw_html_sites(old)) == 3
-    assert raw_html_sites('render(html`<h2>${s.name}</h2>`, main());') == []
+    assert raw_html_sites("render(html`<h2>${s.name}</h2>`, main());") == []
 
 
 def test_no_admin_module_builds_markup_from_data():
