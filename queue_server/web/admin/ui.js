@@ -62,7 +62,11 @@ export async function guarded(fn) {
   try { return await fn(); } catch (e) { toast(e.message, true); return undefined; }
 }
 
-export function openModal(tpl) { render(tpl, $("#modal-body")); $("#modal").hidden = false; }
+export function openModal(tpl) {
+  render(nothing, $("#modal-body")); // a fresh form each time, not the last one's typing
+  render(tpl, $("#modal-body"));
+  $("#modal").hidden = false;
+}
 export function closeModal() { $("#modal").hidden = true; render(nothing, $("#modal-body")); }
 export const modalOpen = () => !$("#modal").hidden;
 
