@@ -293,6 +293,7 @@ def test_generated_config_forms_follow_the_schema(server, page):
     cfg = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()["config"]
     assert cfg["oversight"]["wait_alert_min"] == 45
     assert cfg["hall"]["notices"] == ["今日下午社保窗口系统升级", "请提前取号"]
+    snap_appointments = cfg["appointments"]
     page.goto(f"{srv.url}/admin#routing")
     page.wait_for_selector("#routing-save")
     page.select_option("#routing-form select[name=policy]", "interleave")
@@ -302,6 +303,22 @@ def test_generated_config_forms_follow_the_schema(server, page):
     routing = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()["config"]["routing"]
     assert routing["policy"] == "interleave" and routing["interleave_n"] == 3
     assert "ordinary" in routing["classes"]  # the hand-made class table is kept
+    # The other sections: whole forms from the schema, keyed as in docs/CONFIG.md.
+    page.goto(f"{srv.url}/admin#more")
+    page.wait_for_selector("#more-save")
+    sec = schema["$defs"]["SecuritySection"]["properties"]
+    assert page.get_attribute("#sec-security [name=lockout_minutes]", "max") == str(
+        sec["lockout_minutes"]["maximum"]
+    )
+    assert sec["lockout_minutes"]["description"] in page.inner_text("#sec-security")
+    assert page.get_attribute("#sec-appointments [name=enabled]", "type") == "checkbox"
+    shot(page, "19-more-settings")
+    page.fill("#sec-security [name=lockout_minutes]", "20")
+    page.click("#more-save")
+    page.wait_for_selector("text=设置已生效")
+    cfg = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()["config"]
+    assert cfg["security"]["lockout_minutes"] == 20
+    assert cfg["appointments"] == snap_appointments  # untouched sections come back unchanged
     assert page.errors == []
 
 

@@ -166,3 +166,23 @@ async function renderAudit() {
       <td>${r.result === "ok" ? html`<span class="tag ok">成功</span>` : html`<span class="tag bad">${r.result}</span>`}</td><td>${auditDetail(r.detail)}</td></tr>`)}</tbody></table></div></div>`, main());
 }
 TABS.audit = renderAudit;
+
+// -- 更多设置: the remaining sections, each a form generated whole from its schema ----------
+const MORE = ["security", "appointments", "notify", "window_screen", "led"];
+const sectionModel = (schema, name) => model(schema, schema.properties[name].$ref.split("/").pop());
+
+async function renderMore() {
+  const schema = await loadSchema();
+  if (S.tab !== "more") return;
+  render(html`<h2>更多设置 <span class="muted" style="font-size:13px;font-weight:normal">与 docs/CONFIG.md 同源：每项的说明即配置文件中的说明</span></h2>
+    ${MORE.map((name) => card(html`${schema.properties[name].description} <code class="muted">[${name}]</code>`,
+      schemaForm("sec-" + name, sectionModel(schema, name), S.cfg[name], { keys: true })))}
+    <div class="row"><span class="grow"></span><button class="primary" id="more-save" @click=${() => saveMore(schema)}>保存并生效</button></div>`, main());
+}
+TABS.more = renderMore;
+
+async function saveMore(schema) {
+  const values = Object.fromEntries(MORE.map((name) => [name, readForm("sec-" + name, sectionModel(schema, name))]));
+  const ok = await saveConfig((cfg) => { for (const name of MORE) Object.assign(cfg[name], values[name]); }, "设置");
+  if (ok) await renderMore();
+}

@@ -107,13 +107,14 @@ function input(name, p, v, opts) {
 
 /**
  * A form for a model of the schema. opts: only (field names, in order), readonly, textareas,
- * rows, placeholders, labels (overriding LABELS).
+ * rows, placeholders, hints (Chinese help before the description), labels (overriding
+ * LABELS), keys (label each field by its configuration key, as docs/CONFIG.md does).
  */
 export function schemaForm(id, def, values, opts = {}) {
   const names = fieldsOf(def, opts.only);
   return html`<div class="form" id=${id} data-model=${def.title || nothing}>${names.map((n) => {
     const p = def.properties[n];
-    const label = (opts.labels && opts.labels[n]) || LABELS[n] || p.title || n;
+    const label = opts.keys ? html`<code>${n}</code>` : (opts.labels && opts.labels[n]) || LABELS[n] || p.title || n;
     const help = [opts.hints?.[n], p.description].filter(Boolean).join(" · ");
     return html`<label>${label}</label>${input(n, p, values[n], opts)}${help ? html`<div class="help">${help}</div>` : nothing}`;
   })}</div>`;
