@@ -6,18 +6,38 @@ import { html, nothing, $ } from "./ui.js";
 
 /** Chinese labels for the configuration keys (the schema's descriptions are the help text). */
 export const LABELS = {
-  name: "名称", timezone: "时区", enforce_hours: "按取号时间限制取号", notices: "公告（信息发布）",
-  staffing: "窗口在岗判定", public_base_url: "对外访问地址",
-  policy: "叫号规则", interleave_n: "交替比例 N", elderly_age: "老年人年龄",
+  name: "名称",
+  timezone: "时区",
+  enforce_hours: "按取号时间限制取号",
+  notices: "公告（信息发布）",
+  staffing: "窗口在岗判定",
+  public_base_url: "对外访问地址",
+  policy: "叫号规则",
+  interleave_n: "交替比例 N",
+  elderly_age: "老年人年龄",
   noshow_reactivate_minutes: "过号可恢复(分)",
-  holidays: "节假日（不上班）", workdays: "调休上班日", deadline_working_days: "差评整改期限(工作日)",
-  per_window_alert: "每窗口等候人数预警", wait_alert_min: "预计等候预警(分钟)",
-  endpoint: "省平台上报地址", timeout_s: "超时(秒)", backoff_base_s: "首次重试间隔(秒)",
+  holidays: "节假日（不上班）",
+  workdays: "调休上班日",
+  deadline_working_days: "差评整改期限(工作日)",
+  per_window_alert: "每窗口等候人数预警",
+  wait_alert_min: "预计等候预警(分钟)",
+  endpoint: "省平台上报地址",
+  timeout_s: "超时(秒)",
+  backoff_base_s: "首次重试间隔(秒)",
   backoff_max_s: "最长重试间隔(秒)",
-  code: "事项编码", name_en: "英文名称", prefix: "号票字母", number_range: "号段（起始号–结束号）",
-  daily_quota: "每日限额", hours: "取号时间", real_name: "实名取号",
-  avg_service_min: "平均办理时长(分)", guide: "办事指南", forms: "示例表单",
-  no: "窗口号", kind: "类型", status: "启动时状态",
+  code: "事项编码",
+  name_en: "英文名称",
+  prefix: "号票字母",
+  number_range: "号段（起始号–结束号）",
+  daily_quota: "每日限额",
+  hours: "取号时间",
+  real_name: "实名取号",
+  avg_service_min: "平均办理时长(分)",
+  guide: "办事指南",
+  forms: "示例表单",
+  no: "窗口号",
+  kind: "类型",
+  status: "启动时状态",
 };
 
 /** Chinese names for enumerated values. */
@@ -126,7 +146,8 @@ export function readForm(id, def, only = null) {
   for (const n of fieldsOf(def, only)) {
     const kind = kindOf(def.properties[n]);
     if (kind === "pair") {
-      const a = $(`#${id} [name="${n}.0"]`), b = $(`#${id} [name="${n}.1"]`);
+      const a = $(`#${id} [name="${n}.0"]`),
+        b = $(`#${id} [name="${n}.1"]`);
       if (a && b) out[n] = [Number(a.value), Number(b.value)];
       continue;
     }
@@ -134,8 +155,17 @@ export function readForm(id, def, only = null) {
     if (!el) continue;
     if (kind === "boolean") out[n] = el.checked;
     else if (kind === "integer" || kind === "number") out[n] = el.value === "" ? null : Number(el.value);
-    else if (kind === "lines") out[n] = el.value.split("\n").map((s) => s.trim()).filter(Boolean);
-    else if (kind === "intlines") out[n] = el.value.split("\n").map((s) => s.trim()).filter(Boolean).map(Number);
+    else if (kind === "lines")
+      out[n] = el.value
+        .split("\n")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    else if (kind === "intlines")
+      out[n] = el.value
+        .split("\n")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map(Number);
     else if (kind === "enum") out[n] = el.value;
     else out[n] = el.value.trim();
   }

@@ -15,16 +15,27 @@ import "./config.js";
 let stream = null;
 
 // -- login --------------------------------------------------------------------------------
-function showLogin() { $("#app").hidden = true; $("#login").hidden = false; }
+function showLogin() {
+  $("#app").hidden = true;
+  $("#login").hidden = false;
+}
+
+/** Forget the session (token, stream) and show the login form. */
+function endSession() {
+  setToken("");
+  sessionStorage.removeItem("admin_token");
+  if (stream) stream.stop();
+  stream = null;
+  showLogin();
+}
 
 function logout() {
   if (S.token) api.post("/logout").catch(() => {});
-  setToken("");
-  sessionStorage.removeItem("admin_token");
-  if (stream) { stream.stop(); stream = null; }
-  showLogin();
+  endSession();
 }
-hooks.onUnauthorized = () => { if (S.token) { setToken(""); sessionStorage.removeItem("admin_token"); if (stream) stream.stop(); stream = null; showLogin(); } };
+hooks.onUnauthorized = () => {
+  if (S.token) endSession(); // the session ended (expired, revoked): back to the login form
+};
 
 $("#login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -37,7 +48,10 @@ $("#login-form").addEventListener("submit", async (ev) => {
     $("#login-error").textContent = e.message || "登录失败";
     return;
   }
-  if (data.role !== "admin") { $("#login-error").textContent = "需要管理员账号才能进入管理后台"; return; }
+  if (data.role !== "admin") {
+    $("#login-error").textContent = "需要管理员账号才能进入管理后台";
+    return;
+  }
   setToken(data.token);
   sessionStorage.setItem("admin_token", data.token);
   sessionStorage.setItem("admin_name", data.name);
@@ -47,8 +61,16 @@ $("#logout").addEventListener("click", logout);
 
 async function start() {
   let who;
-  try { who = await api.get("/me"); } catch (_) { showLogin(); return; }
-  if (who.role !== "admin") { showLogin(); return; }
+  try {
+    who = await api.get("/me");
+  } catch (_) {
+    showLogin();
+    return;
+  }
+  if (who.role !== "admin") {
+    showLogin();
+    return;
+  }
   $("#login").hidden = true;
   $("#app").hidden = false;
   $("#who").textContent = who.name;
@@ -70,7 +92,9 @@ function redraw() {
   if (LIVE.has(S.tab) && !modalOpen()) guarded(() => TABS[S.tab]());
 }
 
-const floorSoon = throttle(() => { if (S.tab === "floor") guarded(TABS.floor); }, 400);
+const floorSoon = throttle(() => {
+  if (S.tab === "floor") guarded(TABS.floor);
+}, 400);
 
 function onEvent(ev) {
   if (ev.type.startsWith("ticket.") || ev.type.startsWith("window.")) floorSoon();
@@ -82,7 +106,11 @@ function onEvent(ev) {
         redraw();
       });
     }
-  } else if ((ev.type === "followup.opened" || ev.type === "evaluation.created") && S.tab === "ratings" && !modalOpen()) {
+  } else if (
+    (ev.type === "followup.opened" || ev.type === "evaluation.created") &&
+    S.tab === "ratings" &&
+    !modalOpen()
+  ) {
     guarded(TABS.ratings);
   }
 }
@@ -105,7 +133,9 @@ function connectEvents() {
   stream.start();
 }
 // Minutes waited and idle grow without events: the floor redraws now and then as well.
-setInterval(() => { if (S.tab === "floor" && !document.hidden && S.token) guarded(TABS.floor); }, 60000);
+setInterval(() => {
+  if (S.tab === "floor" && !document.hidden && S.token) guarded(TABS.floor);
+}, 60000);
 
 // -- routing between tabs -------------------------------------------------------------------
 function route() {
@@ -116,10 +146,17 @@ function route() {
   $("#toast").hidden = true;
   guarded(() => TABS[S.tab]());
 }
-window.addEventListener("hashchange", () => { if (S.token) route(); });
+window.addEventListener("hashchange", () => {
+  if (S.token) route();
+});
 
-$("#modal").addEventListener("click", (ev) => { if (ev.target.id === "modal") closeModal(); });
-document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") closeModal(); });
+$("#modal").addEventListener("click", (ev) => {
+  if (ev.target.id === "modal") closeModal();
+});
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") closeModal();
+});
 
 // -- boot -----------------------------------------------------------------------------------
-if (S.token) start(); else showLogin();
+if (S.token) start();
+else showLogin();

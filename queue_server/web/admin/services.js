@@ -1,13 +1,29 @@
 // 事项管理: the services (事项) and the windows that serve them. The service form is generated
 // from the schema of the Service model.
 
-import { S, TABS, html, nothing, render, main, guarded, openModal, closeModal, saveConfig, loadSchema, $$ } from "./ui.js";
+import {
+  S,
+  TABS,
+  html,
+  nothing,
+  render,
+  main,
+  guarded,
+  openModal,
+  closeModal,
+  saveConfig,
+  loadSchema,
+  $$,
+} from "./ui.js";
 import { model, schemaForm, readForm } from "./forms.js";
 
 const HINTS = {
-  code: "大写字母开头，如 HJ；创建后不建议修改", prefix: "一到两个大写字母，各事项不能重复",
-  number_range: "号码位数按结束号补零，如 999 → M001", daily_quota: "0 表示不限（以号段为准）",
-  hours: "每行一个时段，HH:MM-HH:MM", forms: "每行一个表单名称或链接",
+  code: "大写字母开头，如 HJ；创建后不建议修改",
+  prefix: "一到两个大写字母，各事项不能重复",
+  number_range: "号码位数按结束号补零，如 999 → M001",
+  daily_quota: "0 表示不限（以号段为准）",
+  hours: "每行一个时段，HH:MM-HH:MM",
+  forms: "每行一个表单名称或链接",
 };
 
 /** A new record's values: the schema's defaults (lists default by factory, given here). */
@@ -25,7 +41,8 @@ function renderServices() {
       cfg.windows.forEach((w) => delete w.services[s.code]);
     }, "删除事项").then((ok) => ok && renderServices());
   };
-  render(html`<h2>事项管理</h2><div class="card"><div class="row" style="margin-bottom:8px"><span class="muted">修改后立即生效，无需重启；并通过事件流（config.changed）通知取号机和显示屏。</span><span class="grow"></span>
+  render(
+    html`<h2>事项管理</h2><div class="card"><div class="row" style="margin-bottom:8px"><span class="muted">修改后立即生效，无需重启；并通过事件流（config.changed）通知取号机和显示屏。</span><span class="grow"></span>
     <button class="primary" id="svc-new" @click=${() => guarded(() => editService(-1))}>新增事项</button></div>
     <table><thead><tr><th>编码</th><th>名称</th><th>字母</th><th>号段</th><th class="num">每日限额</th><th>取号时间</th><th>实名</th><th>受理窗口</th><th></th></tr></thead>
     <tbody>${S.cfg.services.map((s, i) => {
@@ -35,7 +52,9 @@ function renderServices() {
         <td>${wins.length ? wins.join("、") : html`<span class="tag warn">无窗口</span>`}</td>
         <td style="white-space:nowrap"><button class="small" data-edit=${i} @click=${() => guarded(() => editService(i))}>编辑</button>
           <button class="small danger" data-del=${i} @click=${() => del(s)}>删除</button></td></tr>`;
-    })}</tbody></table></div>`, main());
+    })}</tbody></table></div>`,
+    main(),
+  );
 }
 TABS.services = renderServices;
 
@@ -53,16 +72,31 @@ async function save(def, i) {
   const v = readForm("svc-form", def);
   const svc = { ...v, code: v.code.toUpperCase(), prefix: v.prefix.toUpperCase(), daily_quota: v.daily_quota || 0 };
   if (svc.avg_service_min === null) delete svc.avg_service_min;
-  const wins = $$("#svc-wins [name=win]").filter((c) => c.checked).map((c) => +c.value);
-  const ok = await saveConfig((cfg) => {
-    if (i >= 0) {
-      const old = cfg.services[i].code;
-      cfg.services[i] = svc;
-      cfg.windows.forEach((w) => { if (old !== svc.code && old in w.services) { w.services[svc.code] = w.services[old]; delete w.services[old]; } });
-    } else cfg.services.push(svc);
-    cfg.windows.forEach((w) => {
-      if (wins.includes(w.no)) { if (!(svc.code in w.services)) w.services[svc.code] = 1; } else delete w.services[svc.code];
-    });
-  }, i >= 0 ? "事项修改" : "新增事项");
-  if (ok) { closeModal(); renderServices(); }
+  const wins = $$("#svc-wins [name=win]")
+    .filter((c) => c.checked)
+    .map((c) => +c.value);
+  const ok = await saveConfig(
+    (cfg) => {
+      if (i >= 0) {
+        const old = cfg.services[i].code;
+        cfg.services[i] = svc;
+        cfg.windows.forEach((w) => {
+          if (old !== svc.code && old in w.services) {
+            w.services[svc.code] = w.services[old];
+            delete w.services[old];
+          }
+        });
+      } else cfg.services.push(svc);
+      cfg.windows.forEach((w) => {
+        if (wins.includes(w.no)) {
+          if (!(svc.code in w.services)) w.services[svc.code] = 1;
+        } else delete w.services[svc.code];
+      });
+    },
+    i >= 0 ? "事项修改" : "新增事项",
+  );
+  if (ok) {
+    closeModal();
+    renderServices();
+  }
 }

@@ -55,11 +55,21 @@ export function toast(msg, err = false) {
   t.className = "toast" + (err ? " err" : "");
   t.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { t.hidden = true; }, err ? 6000 : 3500);
+  toastTimer = setTimeout(
+    () => {
+      t.hidden = true;
+    },
+    err ? 6000 : 3500,
+  );
 }
 
 export async function guarded(fn) {
-  try { return await fn(); } catch (e) { toast(e.message, true); return undefined; }
+  try {
+    return await fn();
+  } catch (e) {
+    toast(e.message, true);
+    return undefined;
+  }
 }
 
 export function openModal(tpl) {
@@ -67,19 +77,27 @@ export function openModal(tpl) {
   render(tpl, $("#modal-body"));
   $("#modal").hidden = false;
 }
-export function closeModal() { $("#modal").hidden = true; render(nothing, $("#modal-body")); }
+export function closeModal() {
+  $("#modal").hidden = true;
+  render(nothing, $("#modal-body"));
+}
 export const modalOpen = () => !$("#modal").hidden;
 
 export function fmt(v, digits = 1) {
   if (v === null || v === undefined || v === "") return "—";
   return typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : String(v);
 }
-export function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
+export function pct(v) {
+  return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%";
+}
 export function today() {
   const d = new Date(Date.now() + 8 * 3600e3); // the hall's day (Asia/Shanghai) until /hall says otherwise
   return S.businessDay || d.toISOString().slice(0, 10);
 }
-export const when = (iso, from = 5, to = 16) => String(iso || "").slice(from, to).replace("T", " ");
+export const when = (iso, from = 5, to = 16) =>
+  String(iso || "")
+    .slice(from, to)
+    .replace("T", " ");
 
 export async function loadConfig() {
   const snap = await api.get("/admin/config");
