@@ -77,6 +77,17 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+def _logged_in(page, url: str) -> None:
+    """Log the page in as the admin unless its session already is (the tests share a page)."""
+    page.goto(f"{url}/admin")
+    page.wait_for_selector("#app:not([hidden]), #login:not([hidden])")
+    if page.is_visible("#login"):
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "Admin1234")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#app:not([hidden])")
+
+
 def _busy_morning(url: str, tokens: dict[str, str]) -> dict:
     """Some activity so the floor and reports have something to show; returns a 差评 ticket."""
     k = {"Authorization": f"Bearer {tokens['kiosk']}"}
@@ -270,6 +281,7 @@ def test_devices_toml_and_audit_pages(server, page):
 
 def test_generated_config_forms_follow_the_schema(server, page):
     srv, tokens = server
+    _logged_in(page, srv.url)
     a = {"Authorization": f"Bearer {tokens['admin']}"}
     schema = httpx.get(f"{srv.url}/api/v1/admin/config/schema", headers=a).json()
     hall = schema["$defs"]["HallSection"]["properties"]
@@ -324,6 +336,7 @@ def test_generated_config_forms_follow_the_schema(server, page):
 
 def test_data_shows_as_text_never_as_markup(server, page):
     srv, tokens = server
+    _logged_in(page, srv.url)
     a = {"Authorization": f"Bearer {tokens['admin']}"}
     snap = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()
     cfg = snap["config"]
@@ -347,6 +360,7 @@ def test_data_shows_as_text_never_as_markup(server, page):
 def test_the_floor_resyncs_after_the_stream_reconnects(server, page):
     """Events lost while the stream was down: the page reloads the floor on reconnect."""
     srv, tokens = server
+    _logged_in(page, srv.url)
     a = {"Authorization": f"Bearer {tokens['admin']}"}
     httpx.post(f"{srv.url}/api/v1/windows/14/open", headers=a)
     seen: list[str] = []
