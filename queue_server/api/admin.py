@@ -7,6 +7,7 @@ audit record (who, when, what, before and after).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -38,7 +39,7 @@ pages = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
 RowId = Annotated[int, PathParam(ge=1, le=2**62)]
 WEB = Path(__file__).resolve().parent.parent / "web" / "admin"
-STATIC = {"admin.js": "text/javascript", "admin.css": "text/css"}
+STATIC = {"admin.css": "text/css"}  # the page's modules are under /web/admin/
 _NO_CACHE = {"Cache-Control": "no-cache"}  # an upgraded server serves the new page at once
 
 
@@ -115,6 +116,21 @@ async def get_config(request: Request, who: Who) -> Response:
     _admin(who)
     hall = hall_of(request)
     return json(admin_config.snapshot(hall.ctx, hall.db.reader))
+
+
+@router.get("/admin/config/schema")
+async def config_schema(who: Who) -> Response:
+    """The JSON schema of the hall configuration (the models that generate docs/CONFIG.md);
+    the admin page builds its configuration forms from it."""
+    _admin(who)
+    return json(_config_schema())
+
+
+@functools.cache
+def _config_schema() -> dict[str, Any]:
+    from queue_server.config import HallConfig
+
+    return HallConfig.model_json_schema()
 
 
 @router.post("/admin/config/preview")

@@ -62,8 +62,9 @@ export class Api {
  * EventSource gives up (CLOSED), a new one resumes with ?last_event_id=.
  */
 export class EventStream {
-  constructor(token, { onEvent, resync, onOnline, onUnauthorized }) {
+  constructor(token, { onEvent, resync, onOnline, onUnauthorized, extraTypes = [] }) {
     this.token = token;
+    this.types = [...EVENT_TYPES, ...extraTypes]; // a page may listen to more (admin: followup.*)
     this.onEvent = onEvent;
     this.resync = resync;
     this.onOnline = onOnline || (() => {});
@@ -105,7 +106,7 @@ export class EventStream {
         this.retryTimer = setTimeout(() => this._checkThenOpen(), 3000);
       }
     };
-    for (const type of EVENT_TYPES) {
+    for (const type of this.types) {
       es.addEventListener(type, (msg) => this._receive(type, msg));
     }
   }

@@ -77,6 +77,17 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+def _logged_in(page, url: str) -> None:
+    """Log the page in as the admin unless its session already is (the tests share a page)."""
+    page.goto(f"{url}/admin")
+    page.wait_for_selector("#app:not([hidden]), #login:not([hidden])")
+    if page.is_visible("#login"):
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "Admin1234")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#app:not([hidden])")
+
+
 def _busy_morning(url: str, tokens: dict[str, str]) -> dict:
     """Some activity so the floor and reports have something to show; returns a 差评 ticket."""
     k = {"Authorization": f"Bearer {tokens['kiosk']}"}
@@ -265,4 +276,116 @@ def test_devices_toml_and_audit_pages(server, page):
     page.goto(f"{srv.url}/admin#uploads")
     page.wait_for_selector("#retry")
     shot(page, "16-uploads")
+    assert page.errors == []
+
+
+def test_generated_config_forms_follow_the_schema(server, page):
+    srv, tokens = server
+    _logged_in(page, srv.url)
+    a = {"Authorization": f"Bearer {tokens['admin']}"}
+    schema = httpx.get(f"{srv.url}/api/v1/admin/config/schema", headers=a).json()
+    hall = schema["$defs"]["HallSection"]["properties"]
+    page.goto(f"{srv.url}/admin#hall")
+    page.wait_for_selector("#hall-save")
+    # One input per field, by its type; the field's description is the help text.
+    assert page.get_attribute("#hall-form [name=enforce_hours]", "type") == "checkbox"
+    assert page.eval_on_selector("#hall-form [name=notices]", "e => e.tagName") == "TEXTAREA"
+    options = page.eval_on_selector_all(
+        "#hall-form select[name=staffing] option", "os => os.map(o => o.value)"
+    )
+    assert options == hall["staffing"]["enum"]
+    assert hall["staffing"]["description"][:40] in page.inner_text("#hall-form")
+    wait = "#ov-form [name=wait_alert_min]"
+    assert page.get_attribute(wait, "step") == "1"  # an integer field
+    shot(page, "17-hall-generated-form")
+    page.fill(wait, "45")
+    page.fill("#hall-form [name=notices]", "今日下午社保窗口系统升级\n请提前取号")
+    page.click("#hall-save")
+    page.wait_for_selector("text=大厅设置已生效")
+    cfg = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()["config"]
+    assert cfg["oversight"]["wait_alert_min"] == 45
+    assert cfg["hall"]["notices"] == ["今日下午社保窗口系统升级", "请提前取号"]
+    snap_appointments = cfg["appointments"]
+    page.goto(f"{srv.url}/admin#routing")
+    page.wait_for_selector("#routing-save")
+    page.select_option("#routing-form select[name=policy]", "interleave")
+    page.fill("#routing-form [name=interleave_n]", "3")
+    page.click("#routing-save")
+    page.wait_for_selector("text=叫号规则已生效")
+    routing = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()["config"]["routing"]
+    assert routing["policy"] == "interleave" and routing["interleave_n"] == 3
+    assert "ordinary" in routing["classes"]  # the hand-made class table is kept
+    # The other sections: whole forms from the schema, keyed as in docs/CONFIG.md.
+    page.goto(f"{srv.url}/admin#more")
+    page.wait_for_selector("#more-save")
+    sec = schema["$defs"]["SecuritySection"]["properties"]
+    assert page.get_attribute("#sec-security [name=lockout_minutes]", "max") == str(
+        sec["lockout_minutes"]["maximum"]
+    )
+    assert sec["lockout_minutes"]["description"] in page.inner_text("#sec-security")
+    assert page.get_attribute("#sec-appointments [name=enabled]", "type") == "checkbox"
+    shot(page, "19-more-settings")
+    page.fill("#sec-security [name=lockout_minutes]", "20")
+    page.click("#more-save")
+    page.wait_for_selector("text=设置已生效")
+    cfg = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()["config"]
+    assert cfg["security"]["lockout_minutes"] == 20
+    assert cfg["appointments"] == snap_appointments  # untouched sections come back unchanged
+    assert page.errors == []
+
+
+def test_data_shows_as_text_never_as_markup(server, page):
+    srv, tokens = server
+    _logged_in(page, srv.url)
+    a = {"Authorization": f"Bearer {tokens['admin']}"}
+    snap = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()
+    cfg = snap["config"]
+    evil = '<img src=x onerror="window.__pwned=1">证明'
+    cfg["services"].append({"code": "XSS", "name": evil, "prefix": "X"})
+    r = httpx.put(
+        f"{srv.url}/api/v1/admin/config",
+        json={"config": cfg, "version": snap["version"]},
+        headers=a,
+    )
+    assert r.status_code == 200, r.text
+    page.goto(f"{srv.url}/admin#services")
+    page.wait_for_selector("td:has-text('XSS')")
+    row = page.locator("tr", has=page.locator("td >> text=/^XSS$/"))
+    assert row.locator("td").nth(1).inner_text() == evil
+    assert page.locator("#main img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    assert page.errors == []
+
+
+def test_the_floor_resyncs_after_the_stream_reconnects(server, page):
+    """Events lost while the stream was down: the page reloads the floor on reconnect."""
+    srv, tokens = server
+    _logged_in(page, srv.url)
+    a = {"Authorization": f"Bearer {tokens['admin']}"}
+    httpx.post(f"{srv.url}/api/v1/windows/14/open", headers=a)
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    # Every stream connection carries no events and ends at once (as when a proxy cuts it):
+    # the page learns of changes only by the snapshot it takes when it reconnects.
+    page.route(
+        "**/api/v1/events**",
+        lambda route: route.fulfill(
+            status=200, headers={"Content-Type": "text/event-stream"}, body="retry: 500\n\n"
+        ),
+    )
+    page.goto("about:blank")  # a fresh page load: its stream goes through the route
+    page.goto(f"{srv.url}/admin#floor")
+    page.wait_for_selector(".tile[data-window='14'].open")
+    seen.clear()
+    try:
+        assert httpx.post(f"{srv.url}/api/v1/windows/14/close", headers=a).status_code == 200
+        page.wait_for_selector(".tile[data-window='14'] >> text=已关闭")
+        shot(page, "18-floor-after-resync")
+        reconnects = [i for i, u in enumerate(seen) if "/api/v1/events" in u]
+        assert reconnects, seen  # the stream reconnected
+        after = seen[reconnects[0] :]
+        assert any(u.endswith("/api/v1/admin/config") for u in after)  # the resync snapshot
+        assert any(u.endswith("/api/v1/admin/floor") for u in after)
+    finally:
+        page.unroute("**/api/v1/events**")
     assert page.errors == []
