@@ -14,7 +14,7 @@ ROLES = ("admin", "staff", "kiosk", "display", "evaluator")
 PUBLIC = {("GET", f"{V1}/health"), ("POST", f"{V1}/login"), ("POST", f"{V1}/devices/pair")}
 ANY = set(ROLES)
 STAFF = {"staff", "admin"}
-# Who may call what (shared/CONTRACT.md §2 and the route modules). An endpoint missing here
+# Who may call what (docs/API.md and the route modules). An endpoint missing here
 # (added later) is still checked for 401 without a token and for never answering 5xx.
 ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/hall"): ANY,

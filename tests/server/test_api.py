@@ -1,4 +1,4 @@
-"""The HTTP API of shared/CONTRACT.md §2, in-process."""
+"""The HTTP API of docs/API.md ("The contract"), in-process."""
 
 from __future__ import annotations
 
@@ -325,7 +325,7 @@ def test_device_roles_cannot_act_on_tickets(api, role):
 
 
 def test_qr_is_a_public_link_with_an_unguessable_code_not_the_id(api):
-    """CONTRACT: `qr` is the base URL and an unguessable ticket code, never the sequential id."""
+    """The contract: `qr` is the base URL and an unguessable ticket code, never the sequential id."""
     a, b = issue(api).json(), issue(api).json()
     code_a, code_b = a["qr"].rsplit("/t/", 1)[1], b["qr"].rsplit("/t/", 1)[1]
     assert not code_a.isdecimal() and len(code_a) >= 16 and code_a != code_b
