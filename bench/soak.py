@@ -1,6 +1,6 @@
 """Soak: a real server under steady load for minutes; no errors, memory flat, streams whole.
 
-Default load (issue 9): 50 tickets/s issued by kiosks (one in ten real-name, with an ID card),
+Default load: 50 tickets/s issued by kiosks (one in ten real-name, with an ID card),
 300 windows calling (call next, sometimes skip, finish and rate), 30 display event streams.
 Every 10 s it samples the server's RSS, request latencies and counts; at the end it checks
 that every display saw every event id exactly once, in order, with no gap against the events
