@@ -56,3 +56,19 @@ def test_every_module_is_in_the_map(package: str) -> None:
 def test_a_module_left_out_is_caught() -> None:
     text = DOC.read_text(encoding="utf-8").replace("`leases.py`", "leases")
     assert missing(text, "queue_server") == ["leases.py"]
+
+
+def stale(text: str, package: str) -> list[str]:
+    """Modules or folders the section names that are not in the package (nor the repository)."""
+    named = re.findall(r"`([\w./-]+(?:\.py|/))`", section(text, package))
+    return [n for n in named if not ((ROOT / package / n).exists() or (ROOT / n).exists())]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_map_names_no_module_that_is_gone(package: str) -> None:
+    assert stale(DOC.read_text(encoding="utf-8"), package) == []
+
+
+def test_a_module_that_is_gone_is_caught() -> None:
+    text = DOC.read_text(encoding="utf-8").replace("`leases.py`", "`leases.py`, `estimator.py`")
+    assert stale(text, "queue_server") == ["estimator.py"]
