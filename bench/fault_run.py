@@ -33,7 +33,6 @@ import argparse
 import errno
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -47,8 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.serverproc import HallServer
+
 ROOT = Path(__file__).resolve().parent.parent
-LISTENING = re.compile(r"listening on (https?://\S+)")
 
 
 @dataclass
@@ -78,6 +78,7 @@ class Printed:
 class Run:
     workdir: Path
     port: int
+    server: HallServer | None = None
     proc: subprocess.Popen[str] | None = None
     printed: list[Printed] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
@@ -125,45 +126,20 @@ class Run:
         return out.stdout.strip()
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "hallcli.main", "server", "--db", str(self.db)]
-        cmd += ["--host", "127.0.0.1", "--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
-        )
-        assert self.proc.stdout is not None
-        lines = []
-        for line in self.proc.stdout:
-            lines.append(line)
-            if LISTENING.search(line):
-                break
-        else:
-            raise RuntimeError("server did not start:\n" + "".join(lines))
-        # keep draining its output so it never blocks on a full pipe
-        import threading
-
-        out = self.proc.stdout
-        threading.Thread(target=lambda: [None for _ in out], daemon=True).start()
+        """The server on this run's port: a restart comes back where the kiosks look for it."""
+        if self.server is None:
+            self.server = HallServer(self.db, host="127.0.0.1")
+            self.server.port = self.port
+        self.server.start()
+        self.proc = self.server.proc
 
     def kill(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGCONT)
-        self.proc.kill()
-        self.proc.wait(15)
+        assert self.server is not None
+        self.server.kill9()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.server is not None:
+            self.server.stop()
 
 
 class Kiosk:

@@ -2,7 +2,7 @@
 
     python -m bench.kiosk_bench [--quick] [--write-docs]
 
-Targets (issue 4): cold start ≤ 2 s, tap → next screen ≤ 100 ms, card → ticket bytes ≤ 1.5 s.
+Targets: cold start ≤ 2 s, tap → next screen ≤ 100 ms, card → ticket bytes ≤ 1.5 s.
 Prints figures; asserts nothing (the tests carry no timings).
 """
 
@@ -181,7 +181,7 @@ def main() -> int:
     return 0
 
 
-SWIPES = 20  # issue 8: card placed → ticket bytes over 20 swipes
+SWIPES = 20  # card placed → ticket bytes over 20 swipes
 
 
 def run(quick: bool = False, write_docs: bool = False) -> None:
@@ -225,7 +225,7 @@ the emulated serial ID card reader (a pty speaking GA/T 467), the real server ov
 file printer, from the card placed on the reader to the ticket bytes appearing in the
 printer's output.
 
-| figure | target (issue 4) | median | p95 |
+| figure | target | median | p95 |
 |---|---|---|---|
 {row("cold start → home screen painted", "≤ 2 s", cold)}
 {row("tap → next screen", "≤ 100 ms", allt)}

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.serverproc import HallServer
+
 ROOT = Path(__file__).resolve().parent.parent
 KIOSK_SIZE = (1080, 1920)
 CHROMIUM = os.environ.get("HALL_CHROMIUM", "/usr/bin/chromium")
@@ -278,45 +280,15 @@ class PrintedTickets:
         raise AssertionError(f"no whole ticket printed to {self.path} within {timeout} s")
 
 
-class Server:
+class Server(HallServer):
     """`hall server` on a fresh database with the demo hall and its demo accounts."""
 
     def __init__(self, workdir: Path) -> None:
         from hallcli.demo import seed
 
-        self.db = workdir / "hall.db"
+        super().__init__(workdir / "hall.db")
         self.tokens = seed(self.db)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hallcli.main", "server", "--db", str(self.db), "--port", "0"],
-            cwd=ROOT,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            preexec_fn=_die_with_parent,
-        )
-        self.url = ""
-        assert self.proc.stdout is not None
-        seen = []
-        for line in self.proc.stdout:
-            seen.append(line)
-            if "listening on " in line:
-                self.url = line.split("listening on ", 1)[1].split()[0].strip()
-                break
-        if not self.url:
-            _stop(self.proc)
-            raise RuntimeError("hall server did not start:\n" + "".join(seen))
-        # keep reading its output so a chatty server never blocks on a full pipe
-        import threading
-
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        for _ in self.proc.stdout or ():
-            pass
-
-    def stop(self) -> None:
-        _stop(self.proc, 15)
+        self.start()
 
 
 # -- the figures ------------------------------------------------------------------------------

@@ -171,7 +171,7 @@ def _ok(ok: bool) -> str:
 def server_markdown(f: ServerFigures, m: Machine, quick: bool) -> str:
     run = "`./hall bench --quick`" if quick else "`./hall bench`"
     rows = [
-        ("figure", "target (issue 2)", "measured", ""),
+        ("figure", "target", "measured", ""),
         ("---", "---", "---", "---"),
         (
             f"tickets issued over HTTP, {f.clients} concurrent clients",

@@ -1,4 +1,4 @@
-"""Server benchmarks (issue 2): tickets/s over HTTP, call→event latency, raw SQLite baseline.
+"""Server benchmarks: tickets/s over HTTP, call→event latency, raw SQLite baseline.
 
 1. Issue: 16 kiosk clients, each with one keep-alive connection, issue tickets back to back
    (a new idempotency key each, as a kiosk sends) for a fixed time against the real server.

@@ -1,4 +1,4 @@
-"""The hall-day simulation (issue 8): a whole business day against the real server over HTTP.
+"""The hall-day simulation: a whole business day against the real server over HTTP.
 
 Time: the server runs its hall clock `time_scale`× faster than real time (`hall server
 --time-scale N --start-time …`), and the simulation schedules every action on the same

@@ -1,6 +1,6 @@
 """Soak: a real server under steady load for minutes; no errors, memory flat, streams whole.
 
-Default load (issue 9): 50 tickets/s issued by kiosks (one in ten real-name, with an ID card),
+Default load: 50 tickets/s issued by kiosks (one in ten real-name, with an ID card),
 300 windows calling (call next, sometimes skip, finish and rate), 30 display event streams.
 Every 10 s it samples the server's RSS, request latencies and counts; at the end it checks
 that every display saw every event id exactly once, in order, with no gap against the events
@@ -20,7 +20,6 @@ import re
 import sqlite3
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,8 @@ from typing import Any
 
 import httpx
 import psutil
+
+from bench.serverproc import HallServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [
@@ -342,25 +343,11 @@ def prepare(workdir: Path, windows: int, kiosks: int) -> tuple[Path, dict[str, A
     return db, tokens
 
 
-def start_server(db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    out = log.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hallcli.main", "server", "--db", str(db), "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=out,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline().decode()
-        m = re.search(r"listening on (\S+)", line)
-        if m:
-            return proc, m.group(1)
-        if not line:
-            break
-    proc.kill()
-    raise RuntimeError(f"server did not start; see {log}")
+def start_server(db: Path, log: Path) -> HallServer:
+    """The server under soak; its stderr goes to `log`."""
+    server = HallServer(db, log=log)
+    server.start(timeout=30)
+    return server
 
 
 def report(
@@ -406,14 +393,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="hall-soak-", dir=args.dir) as tmp:
         work = Path(tmp)
         db, tokens = prepare(work, args.windows, args.kiosks)
-        proc, url = start_server(db, work / "server.log")
+        server = start_server(db, work / "server.log")
+        assert server.proc is not None
         try:
-            soak = Soak(url, tokens, args)
-            samples = asyncio.run(soak.run(psutil.Process(proc.pid), db))
-            alive = proc.poll() is None
+            soak = Soak(server.url, tokens, args)
+            samples = asyncio.run(soak.run(psutil.Process(server.proc.pid), db))
+            alive = server.proc.poll() is None
         finally:
-            proc.terminate()
-            code = proc.wait(30)
+            code = server.stop(timeout=30)
         problems = list(dict.fromkeys(soak.stats.errors))[:20] + check_streams(soak, db)
         if not alive:
             problems.append("the server died during the soak")

@@ -1,6 +1,6 @@
 """Appointments (预约): slots, booking, cancelling, CSV import, check-in and no-show rules.
 
-Rules come from shared/DOMAIN.md ("Appointments and no-shows"): bookings are made in slots of
+Rules come from docs/DOMAIN.md ("Appointments and no-shows"): bookings are made in slots of
 the service's opening hours; on arrival the citizen checks in at a kiosk (ID card or the
 booking's QR code) and gets a ticket of the `appointment` class. No-show rules are local
 (Quanzhou: 2 no-shows or 5 cancellations a month block booking, more than 3 bookings of one

@@ -1,7 +1,7 @@
 """Local time in the hall's zone, the business day, and opening hours.
 
 The business day rolls over at local midnight in the hall's zone (not UTC, not cron):
-see shared/DOMAIN.md and the bugs other systems had (TheQ #626, NovoSGA #395).
+see docs/DOMAIN.md ("Business day") and the bugs other systems had (TheQ #626, NovoSGA #395).
 """
 
 from __future__ import annotations

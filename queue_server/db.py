@@ -1,7 +1,7 @@
 """SQLite storage: one writer thread with group commit, read connections, durable events.
 
 Every state change is an *operation*: a function of a `Tx` run by the single writer thread
-(shared/STYLE.md practice 4). The writer takes whatever operations are queued, opens one
+(docs/ARCHITECTURE.md, "One writer, group commit"). The writer takes whatever operations are queued, opens one
 `BEGIN IMMEDIATE` transaction, runs each inside its own SAVEPOINT (so each operation is atomic
 on its own: a failing one rolls back alone) and commits once. Issuing and calling are each one
 such operation, serialised by the one writer, so two windows can never get the same ticket.

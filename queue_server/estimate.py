@@ -1,4 +1,4 @@
-"""Waiting-time estimate as a range (shared/DOMAIN.md).
+"""Waiting-time estimate as a range (docs/DOMAIN.md, "Waiting-time estimate").
 
 Under M/M/c with every window busy, the wait of a ticket with n people ahead is a sum of n+1
 exponentials with mean 1/(c·μ): an Erlang(n+1, c·μ) variable, with mean (n+1)/(c·μ) and

@@ -1,6 +1,6 @@
 """Who is called next at a window: pure scoring, no storage.
 
-Accumulating priority (shared/DOMAIN.md): a waiting ticket's score is
+Accumulating priority (docs/DOMAIN.md, "Calling order"): a waiting ticket's score is
 
     score = weight(window, service) × (offset(class) + rate(class) × minutes_waited)
 

@@ -1,4 +1,4 @@
-"""The card as the kiosk sees it (CONTRACT §3), with repr and logs that never show the full ID."""
+"""The card as the kiosk sees it (docs/DEVICES.md, "ID card JSON"), with repr and logs that never show the full ID."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class IdCard:
     photo: bytes = field(default=b"", compare=False)
 
     def to_json_dict(self) -> dict[str, Any]:
-        """CONTRACT §3: exactly the documented keys; optional ones only when the card has them."""
+        """docs/DEVICES.md "ID card JSON": exactly the documented keys; optional ones only when the card has them."""
         out: dict[str, Any] = {"card_type": self.card_type, "name": self.name}
         if self.card_type in ("foreign_2017", "foreign_2023") or self.english_name:
             out["english_name"] = self.english_name

@@ -1,1 +1,1 @@
-"""Kiosk logic without Qt: what screen comes next, the rules, the outbox and its sync (STYLE 7)."""
+"""Kiosk logic without Qt: what screen comes next, the rules, the outbox and its sync (docs/KIOSK.md)."""

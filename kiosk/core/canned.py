@@ -1,6 +1,6 @@
 """An in-memory stand-in for the queue server: screenshots, core tests and `--simulate` offline.
 
-It follows CONTRACT §2 and the kiosk extensions (leases, lookup, heartbeat) closely enough for
+It follows the contract in docs/API.md and the kiosk extensions (leases, lookup, heartbeat) closely enough for
 the kiosk's flows; it is not the server and holds no rules beyond what the kiosk relies on.
 `online = False` makes every call raise `Unreachable`, which is how tests cut the network.
 """

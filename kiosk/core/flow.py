@@ -56,7 +56,7 @@ def run_inline(job: Job, ok: Callable[[Any], None], fail: Callable[[BaseExceptio
         ok(result)
 
 
-# Screens that read aloud even in standard mode: the card prompt must be heard (issue 4).
+# Screens that read aloud even in standard mode: the card prompt must be heard.
 ALWAYS_SPOKEN = {"swipe", "lookup", "checkin"}
 # Screens the idle timer leaves alone: home is the reset target, issuing is waiting on devices.
 NO_IDLE = {"home", "issuing"}

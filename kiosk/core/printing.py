@@ -1,6 +1,6 @@
 """Printing an issued ticket exactly once, and saying what happened when the printer cannot.
 
-A ticket counts as issued once it is printed or shown on screen (DEVICES §2): a failed print
+A ticket counts as issued once it is printed or shown on screen (docs/KIOSK.md, "Printer trouble"): a failed print
 never loses the number (the screen shows it with a QR code) and is never retried on paper,
 so the citizen cannot end up holding two tickets.
 """

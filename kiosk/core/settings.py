@@ -1,4 +1,4 @@
-"""Kiosk settings: every one has a default and a line of help (settings are data, STYLE 10)."""
+"""Kiosk settings: every one has a default and a line of help (settings are data; docs/KIOSK.md lists them)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Sizes are in dp, converted with one dp per `short side / 720` pixels (a 1080-pixel-wide
 portrait screen has 1.5 px per dp, as an xhdpi phone). Elder mode (长辈模式) follows the
-适老化 rules in DOMAIN.md: main text ≥ 30 dp, touch targets ≥ 60×60 dp, line spacing ≥ 1.3.
+适老化 rules in docs/DOMAIN.md: main text ≥ 30 dp, touch targets ≥ 60×60 dp, line spacing ≥ 1.3.
 Every text colour is checked against its background for WCAG contrast ≥ 4.5:1.
 """
 

@@ -34,7 +34,7 @@ def create_app(hall: Hall) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hall.broadcaster.bind(asyncio.get_running_loop())
-        await upkeep.on_start(hall)  # retention purge at start (issue 9)
+        await upkeep.on_start(hall)  # retention purge at start
         task = asyncio.create_task(_housekeeping(hall))
         uploader = asyncio.create_task(upload.run_forever(hall))
         try:

@@ -1,4 +1,4 @@
-"""docs/KIOSK.md documents every kiosk setting (settings are data, STYLE 10)."""
+"""docs/KIOSK.md documents every kiosk setting (settings are data)."""
 
 from __future__ import annotations
 

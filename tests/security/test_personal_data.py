@@ -120,8 +120,7 @@ def test_a_full_day_leaves_no_full_id_number_or_name_anywhere(tmp_path):
             shutil.copyfile(p, snapshot / p.name)
     finally:
         assert server.stop() == 0
-    assert server.proc.stdout is not None
-    output = server.proc.stdout.read()
+    output = server.output()
     assert any(p.name.endswith("-wal") for p in snapshot.iterdir())
     places: dict[str, bytes] = {"server stdout+stderr": output.encode()}
     places["event stream"] = "\n".join(events).encode()

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-import queue
 import shutil
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from bench.serverproc import HallServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
@@ -33,59 +29,14 @@ def id_number(seq: int, birth: str = "19800101", region: str = "440203") -> str:
     return body + "10X98765432"[sum(int(a) * w for a, w in zip(body, weights, strict=True)) % 11]
 
 
-@dataclass
-class LiveServer:
-    """`hall server --db TMP --port 0` as a subprocess, with the demo accounts and tokens."""
+class LiveServer(HallServer):
+    """`hall server --db TMP --port 0` as a subprocess (bench/serverproc.py), with the demo
+    accounts' tokens; `stop()` then `start()` brings it back on the same port."""
 
-    db: Path
-    url: str = ""
-    port: int = 0
-    tokens: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen[str] | None = None
-    _seq: int = 0
-
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "hallcli.main", "server", "--db", str(self.db)]
-        cmd += ["--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        lines: queue.Queue[str] = queue.Queue()
-
-        def pump() -> None:
-            assert self.proc is not None and self.proc.stdout is not None
-            for line in self.proc.stdout:
-                lines.put(line)
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + 30
-        seen = []
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            if "listening on " in line:
-                self.url = line.split("listening on ", 1)[1].strip()
-                self.port = int(self.url.rsplit(":", 1)[1])
-                return
-        self.stop()
-        raise RuntimeError("hall server did not start:\n" + "".join(seen))
-
-    def stop(self, kill: bool = False) -> None:
-        if self.proc and self.proc.poll() is None:
-            if kill:
-                self.proc.kill()
-            else:
-                self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+    def __init__(self, db: Path, tokens: dict[str, str] | None = None) -> None:
+        super().__init__(db)
+        self.tokens = tokens or {}
+        self._seq = 0
 
     def api(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -23,8 +23,7 @@ TEXT = st.text(
 @given(st.binary(max_size=300), st.sampled_from(["gb18030", "gbk"]))
 def test_reader_never_raises_on_random_bytes(data: bytes, encoding: str) -> None:
     tokenize(b"\x1c\x26" + data, encoding)
-    decoded = decode(data, encoding)
-    assert decoded.cuts >= 0
+    decode(data, encoding)  # the test fails if either raises
 
 
 @FUZZ
