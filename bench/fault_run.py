@@ -127,7 +127,7 @@ class Run:
 
     def start(self) -> None:
         """The server on this run's port: a restart comes back where the kiosks look for it."""
-        if self.server is None:
+        if self.server is None or self.server.db != self.db:  # the database moved (small fs)
             self.server = HallServer(self.db, host="127.0.0.1")
             self.server.port = self.port
         self.server.start()
