@@ -107,7 +107,13 @@ def test_bridge_shows_calls_and_pauses_on_the_strips_and_reports_health(
                     rows = c.get("/devices").json()
                 return next((r for r in rows if "led" in r["health"]), None)
 
-            assert _until(lambda: reported() is not None)
+            # the first report may come before the bus has opened its port ("not started"):
+            # the next one, sent as soon as the health changes, says the bus is up
+            def led_ok() -> bool:
+                row = reported()
+                return row is not None and row["health"]["led"]["status"] == "ok"
+
+            assert _until(led_ok)
             row = reported()
             assert row is not None and row["device"] == "display-1"
             assert row["health"]["led"]["status"] == "ok"
