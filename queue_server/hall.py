@@ -8,7 +8,7 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -165,6 +165,19 @@ class Hall:
 
     def forget_token(self, token: str) -> None:
         self._tokens.pop(token, None)
+
+    def cached_token_ids(self) -> set[int]:
+        """Ids of the credentials held in the in-memory cache."""
+        return {p.token_id for p in list(self._tokens.values())}
+
+    def forget_token_ids(self, token_ids: Iterable[int]) -> None:
+        """Drop cached credentials by token id (revoked in the database by the caller)."""
+        ids = set(token_ids)
+        if not ids:
+            return
+        for token, p in list(self._tokens.items()):
+            if p.token_id in ids:
+                self._tokens.pop(token, None)
 
     def revoke(self, token: str) -> concurrent.futures.Future[Any]:
         from queue_server.accounts import token_hash

@@ -24,10 +24,9 @@ async def periodic(hall: Hall) -> None:
 
 def forget_revoked(hall: Hall) -> int:
     """Drop cached credentials that were revoked in the database since they were cached."""
-    cached = {p.token_id: tok for tok, p in list(hall._tokens.items())}
-    if not cached:
+    ids = sorted(hall.cached_token_ids())
+    if not ids:
         return 0
-    ids = list(cached)
     gone: list[int] = []
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
@@ -38,6 +37,5 @@ def forget_revoked(hall: Hall) -> int:
                 f"SELECT id FROM tokens WHERE id IN ({marks}) AND revoked_at IS NOT NULL", chunk
             )
         ]
-    for tid in gone:
-        hall.forget_token(cached[tid])
+    hall.forget_token_ids(gone)
     return len(gone)
