@@ -2,11 +2,11 @@
 
 A phone number given at appointment check-in (or later for any waiting ticket) sits in
 `ticket_contacts` until the message goes out; then it is erased, as it is when the ticket is
-called, finished or cancelled first. After every commit that touches tickets, the writer only
-drops a note in a queue; a worker thread with its own read connection finds tickets with
-`notify.ahead_threshold` people ahead or fewer and hands each message to a sender (by default
-an HTTP webhook to the hall's SMS gateway, `notify.webhook_url`) on a small pool, with
-retries and a doubling pause. Nothing here can hold up a call or an issue.
+called, finished or cancelled first. Once started (Hall.start_background), the notifier is told
+of every commit (a commit listener) and only drops a note in a queue; a worker thread with its
+own read connection finds tickets with `notify.ahead_threshold` people ahead or fewer and hands
+each message to a sender (by default an HTTP webhook to the hall's SMS gateway,
+`notify.webhook_url`) on a small pool, with retries and a doubling pause. Nothing here can hold up a call or an issue.
 
 Webhook request: `POST <webhook_url>` with JSON
 `{"phone", "text", "hall", "ticket", "service", "service_name", "ahead"}`; any 2xx is success.
@@ -75,17 +75,27 @@ class Notifier:
         self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="hall-notify")
         self._in_flight: set[int] = set()
         self._lock = threading.Lock()
+        self._started = False
         self._stopped = False
+
+    def start(self) -> None:
+        """Begin sending (Hall.start_background): from now on, commits that may bring a ticket
+        near are scanned, and so are numbers still pending from before (a restart)."""
+        self._started = True
+        if self.hall.ctx.config.notify.webhook_url:
+            self._start_worker()
+            self._notes.put_nowait(True)
 
     # -- the writer's side: never blocks ----------------------------------------------------
     def on_commit(self, events: list[Event]) -> None:
-        if self._stopped or not self.hall.ctx.config.notify.webhook_url:
+        """A commit listener (Hall.add_commit_listener): note that a scan may be due."""
+        if not self._started or self._stopped or not self.hall.ctx.config.notify.webhook_url:
             return
         if any(ev.type.startswith(WATCHED) for ev in events):
-            self._start()
+            self._start_worker()
             self._notes.put_nowait(True)
 
-    def _start(self) -> None:
+    def _start_worker(self) -> None:
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -200,17 +210,3 @@ class Notifier:
 
         fut = self.hall.db.submit(op)
         fut.add_done_callback(lambda _f: self._in_flight.discard(tid))
-
-
-def attach(hall: Hall, sender: Sender | None = None) -> Notifier:
-    """Chain a notifier after the hall's event publication (it keeps publishing first)."""
-    notifier = Notifier(hall, sender)
-    publish = hall.db.on_commit
-
-    def on_commit(events: list[Event]) -> None:
-        if publish is not None:
-            publish(events)
-        notifier.on_commit(events)
-
-    hall.db.on_commit = on_commit
-    return notifier

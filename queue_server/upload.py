@@ -14,11 +14,12 @@ staff, channel, level, reasons, comment and time. Field names on the wire follow
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import requests
@@ -26,6 +27,9 @@ import requests
 from queue_server.config import UploadSection
 from queue_server.context import HallContext
 from queue_server.db import Tx
+
+if TYPE_CHECKING:
+    from queue_server.hall import Hall
 
 log = logging.getLogger("hall.upload")
 RECORD_FIELDS = (
@@ -146,7 +150,7 @@ def post(endpoint: str, body: dict[str, Any], record_id: str, timeout: float) ->
     return f"HTTP {r.status_code}: {r.text[:200]}"
 
 
-async def process_once(hall: Any, now: float | None = None) -> tuple[int, int]:
+async def process_once(hall: Hall, now: float | None = None) -> tuple[int, int]:
     """Send every due record once; returns (sent, failed)."""
     cfg: UploadSection = hall.config.upload
     if not cfg.endpoint:
@@ -159,19 +163,18 @@ async def process_once(hall: Any, now: float | None = None) -> tuple[int, int]:
         problem = await asyncio.to_thread(post, cfg.endpoint, body, row["record_id"], cfg.timeout_s)
         rid = row["record_id"]
         if problem is None:
-            await hall.run(lambda tx, rid=rid: mark_sent(tx, rid))
+            await hall.run(functools.partial(mark_sent, record_id=rid))
             sent += 1
         else:
-            await hall.run(
-                lambda tx, rid=rid, p=problem: mark_failed(tx, rid, p, now, cfg)  # type: ignore[misc]
-            )
+            failure = functools.partial(mark_failed, record_id=rid, error=problem, now=now, cfg=cfg)
+            await hall.run(failure)
             failed += 1
             log.info("upload of %s failed: %s", rid, problem)
     return sent, failed
 
 
-async def run_forever(hall: Any, poll_s: float = POLL_S) -> None:
-    """The background uploader started with the HTTP server."""
+async def run_forever(hall: Hall, poll_s: float = POLL_S) -> None:
+    """The background uploader (started by Hall.start_background)."""
     while True:
         try:
             await process_once(hall)
