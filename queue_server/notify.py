@@ -6,7 +6,7 @@ called, finished or cancelled first. Once started (Hall.start_background), the n
 of every commit (a commit listener) and only drops a note in a queue; a worker thread with its
 own read connection finds tickets with `notify.ahead_threshold` people ahead or fewer and hands
 each message to a sender (by default an HTTP webhook to the hall's SMS gateway,
-`notify.webhook_url`) on a small pool, with retries and a doubling pause. Nothing here can hold up a call or an issue.
+`notify.webhook_url`) on a small pool, with retries and a doubling pause (queue_server.outbound). Nothing here can hold up a call or an issue.
 
 Webhook request: `POST <webhook_url>` with JSON
 `{"phone", "text", "hall", "ticket", "service", "service_name", "ahead"}`; any 2xx is success.
@@ -15,15 +15,13 @@ Webhook request: `POST <webhook_url>` with JSON
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import logging
 import queue
 import threading
-import time
-import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from queue_server import outbound
 from queue_server.db import Event, Tx, connect
 from queue_server.errors import Conflict
 from queue_server.tickets import get_row
@@ -38,14 +36,8 @@ Sender = Callable[[str, dict[str, Any], float], None]  # (url, payload, timeout)
 
 
 def webhook_send(url: str, payload: dict[str, Any], timeout: float) -> None:
-    """POST the message as JSON; anything but a 2xx answer raises."""
-    data = json.dumps(payload, ensure_ascii=False).encode()
-    req = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - configured URL
-        if not 200 <= resp.status < 300:
-            raise OSError(f"webhook answered {resp.status}")
+    """POST the message as JSON; anything but a 2xx answer raises (outbound.DeliveryFailed)."""
+    outbound.post_json(url, payload, timeout)
 
 
 def register_contact(ctx: HallContext, tx: Tx, ticket_id: int, phone: str) -> dict[str, Any]:
@@ -173,22 +165,28 @@ class Notifier:
 
     def _deliver(self, tid: int, payload: dict[str, Any]) -> None:
         cfg = self.hall.ctx.config.notify
-        pause = cfg.retry_seconds
         attempts = 0
-        ok = False
-        while attempts <= cfg.retries and not self._stopped:
+
+        def attempt() -> None:
+            nonlocal attempts
             attempts += 1
             try:
                 self.sender(cfg.webhook_url, payload, cfg.timeout_seconds)
-                ok = True
-                break
-            except Exception as err:  # noqa: BLE001 - any failure is retried
+            except Exception as err:
                 log.warning(
                     "notification for ticket %s failed (%s), attempt %d", tid, err, attempts
                 )
-                if attempts <= cfg.retries:
-                    time.sleep(pause)
-                    pause *= 2
+                raise
+
+        ok = False
+        if not self._stopped:
+            try:
+                outbound.RetryPolicy(cfg.retry_seconds).run(
+                    attempt, cfg.retries + 1, give_up=lambda: self._stopped
+                )
+                ok = True
+            except Exception:  # noqa: BLE001 - any failure is retried, then recorded
+                pass
         self._settle(tid, "sent" if ok else "failed", attempts)
 
     def _settle(self, tid: int, state: str, attempts: int) -> None:

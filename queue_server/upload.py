@@ -3,8 +3,8 @@
 A record is queued in the same transaction as the rating (so it cannot be lost), with a
 stable `record_id` the platform deduplicates on (idempotent: sending twice is harmless).
 A background task posts due records; a failure schedules the next try with exponential
-backoff (`[upload]` backoff_base_s doubling up to backoff_max_s) and never gives up. All
-state is in SQLite, so a restart resumes where it stopped.
+backoff (`[upload]` backoff_base_s doubling up to backoff_max_s: queue_server.outbound's retry
+policy) and never gives up. All state is in SQLite, so a restart resumes where it stopped.
 
 The national record carries (国办发〔2019〕51号): case/ticket number, service code, window,
 staff, channel, level, reasons, comment and time. Field names on the wire follow
@@ -22,8 +22,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import orjson
-import requests
 
+from queue_server import outbound
 from queue_server.config import UploadSection
 from queue_server.context import HallContext
 from queue_server.db import Tx
@@ -95,7 +95,7 @@ def wire_body(record: dict[str, Any], cfg: UploadSection) -> dict[str, Any]:
 
 def backoff(attempts: int, cfg: UploadSection) -> float:
     """Delay before the next try after `attempts` failures: base × 2^(attempts-1), capped."""
-    return float(min(cfg.backoff_max_s, cfg.backoff_base_s * 2 ** max(0, attempts - 1)))
+    return outbound.RetryPolicy(cfg.backoff_base_s, cfg.backoff_max_s).delay(attempts)
 
 
 def due(conn: sqlite3.Connection, now: float, limit: int = BATCH) -> list[sqlite3.Row]:
@@ -137,17 +137,10 @@ def retry_now(tx: Tx) -> int:
 def post(endpoint: str, body: dict[str, Any], record_id: str, timeout: float) -> str | None:
     """POST one record; None on success, else a short reason. 409 means already received."""
     try:
-        r = requests.post(
-            endpoint,
-            data=orjson.dumps(body),
-            headers={"Content-Type": "application/json", "Idempotency-Key": record_id},
-            timeout=timeout,
-        )
-    except requests.RequestException as err:
-        return f"{type(err).__name__}: {err}"[:300]
-    if 200 <= r.status_code < 300 or r.status_code == 409:
-        return None
-    return f"HTTP {r.status_code}: {r.text[:200]}"
+        outbound.post_json(endpoint, body, timeout, idempotency_key=record_id, also_ok=(409,))
+    except outbound.DeliveryFailed as err:
+        return str(err)
+    return None
 
 
 async def process_once(hall: Hall, now: float | None = None) -> tuple[int, int]:
