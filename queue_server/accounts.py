@@ -11,6 +11,10 @@ checks per lockout period, whatever the concurrency. Argon2 checks (64 MiB each)
 an unknown user is checked against a dummy hash computed once, so it costs and answers the
 same as a known one. Presented tokens that fail are counted per source (`TokenFailures`) for
 the administrator (`GET /api/v1/tokens/failures`).
+
+Account changes (`update_account`): a disabled account, a changed role or a reset password
+ends the account's sessions in the same transaction, and the audit record holds what changed
+(before and after), never a password or its hash.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from queue_server import audit
 from queue_server.db import Tx
-from queue_server.errors import Forbidden, Invalid, TooMany, Unauthorized
+from queue_server.errors import Forbidden, Invalid, NotFound, TooMany, Unauthorized
 
 if TYPE_CHECKING:
     from queue_server.hall import Hall
@@ -307,3 +312,106 @@ def account_view(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
         "window": row["window"],
         "staff_no": row["staff_no"],
     }
+
+
+def admin_view(row: sqlite3.Row | dict[str, Any], now: float) -> dict[str, Any]:
+    """An account as the administrator sees it: with whether it is disabled or locked now."""
+    locked = bool(row["locked_until"] and row["locked_until"] > now)
+    return account_view(row) | {"disabled": bool(row["disabled"]), "locked": locked}
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """What an administrator changes on an account; None leaves a field as it is."""
+
+    name: str | None = None
+    role: str | None = None
+    window: int | None = None  # 0 unbinds the window
+    staff_no: str | None = None
+    disabled: bool | None = None
+    password: str | None = None
+
+
+# Bookkeeping columns an account.update audit record leaves out.
+_AUDIT_SKIP = ("failed_logins", "locked_until", "created_at")
+
+
+def audit_fields(d: dict[str, Any]) -> dict[str, Any]:
+    """An account's fields fit for the audit log: never its password or password hash."""
+    return {k: v for k, v in d.items() if k not in ("password", "password_hash")}
+
+
+def apply_account_change(
+    tx: Tx, account_id: int, change: AccountChange, actor: str, password_hash: str | None = None
+) -> tuple[sqlite3.Row, set[int]]:
+    """Change one account, end its sessions where needed and audit it (one transaction).
+
+    Returns the account's new row and the ids of the tokens revoked. `password_hash` is the
+    new password already hashed (Argon2 is slow: hash it before the writer runs this)."""
+    if change.role is not None:
+        check_role(change.role)
+    row = tx.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
+    if row is None:
+        raise NotFound("没有这个账号", "account_not_found")
+    before = audit_fields(dict(row))
+    changes: dict[str, Any] = {}
+    for key in ("name", "role", "staff_no"):
+        value = getattr(change, key)
+        if value is not None and value != row[key]:
+            changes[key] = value
+    if change.window is not None:
+        changes["window"] = change.window or None
+    if change.disabled is not None:
+        changes["disabled"] = int(change.disabled)
+    if password_hash:
+        changes["password_hash"] = password_hash
+        changes["failed_logins"] = 0
+        changes["locked_until"] = None
+    if changes:
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        tx.execute(f"UPDATE accounts SET {sets} WHERE id = ?", (*changes.values(), account_id))
+    revoked: set[int] = set()
+    if change.disabled or change.role is not None or password_hash:
+        # Sessions of a disabled account, a changed role or a reset password end now.
+        revoked = {
+            int(r[0])
+            for r in tx.execute(
+                "SELECT id FROM tokens WHERE account_id = ? AND revoked_at IS NULL", (account_id,)
+            ).fetchall()
+        }
+        tx.execute(
+            "UPDATE tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+            (tx.now_iso, account_id),
+        )
+    after_row = tx.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
+    assert after_row is not None
+    after = audit_fields(dict(after_row))
+    changed = [k for k in after if k not in _AUDIT_SKIP and after[k] != before.get(k)]
+    audit.append(
+        tx.conn, tx.now_iso, actor, "account.update", row["username"], "ok",
+        {
+            "before": {k: before.get(k) for k in changed},
+            "after": {k: after[k] for k in changed},
+            "password_reset": bool(password_hash),
+        },
+    )  # fmt: skip
+    return after_row, revoked
+
+
+async def update_account(
+    hall: Hall, account_id: int, change: AccountChange, actor: str
+) -> dict[str, Any]:
+    """Change an account (name, role, window, staff number, disabled, password) for `actor`.
+
+    A window must exist; the password is checked for strength and hashed off the writer; the
+    revoked sessions are dropped from the running hall's credential cache at once."""
+    if change.window and not any(w.no == change.window for w in hall.config.windows):
+        raise Invalid(f"没有 {change.window} 号窗口", "unknown_window")
+    new_hash = None
+    if change.password:
+        new_hash = await asyncio.to_thread(hash_password, change.password)
+    row, revoked = await hall.run(
+        lambda tx: apply_account_change(tx, account_id, change, actor, new_hash)
+    )
+    hall.forget_token_ids(revoked)
+    return admin_view(row, time.time())

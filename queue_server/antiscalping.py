@@ -4,7 +4,8 @@ Per device (a token or login session): a token bucket in memory, `issue_per_devi
 tickets a minute in bursts of the same size, so a script behind one kiosk credential cannot
 empty a day's quota. Per ID number: `issue_per_id_per_day` tickets per business day over all
 services, counted inside the issuing transaction (so two kiosks at once cannot both slip past),
-by the keyed hash only. Both answer 429 with a Chinese message.
+by the keyed hash only, whichever way the ticket is issued (kiosk, counter, offline sync,
+appointment check-in). Both answer 429 with a Chinese message.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from halldomain.idnumber import IdNumberError, parse_id_number
 from queue_server.context import HallContext
 from queue_server.db import Tx
 from queue_server.errors import TooMany
-from queue_server.tickets import IssueRequest
 
 MAX_BUCKETS = 10_000
 
@@ -63,22 +62,17 @@ def check_device(bucket: TokenBucket, device_key: str) -> None:
         )
 
 
-def check_id_quota(ctx: HallContext, tx: Tx, req: IssueRequest) -> None:
-    """Refuse a new ticket for an ID number that has had its share today (inside the tx)."""
+def check_id_daily_limit(ctx: HallContext, tx: Tx, id_hash: str) -> None:
+    """Refuse a new ticket for an ID number (by its keyed hash) that has had its share today.
+
+    Called by every path that issues a ticket (queue_server.tickets.issue), inside its
+    transaction, so a walk-in, an offline sync and an appointment check-in count alike."""
     limit = ctx.config.security.issue_per_id_per_day
-    if not limit or not req.id_number:
+    if not limit or not id_hash:
         return
-    if req.idempotency_key and tx.one(
-        "SELECT 1 FROM tickets WHERE idempotency_key = ?", (req.idempotency_key,)
-    ):
-        return  # a retry of a ticket already issued: not a new one
-    try:
-        idn = parse_id_number(req.id_number)
-    except IdNumberError:
-        return  # issuing refuses it with the precise reason
     row = tx.one(
         "SELECT COUNT(*) FROM tickets WHERE id_hash = ? AND business_day = ?",
-        (ctx.id_hash(idn.value), ctx.clock.business_day()),
+        (id_hash, ctx.clock.business_day()),
     )
     if row is not None and row[0] >= limit:
         raise TooMany(

@@ -8,7 +8,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -34,6 +34,19 @@ class Capacity:
     staffed: dict[str, int] = field(default_factory=dict)  # staffed windows (open or paused)
 
 
+class WaitPredictor(Protocol):
+    """What estimates a waiting ticket's range (queue_server.predictor.Predictor does)."""
+
+    def estimate(
+        self,
+        ctx: HallContext,
+        conn: sqlite3.Connection,
+        service: str,
+        ahead: int,
+        priority: str | None = None,
+    ) -> WaitRange: ...
+
+
 @dataclass
 class HallContext:
     config: HallConfig
@@ -43,8 +56,8 @@ class HallContext:
     service_times: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _shares: tuple[HallConfig, list[tuple[int, list[tuple[str, float]]]]] | None = None
     _capacity: Capacity | None = None
-    # queue_server.predictor.Predictor or anything with its `estimate`; None: the Erlang range.
-    predictor: Any = None
+    # The wait estimate (queue_server.predictor.Predictor); None: the Erlang range.
+    predictor: WaitPredictor | None = None
     # Who is on duty where: window no -> wall-clock time a staff credential bound to it was last
     # used (queue_server.hall.Hall.window_presence). None: nobody is known to be on duty.
     presence: Callable[[sqlite3.Connection], dict[int, float]] | None = None

@@ -168,6 +168,10 @@ def storage_fault(err: BaseException) -> bool:
     return any(w in text for w in STORAGE_WORDS)
 
 
+# Told the events of each commit, on the writer thread (Database.add_commit_listener).
+CommitListener = Callable[[list[Event]], None]
+
+
 class Database:
     """The hall's SQLite file: migrations at open, one writer thread, a reader for queries."""
 
@@ -195,13 +199,18 @@ class Database:
                 raise self._unwritable(err) from None
             raise
         self.reader = connect(self.path, readonly=True)
-        self.on_commit: Callable[[list[Event]], None] | None = None
+        self._commit_listeners: list[CommitListener] = []
         self._queue: queue.SimpleQueue[
             tuple[Callable[[Tx], Any], concurrent.futures.Future[Any] | _LoopFuture] | None
         ] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="hall-db-writer", daemon=True)
         self._thread.start()
         self._closed = False
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Call `listener(events)` on the writer thread after each commit that emitted events,
+        in the order added. A listener must not block: hand work to another thread."""
+        self._commit_listeners.append(listener)
 
     def _unwritable(self, err: BaseException) -> DatabaseUnwritable:
         if hasattr(self, "_write"):
@@ -350,11 +359,12 @@ class Database:
             self.write_fault = None  # a real write went through: recovered
             self._probe = None
         events = [ev for *_rest, evs in outcomes for ev in evs]
-        if events and self.on_commit:
-            try:
-                self.on_commit(events)
-            except Exception:  # noqa: BLE001
-                log.exception("event publication failed")
+        if events:
+            for listener in self._commit_listeners:
+                try:
+                    listener(events)
+                except Exception:  # noqa: BLE001 - one listener must not starve the others
+                    log.exception("commit listener %r failed", listener)
         _settle([(fut, result, failure) for fut, result, failure, _evs in outcomes])
 
     def close(self) -> None:

@@ -8,18 +8,18 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
-from queue_server import audit, notify
+from queue_server import audit, notify, upkeep, upload
 from queue_server.accounts import Principal, lookup_token
 from queue_server.clock import Clock, FixedClock
 from queue_server.config import HallConfig, load_config, parse_config
-from queue_server.context import RECENT_SERVICE_TIMES, HallContext
-from queue_server.db import Database, Tx
+from queue_server.context import RECENT_SERVICE_TIMES, HallContext, WaitPredictor
+from queue_server.db import CommitListener, Database, Tx
 from queue_server.errors import Unauthorized
 from queue_server.events import Broadcaster
 from queue_server.predictor import Predictor
@@ -31,14 +31,28 @@ T = TypeVar("T")
 
 
 class Hall:
+    """One hall's running state. Collaborators are given here or built here, and wired once:
+
+    - `predictor`: the wait estimate (default queue_server.predictor.Predictor);
+    - `notify_sender`: how a 'your turn is near' message leaves (default: the webhook);
+    - commit listeners (`add_commit_listener`): the event broadcaster and the notifier;
+    - background work of a running server (`start_background`): the notifier's worker,
+      housekeeping (queue_server.upkeep) and the provincial uploader (queue_server.upload).
+    """
+
     def __init__(
         self,
         db_path: str | Path,
         config_path: str | Path | None = None,
         clock: Clock | None = None,
         config: HallConfig | None = None,
+        *,
+        predictor: WaitPredictor | None = None,
+        notify_sender: notify.Sender | None = None,
     ) -> None:
         self._clock_override = clock
+        self._tokens: dict[str, Principal] = {}
+        self._background: list[asyncio.Task[None]] = []
         self.db = Database(db_path, self._now_iso)
         self.config_ignored = False
         stored = self.db.row("SELECT value FROM meta WHERE key = 'config'")
@@ -54,18 +68,25 @@ class Hall:
         key_row = self.db.row("SELECT value FROM meta WHERE key = 'id_hash_key'")
         assert key_row is not None
         day_row = self.db.row("SELECT value FROM meta WHERE key = 'business_day'")
-        self.ctx = HallContext(cfg, self.clock, bytes.fromhex(key_row["value"]))
-        self.ctx.current_day = day_row["value"] if day_row else ""
-        self.ctx.predictor = Predictor()  # wait estimate (docs/APPOINTMENTS.md)
-        self.ctx.presence = self.window_presence  # which windows have staff on duty
-        if not isinstance(self.clock, FixedClock):
-            self.ctx.predictor.ttl = PREDICTOR_QUERY_TTL_S
-            self.ctx.presence_ttl = PREDICTOR_QUERY_TTL_S
+        # Query results may be reused briefly on a running server, never on a test's clock.
+        ttl = 0.0 if isinstance(self.clock, FixedClock) else PREDICTOR_QUERY_TTL_S
+        if predictor is None:
+            predictor = Predictor()  # wait estimate (docs/APPOINTMENTS.md)
+            predictor.ttl = ttl
+        self.ctx = HallContext(
+            cfg,
+            self.clock,
+            bytes.fromhex(key_row["value"]),
+            current_day=day_row["value"] if day_row else "",
+            predictor=predictor,
+            presence=self.window_presence,  # which windows have staff on duty
+            presence_ttl=ttl,
+        )
         self._load_service_times()
         self.broadcaster = Broadcaster()
-        self.db.on_commit = self.broadcaster.publish_threadsafe
-        self.notifier = notify.attach(self)  # 'your turn is near' (queue_server/notify.py)
-        self._tokens: dict[str, Principal] = {}
+        self.notifier = notify.Notifier(self, notify_sender)  # 'your turn is near'
+        self.add_commit_listener(self.broadcaster.publish_threadsafe)
+        self.add_commit_listener(self.notifier.on_commit)
         self.db.write(self._roll_day)
 
     @property
@@ -166,6 +187,19 @@ class Hall:
     def forget_token(self, token: str) -> None:
         self._tokens.pop(token, None)
 
+    def cached_token_ids(self) -> set[int]:
+        """Ids of the credentials held in the in-memory cache."""
+        return {p.token_id for p in list(self._tokens.values())}
+
+    def forget_token_ids(self, token_ids: Iterable[int]) -> None:
+        """Drop cached credentials by token id (revoked in the database by the caller)."""
+        ids = set(token_ids)
+        if not ids:
+            return
+        for token, p in list(self._tokens.items()):
+            if p.token_id in ids:
+                self._tokens.pop(token, None)
+
     def revoke(self, token: str) -> concurrent.futures.Future[Any]:
         from queue_server.accounts import token_hash
 
@@ -195,6 +229,31 @@ class Hall:
                     "UPDATE tokens SET last_used_ts = ? WHERE id = ?", sessions
                 )
             )
+
+    # -- wiring and background work ----------------------------------------------------------
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Tell `listener` the events of every commit (on the writer thread; must not block)."""
+        self.db.add_commit_listener(listener)
+
+    async def start_background(self) -> None:
+        """Start a running server's background work, all of it here: events fan out on this
+        loop, the notifier sends, the retention purge runs once, then housekeeping and the
+        provincial uploader run until `stop_background`."""
+        self.broadcaster.bind(asyncio.get_running_loop())
+        self.notifier.start()
+        await upkeep.on_start(self)
+        self._background = [
+            asyncio.create_task(upkeep.run_forever(self), name="hall-housekeeping"),
+            asyncio.create_task(upload.run_forever(self), name="hall-upload"),
+        ]
+
+    async def stop_background(self) -> None:
+        """Stop housekeeping and the uploader; save session activity for the next start."""
+        tasks, self._background = self._background, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.persist_session_activity()
 
     def close(self) -> None:
         self.notifier.stop()

@@ -2,11 +2,11 @@
 
 A phone number given at appointment check-in (or later for any waiting ticket) sits in
 `ticket_contacts` until the message goes out; then it is erased, as it is when the ticket is
-called, finished or cancelled first. After every commit that touches tickets, the writer only
-drops a note in a queue; a worker thread with its own read connection finds tickets with
-`notify.ahead_threshold` people ahead or fewer and hands each message to a sender (by default
-an HTTP webhook to the hall's SMS gateway, `notify.webhook_url`) on a small pool, with
-retries and a doubling pause. Nothing here can hold up a call or an issue.
+called, finished or cancelled first. Once started (Hall.start_background), the notifier is told
+of every commit (a commit listener) and only drops a note in a queue; a worker thread with its
+own read connection finds tickets with `notify.ahead_threshold` people ahead or fewer and hands
+each message to a sender (by default an HTTP webhook to the hall's SMS gateway,
+`notify.webhook_url`) on a small pool, with retries and a doubling pause (queue_server.outbound). Nothing here can hold up a call or an issue.
 
 Webhook request: `POST <webhook_url>` with JSON
 `{"phone", "text", "hall", "ticket", "service", "service_name", "ahead"}`; any 2xx is success.
@@ -15,15 +15,13 @@ Webhook request: `POST <webhook_url>` with JSON
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import logging
 import queue
 import threading
-import time
-import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from queue_server import outbound
 from queue_server.db import Event, Tx, connect
 from queue_server.errors import Conflict
 from queue_server.tickets import get_row
@@ -38,14 +36,8 @@ Sender = Callable[[str, dict[str, Any], float], None]  # (url, payload, timeout)
 
 
 def webhook_send(url: str, payload: dict[str, Any], timeout: float) -> None:
-    """POST the message as JSON; anything but a 2xx answer raises."""
-    data = json.dumps(payload, ensure_ascii=False).encode()
-    req = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - configured URL
-        if not 200 <= resp.status < 300:
-            raise OSError(f"webhook answered {resp.status}")
+    """POST the message as JSON; anything but a 2xx answer raises (outbound.DeliveryFailed)."""
+    outbound.post_json(url, payload, timeout)
 
 
 def register_contact(ctx: HallContext, tx: Tx, ticket_id: int, phone: str) -> dict[str, Any]:
@@ -75,17 +67,27 @@ class Notifier:
         self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="hall-notify")
         self._in_flight: set[int] = set()
         self._lock = threading.Lock()
+        self._started = False
         self._stopped = False
+
+    def start(self) -> None:
+        """Begin sending (Hall.start_background): from now on, commits that may bring a ticket
+        near are scanned, and so are numbers still pending from before (a restart)."""
+        self._started = True
+        if self.hall.ctx.config.notify.webhook_url:
+            self._start_worker()
+            self._notes.put_nowait(True)
 
     # -- the writer's side: never blocks ----------------------------------------------------
     def on_commit(self, events: list[Event]) -> None:
-        if self._stopped or not self.hall.ctx.config.notify.webhook_url:
+        """A commit listener (Hall.add_commit_listener): note that a scan may be due."""
+        if not self._started or self._stopped or not self.hall.ctx.config.notify.webhook_url:
             return
         if any(ev.type.startswith(WATCHED) for ev in events):
-            self._start()
+            self._start_worker()
             self._notes.put_nowait(True)
 
-    def _start(self) -> None:
+    def _start_worker(self) -> None:
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -163,22 +165,28 @@ class Notifier:
 
     def _deliver(self, tid: int, payload: dict[str, Any]) -> None:
         cfg = self.hall.ctx.config.notify
-        pause = cfg.retry_seconds
         attempts = 0
-        ok = False
-        while attempts <= cfg.retries and not self._stopped:
+
+        def attempt() -> None:
+            nonlocal attempts
             attempts += 1
             try:
                 self.sender(cfg.webhook_url, payload, cfg.timeout_seconds)
-                ok = True
-                break
-            except Exception as err:  # noqa: BLE001 - any failure is retried
+            except Exception as err:
                 log.warning(
                     "notification for ticket %s failed (%s), attempt %d", tid, err, attempts
                 )
-                if attempts <= cfg.retries:
-                    time.sleep(pause)
-                    pause *= 2
+                raise
+
+        ok = False
+        if not self._stopped:
+            try:
+                outbound.RetryPolicy(cfg.retry_seconds).run(
+                    attempt, cfg.retries + 1, give_up=lambda: self._stopped
+                )
+                ok = True
+            except Exception:  # noqa: BLE001 - any failure is retried, then recorded
+                pass
         self._settle(tid, "sent" if ok else "failed", attempts)
 
     def _settle(self, tid: int, state: str, attempts: int) -> None:
@@ -200,17 +208,3 @@ class Notifier:
 
         fut = self.hall.db.submit(op)
         fut.add_done_callback(lambda _f: self._in_flight.discard(tid))
-
-
-def attach(hall: Hall, sender: Sender | None = None) -> Notifier:
-    """Chain a notifier after the hall's event publication (it keeps publishing first)."""
-    notifier = Notifier(hall, sender)
-    publish = hall.db.on_commit
-
-    def on_commit(events: list[Event]) -> None:
-        if publish is not None:
-            publish(events)
-        notifier.on_commit(events)
-
-    hall.db.on_commit = on_commit
-    return notifier

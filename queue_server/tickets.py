@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from halldomain.idnumber import IdNumberError, mask_name, parse_id_number
-from queue_server import leases
+from queue_server import antiscalping, leases
 from queue_server.context import HallContext
 from queue_server.db import Tx
 from queue_server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -118,6 +118,7 @@ def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], 
         id_masked = idn.masked
         name_masked = mask_name(req.name or "") or None
         age = idn.age_on(ctx.clock.now().date())
+        antiscalping.check_id_daily_limit(ctx, tx, id_hash)
         dup = tx.one(
             "SELECT number FROM tickets WHERE id_hash = ? AND service = ? "
             "AND status IN ('waiting', 'called') AND business_day = ?",
@@ -130,6 +131,7 @@ def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], 
             )
     elif req.id_hash:
         id_hash, id_masked, name_masked = req.id_hash, req.id_masked, req.name_masked
+        antiscalping.check_id_daily_limit(ctx, tx, id_hash)
     elif svc.real_name:
         raise Invalid(f"“{svc.name}”需要刷身份证实名取号", "id_card_required")
 

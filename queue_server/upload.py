@@ -3,8 +3,8 @@
 A record is queued in the same transaction as the rating (so it cannot be lost), with a
 stable `record_id` the platform deduplicates on (idempotent: sending twice is harmless).
 A background task posts due records; a failure schedules the next try with exponential
-backoff (`[upload]` backoff_base_s doubling up to backoff_max_s) and never gives up. All
-state is in SQLite, so a restart resumes where it stopped.
+backoff (`[upload]` backoff_base_s doubling up to backoff_max_s: queue_server.outbound's retry
+policy) and never gives up. All state is in SQLite, so a restart resumes where it stopped.
 
 The national record carries (国办发〔2019〕51号): case/ticket number, service code, window,
 staff, channel, level, reasons, comment and time. Field names on the wire follow
@@ -14,18 +14,22 @@ staff, channel, level, reasons, comment and time. Field names on the wire follow
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import requests
 
+from queue_server import outbound
 from queue_server.config import UploadSection
 from queue_server.context import HallContext
 from queue_server.db import Tx
+
+if TYPE_CHECKING:
+    from queue_server.hall import Hall
 
 log = logging.getLogger("hall.upload")
 RECORD_FIELDS = (
@@ -91,7 +95,7 @@ def wire_body(record: dict[str, Any], cfg: UploadSection) -> dict[str, Any]:
 
 def backoff(attempts: int, cfg: UploadSection) -> float:
     """Delay before the next try after `attempts` failures: base × 2^(attempts-1), capped."""
-    return float(min(cfg.backoff_max_s, cfg.backoff_base_s * 2 ** max(0, attempts - 1)))
+    return outbound.RetryPolicy(cfg.backoff_base_s, cfg.backoff_max_s).delay(attempts)
 
 
 def due(conn: sqlite3.Connection, now: float, limit: int = BATCH) -> list[sqlite3.Row]:
@@ -133,20 +137,13 @@ def retry_now(tx: Tx) -> int:
 def post(endpoint: str, body: dict[str, Any], record_id: str, timeout: float) -> str | None:
     """POST one record; None on success, else a short reason. 409 means already received."""
     try:
-        r = requests.post(
-            endpoint,
-            data=orjson.dumps(body),
-            headers={"Content-Type": "application/json", "Idempotency-Key": record_id},
-            timeout=timeout,
-        )
-    except requests.RequestException as err:
-        return f"{type(err).__name__}: {err}"[:300]
-    if 200 <= r.status_code < 300 or r.status_code == 409:
-        return None
-    return f"HTTP {r.status_code}: {r.text[:200]}"
+        outbound.post_json(endpoint, body, timeout, idempotency_key=record_id, also_ok=(409,))
+    except outbound.DeliveryFailed as err:
+        return str(err)
+    return None
 
 
-async def process_once(hall: Any, now: float | None = None) -> tuple[int, int]:
+async def process_once(hall: Hall, now: float | None = None) -> tuple[int, int]:
     """Send every due record once; returns (sent, failed)."""
     cfg: UploadSection = hall.config.upload
     if not cfg.endpoint:
@@ -159,19 +156,18 @@ async def process_once(hall: Any, now: float | None = None) -> tuple[int, int]:
         problem = await asyncio.to_thread(post, cfg.endpoint, body, row["record_id"], cfg.timeout_s)
         rid = row["record_id"]
         if problem is None:
-            await hall.run(lambda tx, rid=rid: mark_sent(tx, rid))
+            await hall.run(functools.partial(mark_sent, record_id=rid))
             sent += 1
         else:
-            await hall.run(
-                lambda tx, rid=rid, p=problem: mark_failed(tx, rid, p, now, cfg)  # type: ignore[misc]
-            )
+            failure = functools.partial(mark_failed, record_id=rid, error=problem, now=now, cfg=cfg)
+            await hall.run(failure)
             failed += 1
             log.info("upload of %s failed: %s", rid, problem)
     return sent, failed
 
 
-async def run_forever(hall: Any, poll_s: float = POLL_S) -> None:
-    """The background uploader started with the HTTP server."""
+async def run_forever(hall: Hall, poll_s: float = POLL_S) -> None:
+    """The background uploader (started by Hall.start_background)."""
     while True:
         try:
             await process_once(hall)

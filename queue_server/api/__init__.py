@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import html
 from collections.abc import AsyncIterator
@@ -10,7 +9,6 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from queue_server import upkeep, upload
 from queue_server.api import (
     admin,
     appointments,
@@ -27,22 +25,16 @@ from queue_server.errors import NotFound
 from queue_server.hall import Hall
 
 API = "/api/v1"
-HOUSEKEEPING_S = 30.0
 
 
 def create_app(hall: Hall) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hall.broadcaster.bind(asyncio.get_running_loop())
-        await upkeep.on_start(hall)  # retention purge at start
-        task = asyncio.create_task(_housekeeping(hall))
-        uploader = asyncio.create_task(upload.run_forever(hall))
+        await hall.start_background()  # events, notifier, housekeeping, uploader
         try:
             yield
         finally:
-            task.cancel()
-            uploader.cancel()
-            hall.persist_session_activity()
+            await hall.stop_background()
 
     app = FastAPI(
         title="hall queue server",
@@ -123,15 +115,3 @@ def create_app(hall: Hall) -> FastAPI:
         )
 
     return app
-
-
-async def _housekeeping(hall: Hall) -> None:
-    """Roll the business day at local midnight even when the hall is quiet; save session use."""
-    while True:
-        await asyncio.sleep(HOUSEKEEPING_S)
-        try:
-            await hall.run(lambda tx: None)
-            hall.persist_session_activity()
-            await upkeep.periodic(hall)  # daily retention purge, revocations from the CLI
-        except Exception:  # noqa: BLE001 - housekeeping must never stop
-            continue

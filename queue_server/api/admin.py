@@ -198,16 +198,8 @@ async def _apply_live(
 # -- accounts ------------------------------------------------------------------------------
 
 
-def _forget_tokens(request: Request, token_ids: set[int]) -> None:
-    hall = hall_of(request)
-    for token, p in list(hall._tokens.items()):
-        if p.token_id in token_ids:
-            hall.forget_token(token)
-
-
 def _account_out(row: Any) -> dict[str, Any]:
-    locked = bool(row["locked_until"] and row["locked_until"] > time.time())
-    return accounts.account_view(row) | {"disabled": bool(row["disabled"]), "locked": locked}
+    return accounts.admin_view(row, time.time())
 
 
 @router.get("/admin/accounts")
@@ -233,18 +225,15 @@ async def create_account(body: AccountIn, request: Request, who: Who) -> Respons
             tx, body.username, body.password, body.role, body.name, body.window, body.staff_no
         )
         hall.audit(
-            tx, who.actor, "account.create", body.username, after=_audit_account(body.model_dump())
+            tx,
+            who.actor,
+            "account.create",
+            body.username,
+            after=accounts.audit_fields(body.model_dump()),
         )
         return _account_out(tx.one("SELECT * FROM accounts WHERE id = ?", (aid,)))
 
     return json(await hall.run(op), 201)
-
-
-_AUDIT_SKIP = ("failed_logins", "locked_until", "created_at")
-
-
-def _audit_account(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if k not in ("password", "password_hash")}
 
 
 @router.patch("/admin/accounts/{account_id}")
@@ -253,59 +242,8 @@ async def update_account(
 ) -> Response:
     """Change a staff member's name, role, window (assign a window), number, or lock them out."""
     _admin(who)
-    hall = hall_of(request)
-    _check_window(request, body.window)
-    new_hash = accounts.hash_password(body.password) if body.password else None
-
-    def op(tx: Tx) -> tuple[dict[str, Any], set[int]]:
-        row = tx.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
-        if row is None:
-            raise NotFound("没有这个账号", "account_not_found")
-        before = _audit_account(dict(row))
-        changes: dict[str, Any] = {}
-        for key in ("name", "role", "staff_no"):
-            value = getattr(body, key)
-            if value is not None and value != row[key]:
-                changes[key] = value
-        if body.window is not None:
-            changes["window"] = body.window or None
-        if body.disabled is not None:
-            changes["disabled"] = int(body.disabled)
-        if new_hash:
-            changes["password_hash"] = new_hash
-            changes["failed_logins"] = 0
-            changes["locked_until"] = None
-        if changes:
-            sets = ", ".join(f"{k} = ?" for k in changes)
-            tx.execute(f"UPDATE accounts SET {sets} WHERE id = ?", (*changes.values(), account_id))
-        revoked: set[int] = set()
-        if body.disabled or body.role is not None or new_hash:
-            # Sessions of a disabled account, a changed role or a reset password end now.
-            revoked = {
-                int(r[0])
-                for r in tx.execute(
-                    "SELECT id FROM tokens WHERE account_id = ? AND revoked_at IS NULL",
-                    (account_id,),
-                ).fetchall()
-            }
-            tx.execute(
-                "UPDATE tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
-                (tx.now_iso, account_id),
-            )
-        after_row = tx.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
-        assert after_row is not None
-        after = _audit_account(dict(after_row))
-        changed = [k for k in after if k not in _AUDIT_SKIP and after[k] != before.get(k)]
-        hall.audit(
-            tx, who.actor, "account.update", row["username"],
-            before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed},
-            password_reset=bool(new_hash),
-        )  # fmt: skip
-        return _account_out(after_row), revoked
-
-    view, revoked = await hall.run(op)
-    _forget_tokens(request, revoked)
-    return json(view)
+    change = accounts.AccountChange(**body.model_dump())
+    return json(await accounts.update_account(hall_of(request), account_id, change, who.actor))
 
 
 # -- devices -------------------------------------------------------------------------------
@@ -347,7 +285,7 @@ async def revoke_device(token_id: RowId, request: Request, who: Who) -> Response
         return name
 
     name = await hall.run(op)
-    _forget_tokens(request, {token_id})
+    hall.forget_token_ids({token_id})
     return json({"status": "revoked", "name": name})
 
 

@@ -52,7 +52,5 @@ async def revoke_token(token_id: int, request: Request, who: Who) -> Response:
         return dict(tx.one(f"SELECT {COLUMNS} FROM tokens WHERE id = ?", (token_id,)) or {})
 
     out = await hall.run(op)
-    for tok, p in list(hall._tokens.items()):
-        if p.token_id == token_id:
-            hall.forget_token(tok)
+    hall.forget_token_ids({token_id})
     return json(out)

@@ -123,7 +123,8 @@ def test_cli_revocation_reaches_a_running_server(api, hall, tmp_path):
     assert api.get(f"{V1}/services", headers=kiosk).status_code == 200  # cached now
     token = kiosk["Authorization"][7:]
     out = subprocess.run(
-        hall_cmd("tokens", "revoke", "--db", str(tmp_path / "hall.db"), "--token", token),
+        # --token=…: a token may begin with "-", which argparse would take for an option
+        hall_cmd("tokens", "revoke", "--db", str(tmp_path / "hall.db"), f"--token={token}"),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -220,6 +220,43 @@ def test_check_in_after_slot_is_missed_and_other_day_refused(api, clock):
     assert checkin(api).status_code == 422
 
 
+def _use_up_daily_limit(api, hall, id_number: str, booked: str) -> None:
+    """Take tickets for `id_number` today at other services up to the per-ID daily limit."""
+    limit = hall.config.security.issue_per_id_per_day
+    others = ["SB", "HJ", "YB", "GJJ", "QYKB", "BDC", "CRJ"]
+    others = [s for s in others if s != booked][:limit]
+    assert len(others) == limit
+    card = {"id_number": id_number, "name": "张三"}
+    for svc in others:
+        r = api.post(
+            "/api/v1/tickets", json={"service": svc, "id_card": card}, headers=api.who("kiosk")
+        )
+        assert r.status_code == 201, r.text
+
+
+def test_check_in_by_id_card_past_the_daily_limit_is_refused(api, clock, hall):
+    book(api, id_number=ID_YOUNG, service="SW", start=slot(TOMORROW, "09:30"))
+    _on(clock, "09:05")
+    _use_up_daily_limit(api, hall, ID_YOUNG, "SW")
+    r = checkin(api, id_number=ID_YOUNG, name="张三")
+    assert r.status_code == 429, r.text
+    assert r.json()["error"]["code"] == "id_daily_limit" and "上限" in r.json()["error"]["message"]
+    row = hall.db.row("SELECT status, ticket_id FROM appointments")
+    assert row["status"] == "booked" and row["ticket_id"] is None
+
+
+def test_check_in_by_qr_past_the_daily_limit_is_refused(api, clock, hall):
+    b = book(api, id_number=ID_YOUNG, service="SW", start=slot(TOMORROW, "09:30")).json()
+    _on(clock, "09:05")
+    _use_up_daily_limit(api, hall, ID_YOUNG, "SW")
+    r = checkin(api, qr=b["qr"])
+    assert r.status_code == 429, r.text
+    assert r.json()["error"]["code"] == "id_daily_limit"
+    # another person's booking is not affected
+    other = book(api, id_number=ID_OTHER, service="SW", start=slot(TOMORROW, "09:30")).json()
+    assert checkin(api, qr=other["qr"]).status_code == 201
+
+
 def test_policy_endpoint(api):
     r = api.get("/api/v1/policy", headers=api.who("display"))
     assert r.status_code == 200

@@ -51,10 +51,19 @@ class FakeGateway:
         self.server.server_close()
 
 
-def hall_with(tmp_path: Path, clock, url: str) -> Hall:
+def hall_with(tmp_path: Path, clock, url: str, sender=None, start: bool = True) -> Hall:
+    """A hall whose notifier is started, as the server's start_background does."""
     cfg = load_config()
     notify = NotifySection(webhook_url=url, retry_seconds=0.0, retries=3, timeout_seconds=5)
-    return Hall(tmp_path / "n.db", clock=clock, config=cfg.model_copy(update={"notify": notify}))
+    hall = Hall(
+        tmp_path / "n.db",
+        clock=clock,
+        config=cfg.model_copy(update={"notify": notify}),
+        notify_sender=sender,
+    )
+    if start:
+        hall.notifier.start()
+    return hall
 
 
 @pytest.fixture
@@ -130,9 +139,7 @@ def test_a_hanging_gateway_never_blocks_calls(tmp_path, clock):
         started.set()
         release.wait(30)
 
-    hall = hall_with(tmp_path, clock, "http://127.0.0.1:9/never")
-    hall.notifier.stop()
-    hall.notifier = notify.attach(hall, stuck_sender)
+    hall = hall_with(tmp_path, clock, "http://127.0.0.1:9/never", sender=stuck_sender)
     try:
         views = [issue(hall) for _ in range(3)]
         hall.run_sync(
@@ -144,6 +151,24 @@ def test_a_hanging_gateway_never_blocks_calls(tmp_path, clock):
         assert issue(hall)["number"]
     finally:
         release.set()
+        hall.close()
+
+
+def test_a_number_pending_from_before_a_restart_is_sent_at_start(tmp_path, clock, gateway):
+    from queue_server.notify import register_contact
+
+    hall = hall_with(tmp_path, clock, gateway.url, start=False)
+    try:
+        v = issue(hall)
+        hall.run_sync(lambda tx: register_contact(hall.ctx, tx, v["id"], "13900001111"))
+    finally:
+        hall.close()  # not started: nothing was sent
+    assert gateway.attempts == 0
+    hall = hall_with(tmp_path, clock, gateway.url)
+    try:
+        assert gateway.got.wait(20)
+        assert gateway.received[0]["ticket"] == v["number"]
+    finally:
         hall.close()
 
 
