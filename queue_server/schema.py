@@ -391,7 +391,8 @@ def m604_reason_codes(db: Database) -> None:
     """`evaluations.reasons` holds codes only: an old row's Chinese reason (the evaluator page
     and the kiosk stored labels) becomes the code of the default list's reason with that label;
     one that matches none is kept in the comment, prefixed "原因：", so nothing is lost. A 差评
-    left without a reason gets "other" (the rule that it needs one still holds)."""
+    left without a reason gets "other" (the rule that it needs one still holds). Records not
+    yet sent to the provincial platform carry the new codes and comment too."""
     from halldomain import ratings
 
     rows = db.execute("SELECT id, level, reasons, comment FROM evaluations").fetchall()
@@ -415,3 +416,14 @@ def m604_reason_codes(db: Database) -> None:
             "UPDATE evaluations SET reasons = ?, comment = ? WHERE id = ?",
             (json.dumps(codes, ensure_ascii=False), new_comment, ev_id),
         )
+        queued = db.execute(
+            "SELECT record_id, payload FROM upload_queue WHERE evaluation_id = ? AND status != 'sent'",
+            (ev_id,),
+        ).fetchall()
+        for record_id, payload in queued:
+            record = json.loads(payload)
+            record.update(reasons=codes, comment=new_comment)
+            db.execute(
+                "UPDATE upload_queue SET payload = ? WHERE record_id = ?",
+                (json.dumps(record, ensure_ascii=False), record_id),
+            )

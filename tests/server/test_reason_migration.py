@@ -29,6 +29,18 @@ def test_old_label_reasons_become_codes_and_unknown_ones_move_to_the_comment(
             " VALUES (?, ?, 'A001', '2026-11-30', 'SW', 'window', ?, ?, ?, '2026-11-30T09:00')",
             (ev_id, ev_id, level, json.dumps(reasons, ensure_ascii=False), comment),
         )
+    for record_id, status in (("r1", "pending"), ("r3", "sent")):
+        ev_id = int(record_id[1])
+        payload = {
+            "record_id": record_id,
+            "reasons": old[ev_id - 1][2],
+            "comment": old[ev_id - 1][3],
+        }
+        db.execute(
+            "INSERT INTO upload_queue (record_id, evaluation_id, payload, status, created_at)"
+            " VALUES (?, ?, ?, ?, '2026-11-30T09:00')",
+            (record_id, ev_id, json.dumps(payload, ensure_ascii=False), status),
+        )
     db.conn.commit()
     MIGRATIONS.apply(db)
     got = {
@@ -42,3 +54,9 @@ def test_old_label_reasons_become_codes_and_unknown_ones_move_to_the_comment(
         4: (["other"], "原因：说不清"),
         5: ([], "很好"),
     }
+    queued = {
+        r[0]: json.loads(r[1])
+        for r in db.execute("SELECT record_id, payload FROM upload_queue").fetchall()
+    }
+    assert queued["r1"]["reasons"] == ["long_wait", "slow"]  # not sent yet: uploads codes
+    assert queued["r3"]["reasons"] == ["态度太差", "其他"]  # already sent: as it was sent
