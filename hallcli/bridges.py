@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.base import Health, Worker
+from halldomain import ratings
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,10 @@ ALREADY_RATED = "已评价"
 CHOOSE_REASON = "请选原因"
 TELL_STAFF = "请告知工作人员"
 RATE_FIRST = "请先评分"
-# The reasons of the evaluator tablet page (queue_server/web/evaluator.js), in key order 1..9.
-DEFAULT_REASONS = (
-    "服务态度不好", "办事效率低", "业务不熟练", "一次性告知不清",
-    "等候时间过长", "材料要求繁琐", "办事流程不清楚", "环境设施不便", "其他",
-)  # fmt: skip
-OTHER_REASON = "其他"
+# The reason codes of the window channel, in key order 1..9, as the evaluator tablet shows them:
+# the hall's list from GET /hall (`ratings`), these defaults (halldomain/ratings.py) until then.
+DEFAULT_REASONS = tuple(r.code for r in ratings.DEFAULT_REASONS if "window" in r.channels)
+OTHER_REASON = ratings.OTHER
 
 
 class Offline(Exception):
@@ -323,10 +322,10 @@ class EvaluatorBridge(Worker):
     The ticket to rate is the last `ticket.finished` of the window that is not `implicit` (a
     call-next finishing the previous ticket does not ask for a rating); a `ticket.called` at
     the window clears it (a new citizen is at the desk). 差评 (level 1–2) needs a reason: with
-    `reason_keys` the keypad's reason keys (FUNC 0x14, data 1..9 = DEFAULT_REASONS in order)
-    pick it; without them the LED asks the citizen to tell the staff why, and the rating is
-    filed with `other_reason` ("其他", the tablet's own last reason) so it is not lost; with
-    `other_reason` empty it is not filed at all.
+    `reason_keys` the keypad's reason keys (FUNC 0x14, data 1..9 = the window channel's reasons
+    of the hall's list, GET /hall, in order) pick it; without them the LED asks the citizen to
+    tell the staff why, and the rating is filed with `other_reason` (code "other", 其他) so it
+    is not lost; with `other_reason` empty it is not filed at all. Reasons are codes.
     """
 
     thread_name = "evaluator-bridge"
@@ -339,7 +338,7 @@ class EvaluatorBridge(Worker):
         window: int,
         addr: int | None = None,
         reason_keys: bool = False,
-        reasons: tuple[str, ...] = DEFAULT_REASONS,
+        reasons: tuple[str, ...] | None = None,
         other_reason: str = OTHER_REASON,
         heartbeat_every: float = 30.0,
     ) -> None:
@@ -352,7 +351,9 @@ class EvaluatorBridge(Worker):
         self.token = token
         self.server = Server(server_url, token)
         self.reason_keys = reason_keys
-        self.reasons = reasons
+        self.follow_hall = reasons is None  # take the reason list from GET /hall
+        self._next_load = 0.0
+        self.reasons = DEFAULT_REASONS if reasons is None else reasons
         self.other_reason = other_reason
         self.inputs: queue.Queue[Any] = queue.Queue()
         self.keypad = open_keypad(keypad_url, on_score=self.inputs.put, on_frame=self.inputs.put)
@@ -401,8 +402,26 @@ class EvaluatorBridge(Worker):
         elif kind == "ticket.called":
             self.inputs.put(("called", data))
 
+    def load_reasons(self) -> bool:
+        """The window channel's reason codes from the hall's vocabulary (GET /hall)."""
+        try:
+            reply = self.server.call("GET", "/hall")
+        except Offline:
+            return False
+        vocab = reply.body.get("ratings") if isinstance(reply.body, dict) else None
+        if reply.status != 200 or not isinstance(vocab, dict):
+            return False
+        codes = tuple(r["code"] for r in vocab.get("reasons", ()) if "window" in r["channels"])
+        if codes:
+            self.reasons = codes
+        self.follow_hall = False
+        return True
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self.follow_hall and time.monotonic() >= self._next_load:
+                self._next_load = time.monotonic() + 30.0  # offline: try again later
+                self.load_reasons()
             try:
                 item = self.inputs.get(timeout=0.1)
             except queue.Empty:
@@ -588,7 +607,7 @@ def register_evaluator_run(evaluator: Any) -> None:
     run.add_argument(
         "--reason-keys",
         action="store_true",
-        help="the keypad has 差评 reason keys 1..9 (the tablet's reasons, in order)",
+        help="the keypad has 差评 reason keys 1..9 (the hall's window reasons, in order)",
     )
     run.add_argument(
         "--other-reason",

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from halldomain import ratings
+
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_CONFIG = ASSETS / "halls" / "demo.toml"
 _HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
@@ -198,6 +200,57 @@ class FollowupSection(Strict):
         le=60,
         description="Working days to follow up (回访) and rectify (整改) a 差评 (local rule).",
     )
+
+
+Channel = Literal["window", "qr", "kiosk"]
+
+
+def _service_channels() -> list[Channel]:
+    return ["window", "qr"]
+
+
+class RatingReason(Strict):
+    code: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Stable code stored and uploaded, e.g. slow."
+    )
+    label: str = Field(min_length=1, max_length=40, description="Chinese label shown to citizens.")
+    label_en: str = Field("", max_length=60, description="English label (kiosk English mode).")
+    channels: list[Channel] = Field(
+        default_factory=_service_channels,
+        min_length=1,
+        description="Channels that offer it: window and qr rate the service, kiosk the terminal.",
+    )
+
+
+def _default_reasons() -> list[dict[str, Any]]:
+    return [
+        {"code": r.code, "label": r.label, "label_en": r.label_en, "channels": list(r.channels)}
+        for r in ratings.DEFAULT_REASONS
+    ]
+
+
+class RatingsSection(Strict):
+    reasons: list[RatingReason] = Field(
+        default_factory=_default_reasons,
+        validate_default=True,
+        min_length=1,
+        description="差评 reasons (codes + labels) offered on every channel; level ≤ 2 needs one."
+        " The default is the hall's own list (halldomain/ratings.py); a province's list replaces"
+        " it.",
+    )
+
+    @field_validator("reasons")
+    @classmethod
+    def _unique(cls, v: list[RatingReason]) -> list[RatingReason]:
+        codes = [r.code for r in v]
+        if len(set(codes)) != len(codes):
+            raise ValueError("duplicate reason code")
+        return v
+
+    def domain(self) -> tuple[ratings.Reason, ...]:
+        return tuple(
+            ratings.Reason(r.code, r.label, r.label_en, tuple(r.channels)) for r in self.reasons
+        )
 
 
 class UploadSection(Strict):
@@ -475,6 +528,9 @@ class HallConfig(Strict):
     )
     followup: FollowupSection = Field(
         default_factory=lambda: FollowupSection(), description="好差评 follow-up of 差评."
+    )
+    ratings: RatingsSection = Field(
+        default_factory=lambda: RatingsSection(), description="好差评 reasons."
     )
     upload: UploadSection = Field(
         default_factory=lambda: UploadSection(), description="Upload to the provincial platform."

@@ -11,22 +11,24 @@ needs: ticket number, service code, window, staff, channel, level, reasons, comm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
+from halldomain import ratings
 from queue_server import followup, upload
 from queue_server.context import HallContext
 from queue_server.db import Tx
 from queue_server.errors import Conflict, Forbidden, Invalid
 from queue_server.tickets import get_row
 
-LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+LEVELS = {n: zh for n, (zh, _en) in ratings.LEVELS.items()}
 CHANNELS = ("window", "kiosk", "qr")
 SERVICE_CHANNELS = ("window", "qr")  # both rate the service at the window: one rating between them
 DEVICE_CHANNELS = {"evaluator": "window", "kiosk": "kiosk"}  # `qr` has no device: the public link
 MAX_COMMENT = 500
-MAX_REASON = 40  # characters of one reason (the hall's reasons are short phrases)
+MAX_REASON = 40  # characters of one reason code
 
 
 def authorise(role: str, window: int | None, channel: str) -> int | None:
@@ -57,8 +59,12 @@ def create(
     reasons = list(dict.fromkeys(r.strip() for r in reasons if r and r.strip()))
     if any(len(r) > MAX_REASON for r in reasons):
         raise Invalid(f"每项原因不能超过 {MAX_REASON} 字", "reason_too_long")
-    if level <= 2 and not reasons:
+    if ratings.needs_reason(level) and not reasons:
         raise Invalid("差评请至少选择一项原因", "reason_required")
+    hall_reasons = ctx.config.ratings.domain()
+    unknown = ratings.unknown_reasons(reasons, hall_reasons)
+    if unknown:
+        raise Invalid(f"未知的评价原因：{'、'.join(unknown)}", "unknown_reason")
     if len(comment) > MAX_COMMENT:
         raise Invalid(f"留言不能超过 {MAX_COMMENT} 字", "comment_too_long")
     ticket = get_row(tx.conn, ticket_id)
@@ -84,14 +90,22 @@ def create(
     )  # fmt: skip
     row = tx.one("SELECT * FROM evaluations WHERE id = ?", (cur.lastrowid,))
     assert row is not None
-    view = evaluation_view(row)
+    view = evaluation_view(row, hall_reasons)
     tx.emit("evaluation.created", view)
     followup.open_case(ctx, tx, view)  # every 差评 opens a follow-up case
     upload.enqueue(ctx, tx, view)  # store and forward to the provincial platform
     return view
 
 
-def evaluation_view(row: Any) -> dict[str, Any]:
+def reason_labels(codes: Sequence[str], reasons: Sequence[ratings.Reason]) -> list[str]:
+    """Chinese labels of stored codes (a code the list no longer has is shown as is)."""
+    label = {r.code: r.label for r in reasons}
+    return [label.get(c, c) for c in codes]
+
+
+def evaluation_view(row: Any, reasons: Sequence[ratings.Reason] = ()) -> dict[str, Any]:
+    """An evaluation as the API shows it; `reasons` (the hall's list) gives `reason_labels`."""
+    codes = orjson.loads(row["reasons"])
     return {
         "id": row["id"],
         "ticket_id": row["ticket_id"],
@@ -103,7 +117,8 @@ def evaluation_view(row: Any) -> dict[str, Any]:
         "channel": row["channel"],
         "level": row["level"],
         "level_label": LEVELS[row["level"]],
-        "reasons": orjson.loads(row["reasons"]),
+        "reasons": codes,
+        "reason_labels": reason_labels(codes, reasons or ratings.DEFAULT_REASONS),
         "comment": row["comment"],
         "created_at": row["created_at"],
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database, Migrations
 
 MIGRATIONS = Migrations("hall")
@@ -382,3 +384,46 @@ def m603_ticket_cases(db: Database) -> None:
         CREATE INDEX ticket_cases_ticket ON ticket_cases (ticket_id);
         """
     )
+
+
+@MIGRATIONS()
+def m604_reason_codes(db: Database) -> None:
+    """`evaluations.reasons` holds codes only: an old row's Chinese reason (the evaluator page
+    and the kiosk stored labels) becomes the code of the default list's reason with that label;
+    one that matches none is kept in the comment, prefixed "原因：", so nothing is lost. A 差评
+    left without a reason gets "other" (the rule that it needs one still holds). Records not
+    yet sent to the provincial platform carry the new codes and comment too."""
+    from halldomain import ratings
+
+    rows = db.execute("SELECT id, level, reasons, comment FROM evaluations").fetchall()
+    for ev_id, level, stored, comment in rows:
+        old = json.loads(stored or "[]")
+        codes: list[str] = []
+        kept: list[str] = []
+        for text in old:
+            code = ratings.code_for_label(str(text), ratings.DEFAULT_REASONS)
+            if code is None:
+                kept.append(str(text))
+            elif code not in codes:
+                codes.append(code)
+        if ratings.needs_reason(level) and not codes:
+            codes.append(ratings.OTHER)
+        if codes == old and not kept:
+            continue
+        notes = [ratings.REASON_PREFIX + "、".join(kept)] if kept else []
+        new_comment = "；".join([*notes, *([comment] if comment else [])])
+        db.execute(
+            "UPDATE evaluations SET reasons = ?, comment = ? WHERE id = ?",
+            (json.dumps(codes, ensure_ascii=False), new_comment, ev_id),
+        )
+        queued = db.execute(
+            "SELECT record_id, payload FROM upload_queue WHERE evaluation_id = ? AND status != 'sent'",
+            (ev_id,),
+        ).fetchall()
+        for record_id, payload in queued:
+            record = json.loads(payload)
+            record.update(reasons=codes, comment=new_comment)
+            db.execute(
+                "UPDATE upload_queue SET payload = ? WHERE record_id = ?",
+                (json.dumps(record, ensure_ascii=False), record_id),
+            )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from halldomain import ratings
 from halldomain.idnumber import mask_name, parse_id_number
 
 from .api import Refused, Unreachable
@@ -88,6 +89,7 @@ class CannedServer:
             "elderly_age": self.elderly_age,
             "classes": self.classes,
             "appointments": bool(self.appointments_cfg.get("enabled", True)),
+            "ratings": ratings.vocabulary(ratings.DEFAULT_REASONS),
         }
 
     def services(self) -> list[dict[str, Any]]:
@@ -229,8 +231,11 @@ class CannedServer:
         with self.lock:
             if body["ticket_id"] not in self.tickets:
                 raise Refused(404, "not_found", "没有这张号票")
-            if int(body["level"]) <= 2 and not body.get("reasons"):
+            if ratings.needs_reason(int(body["level"])) and not body.get("reasons"):
                 raise Refused(422, "reason_required", "差评需要至少一项原因")
+            unknown = ratings.unknown_reasons(body.get("reasons") or (), ratings.DEFAULT_REASONS)
+            if unknown:
+                raise Refused(422, "unknown_reason", f"未知的评价原因：{'、'.join(unknown)}")
             if any(
                 e["ticket_id"] == body["ticket_id"] and e["channel"] == body["channel"]
                 for e in self.evaluations

@@ -31,7 +31,6 @@ from .texts import (
     CHECKIN_EN,
     CHECKIN_NOT_FOUND,
     ISSUE_EN,
-    REASONS,
     has_cjk,
     level_label,
     priority_text,
@@ -211,7 +210,7 @@ class KioskFlow:
             self._go("rate")
         elif verb == "level":
             self.ctx["level"] = int(arg)
-            if int(arg) <= 2:
+            if int(arg) <= self.state.snap.hall.reason_threshold:
                 self._go("rate_reasons")
             else:
                 self._submit_rating()
@@ -337,9 +336,10 @@ class KioskFlow:
         ticket: IssuedTicket | None = self.ctx.get("ticket")
         level = int(self.ctx.get("level") or 0)
         reasons = sorted(self.ctx.get("reasons") or ())
-        if ticket is None or not 1 <= level <= 5 or (level <= 2 and not reasons):
+        threshold = self.state.snap.hall.reason_threshold
+        if ticket is None or not 1 <= level <= 5 or (level <= threshold and not reasons):
             return
-        body = {"level": level, "channel": "kiosk", "reasons": [reason_label(r) for r in reasons]}
+        body = {"level": level, "channel": "kiosk", "reasons": reasons}  # codes of the hall's list
         ticket_key = ticket.key if ticket.offline else ""
         self.outbox.add_evaluation(self.new_key(), ticket_key, ticket.ticket_id, body)
         self.rated.add(ticket.key)
@@ -654,8 +654,8 @@ class KioskFlow:
     def _screen_rate_reasons(self) -> Screen:
         chosen: set[str] = self.ctx.get("reasons") or set()
         tiles = tuple(
-            Tile(f"reason:{code}", reason_label(code, self.lang), selected=code in chosen)
-            for code in REASONS
+            Tile(f"reason:{r.code}", reason_label(r, self.lang), selected=r.code in chosen)
+            for r in self.state.snap.hall.reasons
         )
         return self._base(
             "rate_reasons",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from halldomain import ratings
+
 
 class CardLike(Protocol):
     """What the kiosk reads from `drivers.idcard.IdCard` (duck-typed so fakes can stand in)."""
@@ -70,6 +72,12 @@ class HallInfo:
     elderly_age: int = 60
     classes: dict[str, str] = field(default_factory=dict)
     appointments: bool = True  # the hall takes bookings: the home screen offers 预约签到
+    # The kiosk channel's 差评 reasons and threshold from the hall's rating vocabulary (GET /hall
+    # `ratings`); the defaults of halldomain/ratings.py until the server has answered.
+    reasons: tuple[ratings.Reason, ...] = tuple(
+        r for r in ratings.DEFAULT_REASONS if "kiosk" in r.channels
+    )
+    reason_threshold: int = ratings.REASON_THRESHOLD
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HallInfo:
@@ -81,7 +89,23 @@ class HallInfo:
             elderly_age=int(data.get("elderly_age") or 60),
             classes={str(k): str(v) for k, v in (data.get("classes") or {}).items()},
             appointments=bool(data.get("appointments", True)),
+            **_rating_vocabulary(data.get("ratings")),
         )
+
+
+def _rating_vocabulary(data: Any) -> dict[str, Any]:
+    """The kiosk's reasons and threshold from `ratings` of GET /hall (absent: the defaults)."""
+    if not isinstance(data, dict):
+        return {}
+    reasons = tuple(
+        ratings.Reason(str(r["code"]), str(r["label"]), str(r.get("label_en") or r["label"]))
+        for r in data.get("reasons") or ()
+        if "kiosk" in (r.get("channels") or ())
+    )
+    out: dict[str, Any] = {"reason_threshold": int(data.get("reason_threshold") or 2)}
+    if reasons:
+        out["reasons"] = reasons
+    return out
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from halldomain import ratings
+
 TEXTS: dict[str, tuple[str, str]] = {
     "home.title": ("请选择要办理的业务", "Choose a service"),
     "home.waiting": ("等候 {n} 人", "{n} waiting"),
@@ -170,24 +172,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
 }
 
-LEVELS: dict[int, tuple[str, str]] = {
-    5: ("非常满意", "Very satisfied"),
-    4: ("满意", "Satisfied"),
-    3: ("基本满意", "Fairly satisfied"),
-    2: ("不满意", "Unsatisfied"),
-    1: ("非常不满意", "Very unsatisfied"),
-}
-
-# 差评 reasons for the kiosk channel (GB/T 39734-2020 asks for at least one with level ≤ 2).
-REASONS: dict[str, tuple[str, str]] = {
-    "hard_to_use": ("操作复杂，不会用", "Hard to use"),
-    "slow": ("反应慢、等待久", "Slow"),
-    "print_failed": ("号票打印不出来", "Ticket did not print"),
-    "card_failed": ("刷身份证不成功", "ID card not read"),
-    "unclear": ("文字看不清、听不清", "Hard to read or hear"),
-    "wrong_info": ("信息不准确", "Wrong information"),
-}
-
 # Check-in refusals (docs/APPOINTMENTS.md) by what the citizen should do next.
 CHECKIN_NOT_FOUND = {
     "no_appointment_today",
@@ -251,13 +235,12 @@ def t(key: str, lang: str = "zh", **kw: object) -> str:
 
 
 def level_label(level: int, lang: str = "zh") -> str:
-    zh, en = LEVELS[level]
-    return en if lang == "en" else zh
+    """A rating level's label (halldomain/ratings.py, the same on every channel)."""
+    return ratings.level_label(level, lang)
 
 
-def reason_label(code: str, lang: str = "zh") -> str:
-    zh, en = REASONS[code]
-    return en if lang == "en" else zh
+def reason_label(reason: ratings.Reason, lang: str = "zh") -> str:
+    return reason.label_en if lang == "en" else reason.label
 
 
 def spoken_number(number: str, lang: str = "zh") -> str:

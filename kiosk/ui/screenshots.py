@@ -119,7 +119,7 @@ TOUR: list[tuple[str, Callable[[Rig], object]]] = [
     ("swipe", lambda r: r.fresh("service:HJ")),
     ("ticket", lambda r: r.core.flow.card(sample_cards()[1])),
     ("rate", lambda r: r.tap("rate")),
-    ("rate-reasons", lambda r: r.tap("level:2", "reason:slow")),
+    ("rate-reasons", lambda r: r.tap("level:2", "reason:kiosk_slow")),
     ("thanks", lambda r: r.tap("submit")),
     ("ticket-printer-out", _paper_out),
     ("message", lambda r: _swipe(r, "service:HJ", sample_cards()[1])),

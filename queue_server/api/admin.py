@@ -349,8 +349,9 @@ async def browse_evaluations(
     sql += " ORDER BY e.id DESC LIMIT ?"
     params.append(max(1, min(limit, 5000)))
     out = []
+    reasons = hall.config.ratings.domain()
     for r in hall.db.rows(sql, params):
-        v = evaluations.evaluation_view(r)
+        v = evaluations.evaluation_view(r, reasons)
         v["case_id"] = r["case_id"]
         v["case_status"] = r["case_status"]
         out.append(v)

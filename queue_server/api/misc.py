@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from halldomain import ratings
 from queue_server import accounts, evaluations
 from queue_server import devices as device_ops
 from queue_server.accounts import Principal
@@ -60,6 +61,7 @@ async def hall_info(request: Request, who: Who) -> Response:
             "policy": cfg.routing.policy,
             "classes": {code: c.label for code, c in cfg.routing.classes.items()},
             "appointments": cfg.appointments.enabled,
+            "ratings": ratings.vocabulary(cfg.ratings.domain()),
         }
     )
 
@@ -117,6 +119,7 @@ async def list_evaluations(
 ) -> Response:
     require(who, "admin", "staff")
     hall = hall_of(request)
+    reasons = hall.config.ratings.domain()
     sql = "SELECT * FROM evaluations WHERE business_day = ?"
     params: list[Any] = [day or hall.clock.business_day()]
     if who.role == "staff" and who.window is not None:
@@ -126,7 +129,7 @@ async def list_evaluations(
         params.append(window)
     sql += " ORDER BY id DESC LIMIT ?"
     params.append(max(1, min(limit, 1000)))
-    return json([evaluations.evaluation_view(r) for r in hall.db.rows(sql, params)])
+    return json([evaluations.evaluation_view(r, reasons) for r in hall.db.rows(sql, params)])
 
 
 @router.post("/devices/heartbeat")

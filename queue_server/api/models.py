@@ -136,7 +136,7 @@ class EvaluationIn(Body):
     reasons: list[str] = Field(
         default_factory=list,
         max_length=10,
-        description=f"差评 reasons, each up to {MAX_REASON} characters.",
+        description=f"差评 reason codes of the hall's list (GET /hall), up to {MAX_REASON} chars.",
     )
     comment: str = Field("", max_length=500)
     channel: Literal["window", "kiosk", "qr"] = "window"

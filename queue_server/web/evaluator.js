@@ -12,12 +12,9 @@ const REASONS_TIMEOUT_S = Math.max(RATE_TIMEOUT_S, 90);
 const THANKS_S = 5;
 // The last seconds of a countdown show a warning with a 再等一会 button that restarts it.
 const WARN_S = Math.min(15, Math.ceil(RATE_TIMEOUT_S / 2));
-const LEVELS = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
-// Reasons for a 差评, after the offline indicators of GB/T 39734 (效率, 水平, 态度) and the hall.
-const REASONS = [
-  "服务态度不好", "办事效率低", "业务不熟练", "一次性告知不清",
-  "等候时间过长", "材料要求繁琐", "办事流程不清楚", "环境设施不便", "其他",
-];
+// The rating vocabulary (levels, the 差评 threshold, reason codes and labels) comes from
+// GET /hall, the hall's own list (halldomain/ratings.py, [ratings] reasons); the page sends codes.
+const vocab = { levels: {}, threshold: 2, reasons: [] };
 
 const windowNo = Number(params.get("window"));
 const token = deviceToken(`hall.evaluator.token.${windowNo}`);
@@ -122,9 +119,9 @@ function askRating(ticket) {
 
 function chooseLevel(level) {
   state.level = level;
-  if (level <= 2) {
+  if (level <= vocab.threshold) {
     state.reasons.clear();
-    $("#reasons-level").textContent = LEVELS[level];
+    $("#reasons-level").textContent = vocab.levels[level];
     $("#reasons-error").textContent = "";
     renderReasons();
     show("reasons");
@@ -136,9 +133,11 @@ function chooseLevel(level) {
 }
 
 function renderReasons() {
-  $("#reason-list").replaceChildren(...REASONS.map((r) =>
-    el("button", { type: "button", class: "reason", "aria-pressed": state.reasons.has(r) ? "true" : "false",
-      onclick: () => { state.reasons.has(r) ? state.reasons.delete(r) : state.reasons.add(r); renderReasons(); } }, r)));
+  $("#reason-list").replaceChildren(...vocab.reasons.map(({ code, label }) =>
+    el("button", { type: "button", class: "reason", "data-code": code,
+      "aria-pressed": state.reasons.has(code) ? "true" : "false",
+      onclick: () => { state.reasons.has(code) ? state.reasons.delete(code) : state.reasons.add(code); renderReasons(); } },
+    label)));
   $("#reasons-submit").disabled = state.reasons.size === 0;
 }
 
@@ -179,8 +178,20 @@ async function snapshot() {
   $("#win-no").textContent = `${win.no}号窗口`;
   $("#win-name").textContent = win.name;
   $("#hall-name").textContent = hall.name;
+  setVocabulary(hall.ratings);
   document.title = `${win.no}号窗口评价器`;
   await refreshStaff();
+}
+
+/** Levels and the window channel's reasons from the hall's vocabulary (GET /hall). */
+function setVocabulary(ratings) {
+  vocab.threshold = ratings.reason_threshold;
+  vocab.reasons = ratings.reasons.filter((r) => r.channels.includes("window"));
+  for (const { level, label } of ratings.levels) {
+    vocab.levels[level] = label;
+    const button = document.querySelector(`#levels [data-level="${level}"]`);
+    if (button) button.textContent = label;
+  }
 }
 
 function onEvent(ev) {

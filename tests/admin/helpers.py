@@ -43,7 +43,7 @@ def transfer(hall, ticket_id: int, service: str) -> dict[str, Any]:
 
 
 def rate(hall, ticket_id: int, level: int, reasons: list[str] | None = None) -> dict[str, Any]:
-    reasons = reasons or ([] if level > 2 else ["办事效率低"])
+    reasons = reasons or ([] if level > 2 else ["slow"])
     return hall.run_sync(
         lambda tx: evaluations.create(hall.ctx, tx, ticket_id, level, reasons, "", "window", None)
     )

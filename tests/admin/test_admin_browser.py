@@ -116,7 +116,7 @@ def _busy_morning(url: str, tokens: dict[str, str]) -> dict:
     bad = served[0]
     r = httpx.post(
         f"{url}/api/v1/evaluations",
-        json={"ticket_id": bad["id"], "level": 1, "reasons": ["等候时间长", "态度不好"],
+        json={"ticket_id": bad["id"], "level": 1, "reasons": ["long_wait", "attitude"],
               "comment": "窗口人员一直在聊天"},
         headers=ev(bad),
     )  # fmt: skip

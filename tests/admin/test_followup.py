@@ -23,14 +23,14 @@ def test_every_bad_rating_opens_a_case_with_a_deadline(api, hall):
     good = served_ticket(hall)
     bad = served_ticket(hall)
     rate(hall, good["id"], 4)
-    rate(hall, bad["id"], 1, ["态度不好"])
+    rate(hall, bad["id"], 1, ["attitude"])
     h = api.who("admin")
     cases = api.get("/api/v1/admin/cases", headers=h).json()
     assert len(cases) == 1
     case = cases[0]
     assert case["ticket_number"] == bad["number"] and case["level"] == 1
     assert case["due_day"] == "2026-11-24" and case["status"] == "open"
-    assert case["reasons"] == ["态度不好"] and not case["overdue"]
+    assert case["reasons"] == ["attitude"] and not case["overdue"]
     got = api.get("/api/v1/admin/evaluations?bad=true", headers=h).json()
     assert [e["case_id"] for e in got] == [case["id"]]
     assert len(api.get("/api/v1/admin/evaluations?level=4", headers=h).json()) == 1

@@ -31,7 +31,7 @@ def test_records_survive_a_failing_endpoint_and_a_restart(tmp_path, clock, provi
     set_config(hall, upload={"endpoint": province.url, "backoff_base_s": 5, "backoff_max_s": 60})
     a, b = served_ticket(hall), served_ticket(hall)
     rate(hall, a["id"], 5)
-    rate(hall, b["id"], 1, ["等候时间长"])
+    rate(hall, b["id"], 1, ["long_wait"])
     province.failing = True
     assert once(hall, 1000.0) == (0, 2)
     assert once(hall, 1004.0) == (0, 0)  # backing off: 5 s after the first failure
@@ -46,7 +46,7 @@ def test_records_survive_a_failing_endpoint_and_a_restart(tmp_path, clock, provi
         assert once(hall, 1015.0) == (2, 0)
         assert len(province.records) == 2
         got = sorted(province.records.values(), key=lambda r: r["level"])
-        assert got[0]["ticket_number"] == b["number"] and got[0]["reasons"] == ["等候时间长"]
+        assert got[0]["ticket_number"] == b["number"] and got[0]["reasons"] == ["long_wait"]
         assert got[0]["service_code"] == "SW" and got[0]["window"] == 11
         assert got[0]["staff"] == "王芳" and got[0]["staff_no"] == "GZ0111"
         assert got[0]["channel"] == "window"

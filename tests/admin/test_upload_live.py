@@ -44,7 +44,7 @@ def test_background_upload_survives_kill9_and_a_failing_platform(tmp_path):
             t = httpx.post(f"{server.url}/api/v1/tickets", json={"service": "SW"}, headers=a).json()
             httpx.post(f"{server.url}/api/v1/windows/11/call-next", headers=a)
             httpx.post(f"{server.url}/api/v1/tickets/{t['id']}/finish", headers=a)
-            body = {"ticket_id": t["id"], "level": level, "reasons": ["等候时间长"]}
+            body = {"ticket_id": t["id"], "level": level, "reasons": ["long_wait"]}
             r = httpx.post(f"{server.url}/api/v1/evaluations", json=body, headers=ev)
             assert r.status_code == 201
             ids.append(t["number"])

@@ -634,7 +634,7 @@ def test_a_hall_morning(hall: Hall) -> None:
     with hall.api(admin) as api:
         mine = [e for e in api.get("/evaluations").json() if e["ticket_number"] == fifth]
     assert [(e["level"], e["reasons"], e["channel"]) for e in mine] == [
-        (2, ["等候时间过长"], "window")
+        (2, ["long_wait"], "window")
     ], mine
 
     # Ratings come from the citizen's devices only: staff and admin cannot file one.

@@ -110,6 +110,11 @@ def test_hall(server: ServerApi) -> None:
     assert hall["classes"]["ordinary"] == "普通"  # the real server labels the ordinary class
     assert hall["classes"]["elderly"] == "老年人"
     assert isinstance(hall["notices"], list) and isinstance(hall["appointments"], bool)
+    ratings = hall["ratings"]  # the rating vocabulary, the same on both
+    assert ratings["reason_threshold"] == 2
+    assert [lv["level"] for lv in ratings["levels"]] == [5, 4, 3, 2, 1]
+    kiosk = [r["code"] for r in ratings["reasons"] if "kiosk" in r["channels"]]
+    assert "kiosk_print_failed" in kiosk and "other" in kiosk
 
 
 def test_services(server: ServerApi) -> None:
@@ -171,7 +176,9 @@ def test_kiosk_rating(server: ServerApi) -> None:
     t = server.issue({"service": "SW", "channel": "kiosk", "idempotency_key": "r"})
     bad = {"ticket_id": t["id"], "level": 1, "channel": "kiosk", "reasons": []}
     assert refused(lambda: server.evaluate(bad)) == (422, "reason_required")
-    good = {"ticket_id": t["id"], "level": 5, "channel": "kiosk", "reasons": []}
+    label = dict(bad, reasons=["号票打印不出来"])  # a label, not a code
+    assert refused(lambda: server.evaluate(label)) == (422, "unknown_reason")
+    good = {"ticket_id": t["id"], "level": 1, "channel": "kiosk", "reasons": ["kiosk_print_failed"]}
     server.evaluate(good)
     assert refused(lambda: server.evaluate(good)) == (409, "already_rated")
 

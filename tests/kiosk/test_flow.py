@@ -190,7 +190,7 @@ def test_every_screen_has_speech_text(rig: Rig) -> None:
     rig.flow.card(ELDER)
     rig.tap("rate")
     rig.tap("level:1")
-    rig.tap("reason:slow")
+    rig.tap("reason:kiosk_slow")
     rig.tap("submit")
     rig.tap("home")
     rig.tap("lookup")
@@ -260,14 +260,15 @@ def test_a_bad_rating_needs_a_reason(rig: Rig) -> None:
     assert rig.flow.screen.name == "rate_reasons"
     assert not any(t.selected for t in rig.flow.screen.tiles)
     assert not rig.tap("submit")  # disabled until a reason is chosen
-    rig.tap("reason:print_failed")
+    assert [t.title for t in rig.flow.screen.tiles][:2] == ["操作复杂，不会用", "反应慢、等待久"]
+    rig.tap("reason:kiosk_print_failed")
     assert rig.flow.screen.tiles[2].selected
-    rig.tap("reason:print_failed")
+    rig.tap("reason:kiosk_print_failed")
     assert not rig.flow.screen.tiles[2].selected
-    rig.tap("reason:slow")
+    rig.tap("reason:kiosk_slow")
     assert rig.tap("submit")
     rig.core.syncer.step()
-    assert rig.server.evaluations[0]["reasons"] == ["反应慢、等待久"]
+    assert rig.server.evaluations[0]["reasons"] == ["kiosk_slow"]  # the code, not the label
 
 
 def test_rating_is_once_per_ticket(rig: Rig) -> None:

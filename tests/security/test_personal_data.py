@@ -101,7 +101,7 @@ def test_a_full_day_leaves_no_full_id_number_or_name_anywhere(tmp_path):
                     )
                     continue
                 assert s.post(f"/api/v1/tickets/{t['id']}/finish").status_code == 200
-                rating = {"ticket_id": t["id"], "level": 2 if n == 3 else 5, "reasons": ["等候时间长"] if n == 3 else [],
+                rating = {"ticket_id": t["id"], "level": 2 if n == 3 else 5, "reasons": ["long_wait"] if n == 3 else [],
                           "comment": "窗口人员很耐心", "channel": "window"}  # fmt: skip
                 assert e.post("/api/v1/evaluations", json=rating).status_code == 201
             with httpx.stream(

@@ -18,6 +18,18 @@ def test_health_needs_no_token(api):
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
+def test_hall_serves_the_rating_vocabulary(api):
+    hall = api.get(f"{V1}/hall", headers=api.who("evaluator", 11)).json()
+    ratings = hall["ratings"]
+    assert ratings["reason_threshold"] == 2
+    assert [lv["label"] for lv in ratings["levels"]][0] == "非常满意"
+    codes = {r["code"]: r for r in ratings["reasons"]}
+    assert (
+        codes["long_wait"]["label"] == "等候时间过长" and "window" in codes["long_wait"]["channels"]
+    )
+    assert hall["classes"]
+
+
 def test_services_and_windows_list_the_demo_hall(api):
     services = api.get(f"{V1}/services", headers=api.who("display")).json()
     assert len(services) >= 8
@@ -212,13 +224,24 @@ def test_evaluation_rules(api):
         headers=ev,
     )
     assert no_reason.status_code == 422
+    for unknown in (["等候时间过长"], ["long_wait", "nope"]):  # a label or a made-up code
+        bad = api.post(
+            f"{V1}/evaluations",
+            json={"ticket_id": t["id"], "level": 2, "reasons": unknown, "channel": "window"},
+            headers=ev,
+        )
+        assert bad.status_code == 422
+        assert bad.json()["error"]["code"] == "unknown_reason"
     ok = api.post(
         f"{V1}/evaluations",
-        json={"ticket_id": t["id"], "level": 2, "reasons": ["等候时间长"], "channel": "window"},
+        json={"ticket_id": t["id"], "level": 2, "reasons": ["long_wait"], "channel": "window"},
         headers=ev,
     )
     assert ok.status_code == 201
     rec = ok.json()
+    assert rec["reasons"] == ["long_wait"] and rec["reason_labels"] == ["等候时间过长"]
+    stored = api.get(f"{V1}/evaluations", headers=api.who("admin")).json()
+    assert [e["reasons"] for e in stored if e["ticket_id"] == t["id"]] == [["long_wait"]]
     assert rec["window"] == 11 and rec["service"] == "SW" and rec["ticket_number"] == t["number"]
     second = api.post(
         f"{V1}/evaluations",

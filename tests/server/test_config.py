@@ -43,6 +43,14 @@ def test_demo_hall_models_a_district_hall():
         (lambda d: d["windows"][0].update(no=d["windows"][1]["no"]), "duplicate window number"),
         (lambda d: d["routing"]["classes"].pop("ordinary"), "must define `ordinary`"),
         (lambda d: d["windows"][0]["services"].update(HJ=-1), "windows.0.services.HJ"),
+        (
+            lambda d: d.update(ratings={"reasons": [{"code": "a", "label": "甲"}] * 2}),
+            "duplicate reason code",
+        ),
+        (
+            lambda d: d.update(ratings={"reasons": [{"code": "态度", "label": "态度"}]}),
+            "ratings.reasons.0.code",
+        ),
     ],
 )
 def test_mistakes_name_the_key(mutate, needle):
@@ -72,3 +80,12 @@ def test_every_key_is_documented_and_the_docs_are_current():
     assert (ROOT / "docs" / "CONFIG.md").read_text(encoding="utf-8") == text, (
         "docs/CONFIG.md is stale: run `hall config docs`"
     )
+
+
+def test_a_hall_replaces_the_reason_list():
+    data = demo()
+    data["ratings"] = {"reasons": [{"code": "r01", "label": "服务态度差", "label_en": "Rude"}]}
+    cfg = parse_config(data, "hall.toml")
+    (reason,) = cfg.ratings.domain()
+    assert (reason.code, reason.label, reason.channels) == ("r01", "服务态度差", ("window", "qr"))
+    assert [r.code for r in load_config().ratings.domain()][-1] == "other"  # the default list

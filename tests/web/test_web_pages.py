@@ -200,7 +200,8 @@ def test_bad_rating_needs_a_reason_and_idle_timeout(
     with srv.api(token) as api:
         mine = [e for e in api.get("/evaluations").json() if e["ticket_id"] == called["id"]]
         assert mine[0]["level"] == 1
-        assert mine[0]["reasons"] == ["办事效率低", "等候时间过长"]
+        assert mine[0]["reasons"] == ["slow", "long_wait"]  # codes, as the labels were picked
+        assert mine[0]["reason_labels"] == ["办事效率低", "等候时间过长"]
 
     # Nobody rates the next one: after the timeout the tablet is idle again, nothing stored.
     t2 = srv.issue("YB")

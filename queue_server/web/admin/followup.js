@@ -17,6 +17,7 @@ import {
   openModal,
   closeModal,
   LEVELS,
+  reasonText,
   CHANNELS,
   $,
   $$,
@@ -85,7 +86,7 @@ function drawCases(cases, active) {
           (c) => html`<tr class="clickable ${c.overdue && c.status !== "closed" ? "overdue" : ""}" data-case=${c.id}
       @click=${() => guarded(() => openCase(c.id))}>
       <td>#${c.id}</td><td>${c.ticket_number}</td><td>${c.service_name}</td><td>${fmt(c.window)}</td><td>${c.staff || "—"}</td>
-      <td><span class="tag bad">${LEVELS[c.level]}</span></td><td>${c.reasons.join("、")}</td>
+      <td><span class="tag bad">${LEVELS[c.level]}</span></td><td>${reasonText(c.reasons)}</td>
       <td><span class="tag ${c.status === "closed" ? "ok" : "warn"}">${c.status_label}</span>${c.overdue && c.status !== "closed" ? html` <span class="tag bad">超期</span>` : nothing}</td>
       <td>${c.assignee || "—"}</td><td>${c.due_day}</td></tr>`,
         )
@@ -106,7 +107,7 @@ async function drawRatings() {
           (e) => html`<tr><td>${when(e.created_at)}</td><td>${e.ticket_number}</td>
       <td>${svcName(e.service)}</td><td>${fmt(e.window)}</td><td>${e.staff || "—"}</td><td>${CHANNELS[e.channel] || e.channel}</td>
       <td><span class="tag ${e.level <= 2 ? "bad" : e.level === 3 ? "warn" : "ok"}">${e.level_label}</span></td>
-      <td>${e.reasons.join("、")}${e.comment ? html` <span class="muted">“${e.comment}”</span>` : nothing}</td>
+      <td>${reasonText(e.reasons)}${e.comment ? html` <span class="muted">“${e.comment}”</span>` : nothing}</td>
       <td>${
         e.case_id
           ? html`<a href="#ratings" data-case=${e.case_id} @click=${(ev) => {
@@ -142,7 +143,7 @@ async function openCase(id) {
       <tr><th>号票</th><td>${c.ticket_number}（${c.business_day}）</td><th>事项</th><td>${c.service_name}</td></tr>
       <tr><th>窗口 / 人员</th><td>${fmt(c.window)} 号 / ${c.staff || "—"}</td><th>渠道</th><td>${CHANNELS[c.channel] || c.channel}</td></tr>
       <tr><th>评价</th><td><span class="tag bad">${LEVELS[c.level]}</span></td><th>评价时间</th><td>${t(c.evaluated_at)}</td></tr>
-      <tr><th>原因</th><td colspan="3">${c.reasons.join("、")}${c.comment ? "；留言：" + c.comment : ""}</td></tr>
+      <tr><th>原因</th><td colspan="3">${reasonText(c.reasons)}${c.comment ? "；留言：" + c.comment : ""}</td></tr>
       <tr><th>办事人</th><td>${c.citizen || "未实名"}</td><th>整改期限</th><td>${c.due_day}（${S.cfg.followup.deadline_working_days} 个工作日）</td></tr>
     </tbody></table>
     <h3>1. 分派回访</h3>

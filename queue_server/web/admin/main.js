@@ -2,7 +2,7 @@
 // per tab, lit-html templates. Talks only to /api/v1 (see docs/ADMIN.md).
 
 import { API, EventStream, throttle } from "../common.js";
-import { S, TABS, api, hooks, setToken, toast, guarded, closeModal, modalOpen, loadConfig, $, $$ } from "./ui.js";
+import { S, TABS, api, hooks, setToken, toast, guarded, closeModal, modalOpen, loadConfig, setVocabulary, $, $$ } from "./ui.js";
 import "./floor.js";
 import "./reports.js";
 import "./followup.js";
@@ -77,6 +77,7 @@ async function start() {
   await loadConfig();
   const hall = await api.get("/hall");
   S.businessDay = hall.business_day;
+  setVocabulary(hall.ratings);
   $("#hall-name").textContent = hall.name + " · 管理后台";
   $("#hall-day").textContent = "营业日 " + hall.business_day;
   document.title = "管理后台 · " + hall.name;

@@ -123,5 +123,13 @@ export async function saveConfig(mutate, what) {
   return true;
 }
 
-export const LEVELS = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
+// The rating vocabulary (levels, reason labels) comes from GET /hall (halldomain/ratings.py).
+export const LEVELS = {};
+const REASON_LABELS = new Map();
+export function setVocabulary(ratings) {
+  for (const lv of ratings.levels) LEVELS[lv.level] = lv.label;
+  for (const r of ratings.reasons) REASON_LABELS.set(r.code, r.label);
+}
+/** Reason codes as their labels, joined with 、 (a code no longer listed shows as is). */
+export const reasonText = (codes) => codes.map((c) => REASON_LABELS.get(c) || c).join("、");
 export const CHANNELS = { window: "窗口评价器", kiosk: "自助终端", qr: "扫码评价" };

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from drivers.caller import CallerEmulator
@@ -186,7 +187,7 @@ def test_bad_rating_without_reason_keys_asks_to_tell_the_staff(
     evaluator.keypad.press(1, addr=1)  # type: ignore[attr-defined]
     _wait_for(lambda: evaluator.shown == TELL_STAFF)
     (rating,) = _ratings(server, staff1, ticket["id"])
-    assert rating["level"] == 1 and rating["reasons"] == ["其他"]
+    assert rating["level"] == 1 and rating["reasons"] == ["other"]
 
 
 def test_bad_rating_with_a_reason_key(server: LiveServer, staff1: str) -> None:
@@ -206,8 +207,14 @@ def test_bad_rating_with_a_reason_key(server: LiveServer, staff1: str) -> None:
         _wait_for(lambda: bridge.shown == THANKS)
     finally:
         bridge.stop()
+    hall = httpx.get(
+        f"{server.url}/api/v1/hall",
+        headers={"Authorization": f"Bearer {server.tokens['evaluator']}"},
+    ).json()
+    window = [r["code"] for r in hall["ratings"]["reasons"] if "window" in r["channels"]]
+    assert bridge.reasons == tuple(window)  # the hall's list, key 2 = its second reason
     (rating,) = _ratings(server, staff1, ticket["id"])
-    assert rating["level"] == 2 and rating["reasons"] == ["办事效率低"]
+    assert rating["level"] == 2 and rating["reasons"] == [window[1]] == ["slow"]
 
 
 class KeypadFrameBytes:
