@@ -67,7 +67,8 @@ TRANSFER = 0.03  # sent to another service (转窗)
 EVALUATE = 0.6  # rated the service at the window evaluator (好差评)
 SERVICE_CV = 0.5  # coefficient of variation of service times (lognormal)
 LEVELS = [(5, 0.78), (4, 0.14), (3, 0.05), (2, 0.02), (1, 0.01)]
-BAD_REASONS = ["等候时间过长", "工作人员态度不好", "办事指南不清楚", "材料要求反复", "系统故障"]
+# the default list's codes (halldomain/ratings.py): what a window evaluator sends
+BAD_REASONS = ["long_wait", "attitude", "unclear_notice", "burdensome_materials", "other"]
 GREEN = [("disabled", 0.015), ("pregnant", 0.01), ("military", 0.01)]
 APPOINTMENT = 0.05
 ELDERLY = 0.18  # share of citizens aged 60 or more (their ID card gives them priority)

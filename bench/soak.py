@@ -206,7 +206,7 @@ class Soak:
                         json={
                             "ticket_id": ticket["id"],
                             "level": level,
-                            "reasons": ["等候时间长"] if level <= 2 else [],
+                            "reasons": ["long_wait"] if level <= 2 else [],
                             "channel": "window",
                         },
                         headers={"Authorization": f"Bearer {self.tokens['evaluator'][no - 1]}"},
