@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.base import Health, Worker
+from drivers.serverlink import sse_events, stream_lines
 from halldomain import ratings
 
 log = logging.getLogger(__name__)
@@ -62,25 +63,25 @@ class Reply:
 
 
 class Server:
-    """The queue server's HTTP API with one bearer token (one httpx client per thread)."""
+    """The queue server's HTTP API with one bearer token (a requests session per bridge)."""
 
     def __init__(self, url: str, token: str, timeout: float = 5.0) -> None:
+        import requests
+
         self.url = url.rstrip("/")
         self.token = token
-        import httpx
-
-        self._client = httpx.Client(
-            base_url=f"{self.url}/api/v1",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=httpx.Timeout(timeout, connect=2.0),
-        )
+        self._timeout = (2.0, timeout)  # connect, read
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
 
     def call(self, method: str, path: str, body: Any = None) -> Reply:
-        import httpx
+        import requests
 
         try:
-            r = self._client.request(method, path, json=body)
-        except httpx.TransportError as e:
+            r = self._session.request(
+                method, f"{self.url}/api/v1{path}", json=body, timeout=self._timeout
+            )
+        except requests.RequestException as e:
             raise Offline(e.__class__.__name__) from None
         try:
             data = r.json() if r.content else None
@@ -89,7 +90,7 @@ class Server:
         return Reply(r.status_code, data)
 
     def close(self) -> None:
-        self._client.close()
+        self._session.close()
 
 
 class Heartbeat(Worker):
@@ -509,7 +510,7 @@ class _EventFollower(Worker):
         self.retry_after = 1.0
 
     def _run(self) -> None:
-        import httpx
+        import requests
 
         b = self.bridge
         while not self._stop.is_set():
@@ -517,11 +518,11 @@ class _EventFollower(Worker):
             if b.last_event_id is not None:
                 headers["Last-Event-ID"] = str(b.last_event_id)
             try:
-                with httpx.stream(
-                    "GET",
+                with requests.get(
                     f"{b.server_url.rstrip('/')}/api/v1/events",
                     headers=headers,
-                    timeout=httpx.Timeout(5.0, read=30.0),
+                    stream=True,
+                    timeout=(5.0, 30.0),
                 ) as r:
                     if r.status_code != 200:
                         log.warning("event stream refused: %s", r.status_code)
@@ -529,13 +530,13 @@ class _EventFollower(Worker):
                         self._stop.wait(max(self.retry_after, 5.0))
                         continue
                     b.stream_ok = True
-                    for event_id, kind, data in _sse(r.iter_lines()):
+                    for event_id, kind, data in _events(stream_lines(r)):
                         if event_id is not None:
                             b.last_event_id = event_id
                         b.on_event(kind, data)
                         if self._stop.is_set():
                             return
-            except httpx.HTTPError:
+            except requests.RequestException:
                 pass
             b.stream_ok = False
             self._stop.wait(self.retry_after)
@@ -543,30 +544,16 @@ class _EventFollower(Worker):
     stop_timeout = 0.5
 
 
-def _sse(lines: Iterator[str]) -> Iterator[tuple[int | None, str, Any]]:
-    """(id, event type, JSON data) for each event of a text/event-stream."""
+def _events(lines: Iterator[str]) -> Iterator[tuple[int | None, str, Any]]:
+    """(id, event type, JSON data) for each event of the stream (None where unreadable)."""
     import orjson
 
-    event_id: int | None = None
-    kind, data = "message", ""
-    for line in lines:
-        if not line:
-            if data:
-                try:
-                    payload = orjson.loads(data)
-                except orjson.JSONDecodeError:
-                    payload = None
-                yield event_id, kind, payload
-            event_id, kind, data = None, "message", ""
-        elif line.startswith("id:"):
-            try:
-                event_id = int(line[3:].strip())
-            except ValueError:
-                event_id = None
-        elif line.startswith("event:"):
-            kind = line[6:].strip()
-        elif line.startswith("data:"):
-            data += line[5:].strip()
+    for ev_id, kind, data in sse_events(lines):
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            payload = None
+        yield (int(ev_id) if ev_id.isdecimal() else None), kind, payload
 
 
 def run_until(bridge: Worker, duration: float) -> None:

@@ -11,11 +11,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from drivers.base import Health
+from drivers.serverlink import health_part, sse_events, stream_lines
 
 from .bus import LedBus
 
@@ -70,44 +70,6 @@ class LedTexts:
 
     def for_snapshot(self, windows: Iterable[dict[str, Any]]) -> list[tuple[int, str]]:
         return [item for w in windows for item in self.for_window(w)]
-
-
-def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str, str]]:
-    """(id, event, data) from text/event-stream lines (comments and retry: skipped)."""
-    ev_id = kind = ""
-    data: list[str] = []
-    for line in lines:
-        if line == "":
-            if data:
-                yield ev_id, kind or "message", "\n".join(data)
-            ev_id, kind, data = "", "", []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "id":
-            ev_id = value
-        elif name == "event":
-            kind = value
-        elif name == "data":
-            data.append(value)
-
-
-def _lines(resp: Any) -> Iterator[str]:
-    """Lines of a streamed response as they arrive (iter_lines would wait for 512 bytes)."""
-    pending = b""
-    for chunk in resp.iter_content(chunk_size=None):
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield line.rstrip(b"\r").decode("utf-8", errors="replace")
-
-
-def health_part(h: Health) -> dict[str, str]:
-    """A Health in the heartbeat's shape (the admin page reads status/detail)."""
-    status = {"ok": "ok", "warning": "warn", "error": "error"}.get(h.state, "warn")
-    return {**h.as_dict(), "status": status, "detail": h.message}
 
 
 class LedBridge:
@@ -188,7 +150,7 @@ class LedBridge:
                     resp.raise_for_status()
                     self.online = True
                     self.resync(client)
-                    for _id, kind, data in sse_events(_lines(resp)):
+                    for _id, kind, data in sse_events(stream_lines(resp)):
                         if self._stop.is_set():
                             return
                         try:
