@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
+from halldomain.waits import no_wait, wait_phrase
 from queue_server.api import (
     admin,
     appointments,
@@ -94,8 +95,11 @@ def create_app(hall: Hall) -> FastAPI:
             return error(404, err.code, err.message)
         view = hall.ctx.ticket_view(hall.db.reader, row)
         states = {
-            "waiting": f"等候中，前面还有 {view['ahead']} 人，预计 "
-            f"{view['wait_estimate']['low_min']}–{view['wait_estimate']['high_min']} 分钟",
+            "waiting": "等候中，"
+            + ("" if no_wait(view["ahead"]) else f"前面还有 {view['ahead']} 人，")
+            + wait_phrase(
+                view["ahead"], view["wait_estimate"]["low_min"], view["wait_estimate"]["high_min"]
+            ),
             "called": f"请到 {view['window']} 号窗口办理",
             "done": "已办结，感谢您的耐心",
             "no_show": "已过号，请到窗口咨询",

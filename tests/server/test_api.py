@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.conftest import ID_ELDERLY, ID_OTHER, ID_YOUNG
@@ -435,3 +437,14 @@ def test_finish_keeps_the_case_number_and_item_code(api, hall):
     ).fetchall()
     assert '"case_no":"BJ-2026-000187"' in events[0][0].replace(" ", "")
     assert third["status"] == "waiting"
+
+
+def test_the_phone_page_words_the_wait_as_every_screen_does(api):
+    """One rule, one wording: nobody ahead is 无需等候 on the phone too, else 约 a–b 分钟."""
+    first = issue(api).json()
+    second = issue(api).json()
+    page = api.get(urlsplit(first["qr"]).path).text
+    assert "无需等候" in page and "前面还有 0 人" not in page
+    later = api.get(urlsplit(second["qr"]).path).text
+    est = second["wait_estimate"]
+    assert f"前面还有 1 人，约 {est['low_min']}–{est['high_min']} 分钟" in later
