@@ -63,7 +63,11 @@ async function login(ev) {
 }
 
 async function logout() {
-  if (api) await api.post("/logout").catch(() => {});
+  // The session ends here: answers still in flight for it (a poll refused once the token is
+  // revoked) must not replace the reason shown on the login screen.
+  const ending = api;
+  api = null;
+  if (ending) await ending.post("/logout").catch(() => {});
   showLogin("已退出登录");
 }
 
@@ -502,10 +506,11 @@ function start() {
   $("#login").hidden = true;
   $("#console").hidden = false;
   touch();
-  api = new Api(session.token, {
-    onUnauthorized: (msg) => showLogin(msg || "登录已失效，请重新登录"),
+  const mine = new Api(session.token, {
+    onUnauthorized: (msg) => { if (api === mine) showLogin(msg || "登录已失效，请重新登录"); },
     onNetwork: setOnline,
   });
+  api = mine;
   renderHeader();
   renderCurrent();
   stream = new EventStream(session.token, {
