@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from queue_server import voice
-from queue_server.config import load_config
+from queue_server.base.config import load_config
+from queue_server.core import voice
 
 NETWORK_S = 0.1  # the plan request and the audio fetch on the hall LAN, and decoding
 

@@ -9,8 +9,8 @@ and true service times that differ from the configured ones (the moving average 
 
 At each ticket's issue the range shown and three point estimates are recorded:
 - `naive`: people ahead × average service time ÷ open windows serving the service;
-- `erlang`: the Erlang range of queue_server.estimate (midpoint as the point);
-- `predictor`: queue_server.predictor (what the server shows).
+- `erlang`: the Erlang range of queue_server.core.estimate (midpoint as the point);
+- `predictor`: queue_server.core.predictor (what the server shows).
 Then the ticket's actual wait (issue to first call) is compared.
 
     python -m bench.estimate_accuracy [--days N] [--quick] [--write-docs]
@@ -33,12 +33,12 @@ from zoneinfo import ZoneInfo
 
 from bench.report import write_heading_section
 from halldomain.idnumber import check_character
-from queue_server import tickets, windows
-from queue_server.clock import FixedClock
-from queue_server.config import DEMO_CONFIG, HallConfig, load_config
-from queue_server.estimate import wait_range
-from queue_server.hall import Hall
-from queue_server.predictor import Predictor
+from queue_server.base.clock import FixedClock
+from queue_server.base.config import DEMO_CONFIG, HallConfig, load_config
+from queue_server.core import tickets, windows
+from queue_server.core.estimate import wait_range
+from queue_server.core.predictor import Predictor
+from queue_server.runtime.hall import Hall
 
 ZONE = ZoneInfo("Asia/Shanghai")
 # Arrival rate over the day as a multiple of the hall's service capacity (> 1 builds queues).

@@ -1,6 +1,6 @@
 """Fairness of the calling order: how far can priority tickets push an ordinary one back?
 
-A pure simulation with queue_server.routing.choose (the function every window uses): for the
+A pure simulation with queue_server.core.routing.choose (the function every window uses): for the
 demo hall and a generated 300-window hall, one busy day each, under strict priority (for
 contrast), accumulating priority and an "N priority : 1 ordinary" interleave. For every
 ordinary ticket we count the tickets of its service issued after it but called before it
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import write_heading_section
-from queue_server.config import DEMO_CONFIG, PriorityClass, load_config
-from queue_server.routing import Candidate, choose
+from queue_server.base.config import DEMO_CONFIG, PriorityClass, load_config
+from queue_server.core.routing import Candidate, choose
 
 # Priority mix of arriving tickets (a busy hall with many elderly visitors and appointments).
 MIX = [("ordinary", 0.75), ("elderly", 0.12), ("appointment", 0.08), ("disabled", 0.03)]
@@ -213,7 +213,7 @@ def write_docs(table: str, days: int) -> Path:
     body = (
         f"{SECTION}\n\n"
         f"Measured by `python -m bench.fairness`: {days} simulated busy day(s) per hall and "
-        "policy, calling with `queue_server.routing.choose` (the server's own chooser). "
+        "policy, calling with `queue_server.core.routing.choose` (the server's own chooser). "
         "Arrivals follow the capacity of each service, up to 1.3 × capacity in the peaks; a "
         "quarter of tickets are priority (12% elderly, 8% appointment, 3% disabled, 2% "
         "military, with the demo hall's offsets: 15, 30, 15, 20 minutes); service times are "

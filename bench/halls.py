@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from queue_server.config import DEMO_CONFIG, parse_config
+from queue_server.base.config import DEMO_CONFIG, parse_config
 
 # Services of a large city hall (市民之家): code, name, avg_service_min, share of demand.
 # Shares follow what city halls publish: social security, medical insurance, household

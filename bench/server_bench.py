@@ -158,8 +158,8 @@ def _max_event_id(db: Path) -> int:
 def baseline_domain(workdir: Path, seconds: float, threads: int = CLIENTS) -> float:
     """tickets/s of `tickets.issue` through the single writer, 16 threads, no HTTP."""
     from bench.halls import write_toml
-    from queue_server import tickets
-    from queue_server.hall import Hall
+    from queue_server.core import tickets
+    from queue_server.runtime.hall import Hall
 
     path = write_toml(load_test_hall(), workdir / "domain.toml")
     hall = Hall(workdir / "domain.db", path)
@@ -191,8 +191,8 @@ def baseline_sqlite(workdir: Path, seconds: float) -> float:
     """tickets/s of raw sqlite3 doing an issue's writes, one durable commit per ticket."""
     import sqlite_utils
 
-    from queue_server.db import connect
-    from queue_server.schema import MIGRATIONS
+    from queue_server.base.db import connect
+    from queue_server.base.schema import MIGRATIONS
 
     conn = connect(workdir / "raw.db")  # WAL, synchronous=FULL: the server's settings
     MIGRATIONS.apply(sqlite_utils.Database(conn))

@@ -188,8 +188,8 @@ class ServerProcess:
         return self.server.port
 
     def create_tokens(self, specs: list[TokenSpec]) -> list[str]:
-        from queue_server.accounts import create_token
-        from queue_server.hall import Hall
+        from queue_server.admin.accounts import create_token
+        from queue_server.runtime.hall import Hall
 
         hall = Hall(self.db_path, self.config_path)
         try:

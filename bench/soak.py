@@ -315,8 +315,8 @@ def check_streams(soak: Soak, db: Path) -> list[str]:
 
 def prepare(workdir: Path, windows: int, kiosks: int) -> tuple[Path, dict[str, Any]]:
     sys.path.insert(0, str(ROOT))
-    from queue_server.accounts import create_token
-    from queue_server.hall import Hall
+    from queue_server.admin.accounts import create_token
+    from queue_server.runtime.hall import Hall
 
     cfg = workdir / "soak.toml"
     cfg.write_text(soak_config(windows), encoding="utf-8")

@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def create_token(args: argparse.Namespace) -> int:
-    from queue_server.accounts import create_token as make
-    from queue_server.hall import Hall
+    from queue_server.admin.accounts import create_token as make
+    from queue_server.runtime.hall import Hall
 
     hall = Hall(args.db, args.config)
     try:
@@ -58,9 +58,9 @@ def create_token(args: argparse.Namespace) -> int:
 
 
 def add_user(args: argparse.Namespace) -> int:
-    from queue_server.accounts import create_account
-    from queue_server.errors import HallError
-    from queue_server.hall import Hall
+    from queue_server.admin.accounts import create_account
+    from queue_server.base.errors import HallError
+    from queue_server.runtime.hall import Hall
 
     password = args.password or getpass.getpass("password: ")
     hall = Hall(args.db)

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from queue_server.config import HallConfigError, load_config
+    from queue_server.base.config import HallConfigError, load_config
 
     try:
         cfg = load_config(args.file)
@@ -41,7 +41,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_docs(args: argparse.Namespace) -> int:
-    from queue_server.config_docs import render
+    from queue_server.base.config_docs import render
 
     Path(args.out).write_text(render(), encoding="utf-8")
     print(f"wrote {args.out}")
@@ -54,8 +54,8 @@ def run_export(args: argparse.Namespace) -> int:
 
     import orjson
 
-    from queue_server.admin_config import to_toml
-    from queue_server.config import parse_config
+    from queue_server.admin.hall_config import to_toml
+    from queue_server.base.config import parse_config
 
     if not Path(args.db).exists():
         print(f"{args.db}: no such database", file=sys.stderr)

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def backup(args: argparse.Namespace) -> int:
-    from queue_server.db import connect
+    from queue_server.base.db import connect
 
     if not Path(args.db).exists():
         print(f"hall backup: {args.db}: no such database", file=sys.stderr)
@@ -55,7 +55,7 @@ def backup(args: argparse.Namespace) -> int:
     if ok != "ok":
         print(f"hall backup: the copy failed its integrity check: {ok}", file=sys.stderr)
         return 1
-    from queue_server.offline import append_audit
+    from queue_server.admin.maintenance import append_audit
 
     append_audit(args.db, "cli", "backup", str(args.out))
     print(f"backed up {args.db} to {args.out}")
@@ -76,7 +76,7 @@ def restore(args: argparse.Namespace) -> int:
     for suffix in ("-wal", "-shm"):
         Path(args.db + suffix).unlink(missing_ok=True)
     shutil.copyfile(args.backup, args.db)
-    from queue_server.offline import append_audit, start_after_restore
+    from queue_server.admin.maintenance import append_audit, start_after_restore
 
     skip = start_after_restore(args.db, args.skip)
     append_audit(args.db, "cli", "restore", str(args.backup), **skip)
@@ -89,7 +89,7 @@ def restore(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
-    from queue_server.audit import verify as check
+    from queue_server.base.audit import verify as check
 
     if not Path(args.db).exists():
         print(f"hall audit verify: {args.db}: no such database", file=sys.stderr)

@@ -45,7 +45,7 @@ def list_tokens(args: argparse.Namespace) -> int:
 
 
 def revoke(args: argparse.Namespace) -> int:
-    from queue_server.offline import revoke_tokens
+    from queue_server.admin.maintenance import revoke_tokens
 
     if not Path(args.db).exists():
         print(f"hall tokens revoke: {args.db}: no such database", file=sys.stderr)

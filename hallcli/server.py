@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def make_clock(args: argparse.Namespace, timezone: str = "Asia/Shanghai") -> Any:
     if not args.time_scale:
         return None
-    from queue_server.clock import ScaledClock
+    from queue_server.base.clock import ScaledClock
 
     start = (
         datetime.fromisoformat(args.start_time) if args.start_time else datetime.now().astimezone()
@@ -67,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from queue_server.api import create_app
-    from queue_server.config import HallConfigError
-    from queue_server.db import DatabaseDamaged
-    from queue_server.hall import Hall
+    from queue_server.base.config import HallConfigError
+    from queue_server.base.db import DatabaseDamaged
+    from queue_server.runtime.hall import Hall
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if bool(args.certfile) != bool(args.keyfile):

@@ -13,9 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "test", help="run ruff, mypy and the full pytest suite; exit 0 only if all pass"
+        "test",
+        help="run ruff, mypy, import-linter and the full pytest suite; exit 0 only if all pass",
     )
-    p.add_argument("--fast", action="store_true", help="skip ruff and mypy")
+    p.add_argument("--fast", action="store_true", help="skip ruff, mypy and import-linter")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
     p.set_defaults(func=run)
 
@@ -38,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
             failed.append("ruff format")
         if _step("mypy", [py, "-m", "mypy"], env):
             failed.append("mypy")
+        # The architecture: one-way layers in queue_server/ (pyproject.toml, [tool.importlinter]).
+        if _step("import-linter", [str(Path(py).parent / "lint-imports")], env):
+            failed.append("import-linter")
     extra = [a for a in args.pytest_args if a != "--"]
     if _step("pytest", [py, "-m", "pytest", *extra], env):
         failed.append("pytest")

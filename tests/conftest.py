@@ -24,14 +24,14 @@ ID_OTHER = "44010219850101001X"
 
 @pytest.fixture
 def clock():
-    from queue_server.clock import FixedClock
+    from queue_server.base.clock import FixedClock
 
     return FixedClock(DAY_START)
 
 
 @pytest.fixture
 def hall(tmp_path: Path, clock) -> Iterator:
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
     h = Hall(tmp_path / "hall.db", clock=clock)
     yield h
@@ -40,7 +40,7 @@ def hall(tmp_path: Path, clock) -> Iterator:
 
 @pytest.fixture
 def make_token(hall):
-    from queue_server.accounts import create_token
+    from queue_server.admin.accounts import create_token
 
     def make(role: str, window: int | None = None, name: str | None = None) -> str:
         return hall.run_sync(lambda tx: create_token(tx, role, name or f"{role}-{window}", window))

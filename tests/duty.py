@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from queue_server.accounts import create_token
+from queue_server.admin.accounts import create_token
 
 
 def on_duty(hall: Any, *nos: int) -> None:

@@ -54,8 +54,8 @@ def test_every_module_is_in_the_map(package: str) -> None:
 
 
 def test_a_module_left_out_is_caught() -> None:
-    text = DOC.read_text(encoding="utf-8").replace("`leases.py`", "leases")
-    assert missing(text, "queue_server") == ["leases.py"]
+    text = DOC.read_text(encoding="utf-8").replace("`core/leases.py`", "leases")
+    assert missing(text, "queue_server") == ["core/leases.py"]
 
 
 def stale(text: str, package: str) -> list[str]:
@@ -70,5 +70,7 @@ def test_the_map_names_no_module_that_is_gone(package: str) -> None:
 
 
 def test_a_module_that_is_gone_is_caught() -> None:
-    text = DOC.read_text(encoding="utf-8").replace("`leases.py`", "`leases.py`, `estimator.py`")
-    assert stale(text, "queue_server") == ["estimator.py"]
+    text = DOC.read_text(encoding="utf-8").replace(
+        "`core/leases.py`", "`core/leases.py`, `core/estimator.py`"
+    )
+    assert stale(text, "queue_server") == ["core/estimator.py"]

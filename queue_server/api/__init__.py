@@ -13,17 +13,20 @@ from halldomain.waits import no_wait, wait_phrase
 from queue_server.api import (
     admin,
     appointments,
+    desk,
     events,
     guard,
     misc,
-    pages,
     tickets,
     tokens,
+    voice,
+    window_screen,
     windows,
 )
 from queue_server.api.common import error, install_error_handlers
-from queue_server.errors import NotFound
-from queue_server.hall import Hall
+from queue_server.base.errors import NotFound
+from queue_server.runtime.hall import Hall
+from queue_server.web import pages
 
 API = "/api/v1"
 
@@ -61,8 +64,9 @@ def create_app(hall: Hall) -> FastAPI:
         app.include_router(router, prefix=API)
     app.include_router(admin.pages)
     app.include_router(tickets.pages)  # before /t/{ticket_id}: /t/offline-… is a key
-    pages.include(app, API)
-    app.include_router(appointments.router, prefix=API)
+    for router in (desk.router, voice.router, window_screen.router, appointments.router):
+        app.include_router(router, prefix=API)
+    pages.include(app)
     guard.install(app, hall)  # body limit, stream cap, security headers, CORS, rate limits
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -87,7 +91,7 @@ def create_app(hall: Hall) -> FastAPI:
     async def ticket_page(code: str, request: Request) -> Response:
         """What a phone shows after scanning a ticket's QR code: number, state, people ahead.
         The link carries the ticket's unguessable code, never its id."""
-        from queue_server.tickets import get_row_by_code
+        from queue_server.core.tickets import get_row_by_code
 
         try:
             row = get_row_by_code(hall.db.reader, code[:64])

@@ -14,14 +14,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import Field
 
-from queue_server import appointments as ops
-from queue_server import notify
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require
 from queue_server.api.models import Body
 from queue_server.api.tickets import with_qr
-from queue_server.errors import Invalid
-from queue_server.policy import explain_policy
+from queue_server.appointments import booking as ops
+from queue_server.base.errors import Invalid
+from queue_server.core.policy import explain_policy
+from queue_server.runtime import notify
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from queue_server.accounts import Principal, TokenFailures
-from queue_server.errors import Forbidden, HallError, Unauthorized
-from queue_server.hall import Hall
+from queue_server.admin.accounts import Principal, TokenFailures
+from queue_server.base.errors import Forbidden, HallError, Unauthorized
+from queue_server.runtime.hall import Hall
 
 log = logging.getLogger("hall.api")
 T = TypeVar("T")

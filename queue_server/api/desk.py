@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from queue_server import windows as window_ops
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require
+from queue_server.core import windows as window_ops
 
 if TYPE_CHECKING:
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, principal
-from queue_server.hall import Hall
+from queue_server.runtime.hall import Hall
 
 router = APIRouter()
 KEEPALIVE_S = 15.0

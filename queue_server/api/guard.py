@@ -20,9 +20,9 @@ from fastapi.responses import Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from queue_server.antiscalping import TokenBucket
 from queue_server.api.common import error
-from queue_server.hall import Hall
+from queue_server.core.antiscalping import TokenBucket
+from queue_server.runtime.hall import Hall
 
 log = logging.getLogger("hall.guard")
 API = "/api/v1"

@@ -8,9 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from queue_server import antiscalping, leases, scope
-from queue_server import tickets as ops
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require, window_scope
 from queue_server.api.models import (
     CancelIn,
@@ -22,8 +20,10 @@ from queue_server.api.models import (
     TicketOut,
     TransferIn,
 )
-from queue_server.db import Tx
-from queue_server.errors import Forbidden
+from queue_server.base.db import Tx
+from queue_server.base.errors import Forbidden
+from queue_server.core import antiscalping, leases, scope
+from queue_server.core import tickets as ops
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require, token_failures
-from queue_server.db import Tx
-from queue_server.errors import NotFound
+from queue_server.base.db import Tx
+from queue_server.base.errors import NotFound
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

@@ -11,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import Field
 
-from queue_server import voice
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import json, principal
 from queue_server.api.models import Body
-from queue_server.errors import Invalid
+from queue_server.base.errors import Invalid
+from queue_server.core import voice
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

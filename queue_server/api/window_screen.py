@@ -9,10 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from queue_server import windows as window_ops
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal
 from queue_server.api.desk import staff_on_duty
+from queue_server.core import windows as window_ops
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

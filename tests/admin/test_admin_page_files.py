@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from queue_server.config import HallConfig
+from queue_server.base.config import HallConfig
 
 ADMIN = Path(__file__).resolve().parents[2] / "queue_server" / "web" / "admin"
 OWN = sorted(p for p in ADMIN.glob("*.js"))  # the page's own modules (not vendor/)

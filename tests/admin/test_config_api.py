@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import tomllib
 
-from queue_server import audit
+from queue_server.base import audit
 
 
 def _config(api):
@@ -159,8 +159,8 @@ def test_toml_export_round_trips_and_import_previews_then_applies(api, hall):
 
 
 def test_config_survives_restart(tmp_path, clock):
-    from queue_server.admin_config import apply, validate
-    from queue_server.hall import Hall
+    from queue_server.admin.hall_config import apply, validate
+    from queue_server.runtime.hall import Hall
 
     h = Hall(tmp_path / "h.db", clock=clock)
     data = h.config.model_dump(mode="json")
@@ -180,7 +180,7 @@ def test_config_survives_restart(tmp_path, clock):
 def test_cli_export_gives_a_file_the_server_starts_from(tmp_path, hall):
     import subprocess
 
-    from queue_server.config import load_config
+    from queue_server.base.config import load_config
     from tests.admin.helpers import set_config
     from tests.support import ROOT, hall_cmd
 

@@ -90,7 +90,7 @@ def beat(api, headers: dict, status: str = "ok", detail: str = "", **state):
 
 
 def test_heartbeats_are_rate_limited_per_device(api, make_token):
-    from queue_server import devices
+    from queue_server.admin import devices
 
     k1, k2 = ({"Authorization": f"Bearer {make_token('kiosk', None, n)}"} for n in ("k1", "k2"))
     for _ in range(devices.HEARTBEATS_PER_MINUTE):
@@ -122,7 +122,7 @@ def test_device_supplied_text_is_bounded(api, hall):
 
 
 def test_a_chatty_device_does_not_grow_the_event_log(api, hall, clock):
-    from queue_server import devices
+    from queue_server.admin import devices
 
     k = api.who("kiosk")
 
@@ -147,7 +147,7 @@ def test_a_chatty_device_does_not_grow_the_event_log(api, hall, clock):
 
 
 def test_the_event_log_has_a_retention(hall, clock):
-    from queue_server import retention
+    from queue_server.admin import retention
 
     def add(ts: str, type: str) -> None:
         hall.run_sync(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from queue_server.config import CalendarSection
-from queue_server.followup import add_working_days
+from queue_server.base.config import CalendarSection
+from queue_server.ratings.followup import add_working_days
 from tests.admin.helpers import rate, served_ticket, set_config
 
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 from schemathesis import openapi
 
-from queue_server.accounts import create_token
+from queue_server.admin.accounts import create_token
 from queue_server.api import create_app
-from queue_server.clock import FixedClock
-from queue_server.hall import Hall
+from queue_server.base.clock import FixedClock
+from queue_server.runtime.hall import Hall
 from tests.conftest import DAY_START
 
 # schemathesis needs the schema when the module is collected, so the hall is built here.

@@ -13,7 +13,7 @@ import io
 
 import pytest
 
-from queue_server import stats
+from queue_server.admin import stats
 from tests.admin.helpers import call_next, finish, issue, rate, skip, transfer
 
 SERVICE_MIN = [3, 5, 2, 8, 4, 6, 1, 7]

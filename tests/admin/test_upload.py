@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from queue_server import upload
-from queue_server.accounts import create_account
-from queue_server.hall import Hall
+from queue_server.admin.accounts import create_account
+from queue_server.ratings import upload
+from queue_server.runtime.hall import Hall
 from tests.admin.helpers import FakeProvince, rate, served_ticket, set_config
 
 
@@ -65,7 +65,7 @@ def test_records_survive_a_failing_endpoint_and_a_restart(tmp_path, clock, provi
 
 
 def test_backoff_doubles_and_is_capped():
-    from queue_server.config import UploadSection
+    from queue_server.base.config import UploadSection
 
     cfg = UploadSection(backoff_base_s=5, backoff_max_s=60)
     assert [upload.backoff(n, cfg) for n in range(1, 7)] == [5, 10, 20, 40, 60, 60]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import announce_bench
-from queue_server import voice
+from queue_server.core import voice
 
 
 def test_the_policy_cuts_the_worst_delay_and_says_every_call(tmp_path: Path) -> None:

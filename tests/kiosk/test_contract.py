@@ -54,10 +54,10 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerApi
         return
     from fastapi.testclient import TestClient
 
-    from queue_server.accounts import create_token
+    from queue_server.admin.accounts import create_token
     from queue_server.api import create_app
-    from queue_server.clock import FixedClock
-    from queue_server.hall import Hall
+    from queue_server.base.clock import FixedClock
+    from queue_server.runtime.hall import Hall
 
     hall = Hall(tmp_path / "hall.db", clock=FixedClock(DAY_START))
     try:

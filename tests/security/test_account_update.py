@@ -7,9 +7,9 @@ import asyncio
 import orjson
 import pytest
 
-from queue_server import accounts
-from queue_server.accounts import AccountChange
-from queue_server.errors import Invalid, NotFound, Unauthorized
+from queue_server.admin import accounts
+from queue_server.admin.accounts import AccountChange
+from queue_server.base.errors import Invalid, NotFound, Unauthorized
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ PASSWORD = "Secret123"
 
 @pytest.fixture
 def account(hall):
-    from queue_server.accounts import create_account
+    from queue_server.admin.accounts import create_account
 
     hall.run_sync(lambda tx: create_account(tx, "li", PASSWORD, "staff", "李工", 1))
     return "li"
@@ -59,7 +59,7 @@ def test_lockout_after_five_failures_then_unlock_after_the_configured_minutes(ap
 
 
 def test_idle_session_times_out(api, hall, account, monkeypatch):
-    import queue_server.hall as hall_module
+    import queue_server.runtime.hall as hall_module
 
     token = login(api, PASSWORD).json()["token"]
     h = {"Authorization": f"Bearer {token}"}
@@ -117,7 +117,7 @@ def test_admin_revokes_a_token_through_the_api(api, hall):
 
 
 def test_cli_revocation_reaches_a_running_server(api, hall, tmp_path):
-    from queue_server.upkeep import forget_revoked
+    from queue_server.runtime.upkeep import forget_revoked
 
     kiosk = api.who("kiosk")
     assert api.get(f"{V1}/services", headers=kiosk).status_code == 200  # cached now
@@ -143,7 +143,7 @@ def test_cli_revocation_reaches_a_running_server(api, hall, tmp_path):
 
 
 def test_issuing_is_rate_limited_per_device_with_a_chinese_message(api, hall):
-    from queue_server.antiscalping import TokenBucket
+    from queue_server.core.antiscalping import TokenBucket
 
     api.app.state.issue_bucket = TokenBucket(3)
     kiosk = api.who("kiosk")
@@ -165,7 +165,7 @@ def test_issuing_is_rate_limited_per_device_with_a_chinese_message(api, hall):
 
 
 def test_token_bucket_refills():
-    from queue_server.antiscalping import TokenBucket
+    from queue_server.core.antiscalping import TokenBucket
 
     now = [0.0]
     bucket = TokenBucket(60, now=lambda: now[0])
@@ -205,7 +205,7 @@ def slow_verifies(monkeypatch, seconds: float = 0.3) -> dict[str, int]:
     """Make each Argon2 check slow (as on a busy server) and count them, and how many at once."""
     import threading
 
-    from queue_server import accounts
+    from queue_server.admin import accounts
 
     seen = {"calls": 0, "now": 0, "most": 0}
     lock = threading.Lock()
@@ -263,7 +263,7 @@ async def test_lockout_holds_under_concurrent_guesses(hall, account, monkeypatch
 
 @pytest.mark.anyio
 async def test_a_flood_of_logins_for_unknown_users_is_hashed_a_few_at_a_time(hall, monkeypatch):
-    from queue_server import accounts
+    from queue_server.admin import accounts
 
     seen = slow_verifies(monkeypatch, 0.1)
     hashed: list[str] = []

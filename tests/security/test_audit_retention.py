@@ -22,7 +22,7 @@ def actions(hall) -> list[str]:
 
 
 def test_security_relevant_actions_are_audited(api, hall, tmp_path):
-    from queue_server.accounts import create_account
+    from queue_server.admin.accounts import create_account
 
     hall.run_sync(lambda tx: create_account(tx, "wang", "Secret123", "staff", "王工", 1))
     assert (
@@ -120,7 +120,7 @@ def test_audit_verify_names_the_first_tampered_record(api, hall, tmp_path):
 
 
 def test_personal_data_is_purged_after_the_retention_days(api, hall, clock):
-    from queue_server import retention
+    from queue_server.admin import retention
 
     kiosk = api.who("kiosk")
     old = api.post(
@@ -150,7 +150,7 @@ def test_the_purge_runs_when_the_server_starts(tmp_path, clock):
     from fastapi.testclient import TestClient
 
     from queue_server.api import create_app
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
     hall = Hall(tmp_path / "start.db", clock=clock)
     try:

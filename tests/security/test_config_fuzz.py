@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queue_server.config import DEMO_CONFIG, HallConfigError, load_config, parse_config
+from queue_server.base.config import DEMO_CONFIG, HallConfigError, load_config, parse_config
 
 DEMO = DEMO_CONFIG.read_text(encoding="utf-8")
 SETTINGS = settings(

@@ -50,7 +50,7 @@ def fuzz(op, token, mode=GenerationMode.POSITIVE, examples=EXAMPLES):
 
 @pytest.mark.timeout(300)  # ~20 s on an idle machine; generous for a busy CI box
 def test_fuzz_every_operation(hall, make_token):
-    from queue_server.accounts import create_account
+    from queue_server.admin.accounts import create_account
     from queue_server.api import create_app
 
     app = create_app(hall)
@@ -123,7 +123,7 @@ def test_lone_surrogates_in_any_json_field_are_refused_with_422(api, hall):
 
 
 def test_surrogate_pairs_are_fine_and_a_ticket_with_an_emoji_comment_works(api, hall):
-    from queue_server import tickets, windows
+    from queue_server.core import tickets, windows
 
     t = hall.run_sync(lambda tx: tickets.issue(hall.ctx, tx, tickets.IssueRequest(service="SW")))[0]
     hall.run_sync(lambda tx: windows.call_ticket(hall.ctx, tx, 11, None, t["id"], "王芳"))

@@ -62,8 +62,8 @@ def test_cors_is_closed_by_default(api):
 
 def test_cors_opens_only_for_configured_origins(tmp_path, clock):
     from queue_server.api import create_app
-    from queue_server.config import load_config
-    from queue_server.hall import Hall
+    from queue_server.base.config import load_config
+    from queue_server.runtime.hall import Hall
 
     cfg = load_config()
     cfg = cfg.model_copy(

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from queue_server.accounts import create_token
-from queue_server.db import DatabaseUnwritable, Tx
-from queue_server.errors import STORAGE_MESSAGE
+from queue_server.admin.accounts import create_token
+from queue_server.base.db import DatabaseUnwritable, Tx
+from queue_server.base.errors import STORAGE_MESSAGE
 from tests.support import ROOT, hall_cmd
 
 
@@ -67,7 +67,7 @@ def fill(path: Path) -> None:
 @contextlib.contextmanager
 def serving(db: Path, clock) -> Iterator[tuple]:
     from queue_server.api import create_app
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
     hall = Hall(db, clock=clock)
     kiosk = hall.run_sync(lambda tx: create_token(tx, "kiosk", "kiosk-1"))
@@ -175,7 +175,7 @@ def test_injected_storage_error_fails_the_batch_and_nothing_lands(
 
 
 def test_refuses_to_start_on_a_database_it_cannot_write(small_fs, clock):
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
     db = small_fs / "hall.db"
     Hall(db, clock=clock).close()

@@ -13,8 +13,8 @@ import sqlite3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queue_server import tickets, windows
-from queue_server.errors import HallError
+from queue_server.base.errors import HallError
+from queue_server.core import tickets, windows
 from tests.conftest import ID_YOUNG
 from tests.support import clear_queue
 

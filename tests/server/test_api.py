@@ -321,16 +321,16 @@ def test_business_day_rolls_over_at_local_midnight(api, clock, hall):
 def test_opening_hours_and_quota(tmp_path, clock):
     from fastapi.testclient import TestClient
 
-    from queue_server.accounts import create_token
+    from queue_server.admin.accounts import create_token
     from queue_server.api import create_app
-    from queue_server.config import load_config
-    from queue_server.hall import Hall
+    from queue_server.base.config import load_config
+    from queue_server.runtime.hall import Hall
 
     cfg = load_config()
     data = cfg.model_dump()
     data["hall"]["enforce_hours"] = True
     data["services"][3]["daily_quota"] = 2  # SW
-    from queue_server.config import parse_config
+    from queue_server.base.config import parse_config
 
     hall = Hall(tmp_path / "h.db", clock=clock, config=parse_config(data))
     try:
@@ -372,10 +372,10 @@ def test_qr_is_a_public_link_with_an_unguessable_code_not_the_id(api):
 def test_qr_uses_the_halls_public_base_url(tmp_path, clock):
     from fastapi.testclient import TestClient
 
-    from queue_server.accounts import create_token
+    from queue_server.admin.accounts import create_token
     from queue_server.api import create_app
-    from queue_server.config import load_config, parse_config
-    from queue_server.hall import Hall
+    from queue_server.base.config import load_config, parse_config
+    from queue_server.runtime.hall import Hall
 
     data = load_config().model_dump()
     data["hall"]["public_base_url"] = "https://zwfw.example.gov.cn/hall/7"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queue_server.appointments import parse_csv, parse_qr, qr_content
+from queue_server.appointments.booking import parse_csv, parse_qr, qr_content
 from tests.conftest import DAY_START, ID_ELDERLY, ID_OTHER, ID_YOUNG, SHANGHAI
 
 TOMORROW = (DAY_START + timedelta(days=1)).date()  # Wednesday 2026-11-18
@@ -266,8 +266,8 @@ def test_policy_endpoint(api):
 
 
 def test_policy_text_for_each_policy():
-    from queue_server.config import RoutingSection
-    from queue_server.policy import explain_policy
+    from queue_server.base.config import RoutingSection
+    from queue_server.core.policy import explain_policy
 
     inter = explain_policy(RoutingSection(policy="interleave", interleave_n=2))
     assert inter["policy"] == "interleave" and "2 个优先号" in inter["text"]

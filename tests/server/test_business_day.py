@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from queue_server import tickets, windows
-from queue_server.admin_config import apply, validate
+from queue_server.admin.hall_config import apply, validate
+from queue_server.core import tickets, windows
 from tests.conftest import SHANGHAI
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")  # UTC+13 in November (daylight saving time)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from queue_server.config import DEMO_CONFIG, HallConfigError, load_config, parse_config
-from queue_server.config_docs import render
+from queue_server.base.config import DEMO_CONFIG, HallConfigError, load_config, parse_config
+from queue_server.base.config_docs import render
 
 ROOT = Path(__file__).resolve().parents[2]
 

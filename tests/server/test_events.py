@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from queue_server.db import Event
-from queue_server.events import SUBSCRIBER_QUEUE, Broadcaster
+from queue_server.base.db import Event
+from queue_server.runtime.events import SUBSCRIBER_QUEUE, Broadcaster
 
 
 def test_a_stalled_subscriber_is_cut_off_and_others_get_everything():
@@ -46,7 +46,7 @@ def test_a_stalled_subscriber_is_cut_off_and_others_get_everything():
 
 
 def test_event_ids_only_grow_and_are_durable(hall):
-    from queue_server import tickets
+    from queue_server.core import tickets
 
     for _ in range(3):
         hall.run_sync(

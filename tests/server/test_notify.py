@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from queue_server import tickets, windows
-from queue_server.config import NotifySection, load_config
-from queue_server.hall import Hall
+from queue_server.base.config import NotifySection, load_config
+from queue_server.core import tickets, windows
+from queue_server.runtime.hall import Hall
 
 
 class FakeGateway:
@@ -88,7 +88,7 @@ def issue(hall: Hall, service: str = "SW") -> dict:
 
 
 def test_message_when_three_ahead_with_retry_and_erasure(tmp_path, clock, gateway):
-    from queue_server.notify import register_contact
+    from queue_server.runtime.notify import register_contact
 
     hall = hall_with(tmp_path, clock, gateway.url)
     try:
@@ -115,7 +115,7 @@ def test_message_when_three_ahead_with_retry_and_erasure(tmp_path, clock, gatewa
 
 
 def test_called_before_threshold_erases_the_number(tmp_path, clock, gateway):
-    from queue_server.notify import register_contact
+    from queue_server.runtime.notify import register_contact
 
     hall = hall_with(tmp_path, clock, gateway.url)
     try:
@@ -130,7 +130,7 @@ def test_called_before_threshold_erases_the_number(tmp_path, clock, gateway):
 
 
 def test_a_hanging_gateway_never_blocks_calls(tmp_path, clock):
-    from queue_server import notify
+    from queue_server.runtime import notify
 
     release = threading.Event()
     started = threading.Event()
@@ -155,7 +155,7 @@ def test_a_hanging_gateway_never_blocks_calls(tmp_path, clock):
 
 
 def test_a_number_pending_from_before_a_restart_is_sent_at_start(tmp_path, clock, gateway):
-    from queue_server.notify import register_contact
+    from queue_server.runtime.notify import register_contact
 
     hall = hall_with(tmp_path, clock, gateway.url, start=False)
     try:

@@ -161,9 +161,9 @@ def test_a_restore_never_hands_out_a_leased_number_twice(tmp_path: Path, clock) 
     from fastapi.testclient import TestClient
 
     from hallcli.maintenance import backup, restore
-    from queue_server.accounts import create_token
+    from queue_server.admin.accounts import create_token
     from queue_server.api import create_app
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
     db = tmp_path / "hall.db"
 

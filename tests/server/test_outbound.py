@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server import outbound
-from queue_server.outbound import DeliveryFailed, RetryPolicy
+from queue_server.base import outbound
+from queue_server.base.outbound import DeliveryFailed, RetryPolicy
 
 
 def test_the_policy_doubles_from_its_base_and_is_capped():

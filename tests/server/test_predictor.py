@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 
 from halldomain.idnumber import check_character
-from queue_server import tickets, windows
-from queue_server.predictor import BREAK_RETURN_MIN, TREND_HIGH, Predictor, _elapsed
+from queue_server.core import tickets, windows
+from queue_server.core.predictor import BREAK_RETURN_MIN, TREND_HIGH, Predictor, _elapsed
 from tests.conftest import SHANGHAI
 from tests.duty import on_duty
 
@@ -141,6 +141,6 @@ def test_a_window_on_a_short_break_is_back_after_break_return_min(hall, clock):
 
 def test_point_is_the_median_inside_the_range():
     # A log-normal's median lies below its mean: the point sits inside the 10-90% range.
-    from queue_server.predictor import Prediction
+    from queue_server.core.predictor import Prediction
 
     assert Prediction(10.0, 6.0, 15.0).range().as_dict() == {"low_min": 6, "high_min": 15}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from queue_server.schema import MIGRATIONS
+from queue_server.base.schema import MIGRATIONS
 
 
 def test_old_label_reasons_become_codes_and_unknown_ones_move_to_the_comment(

@@ -7,9 +7,9 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queue_server import tickets, windows
-from queue_server.config import PriorityClass
-from queue_server.routing import Candidate, choose
+from queue_server.base.config import PriorityClass
+from queue_server.core import tickets, windows
+from queue_server.core.routing import Candidate, choose
 from tests.support import clear_queue
 
 CLASSES = {

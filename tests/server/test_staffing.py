@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 
-from queue_server import accounts, tickets
-from queue_server.admin_config import apply, validate
+from queue_server.admin import accounts
+from queue_server.admin.hall_config import apply, validate
+from queue_server.core import tickets
 from tests.admin.helpers import set_config
 
 PASSWORD = "window19pass"

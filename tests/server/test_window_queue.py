@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queue_server import tickets, windows
+from queue_server.core import tickets, windows
 from tests.support import clear_queue
 
 CLASSES = ["ordinary", "ordinary", "ordinary", "elderly", "military", "appointment"]
@@ -89,8 +89,8 @@ def test_the_listed_order_is_the_order_of_successive_call_nexts(hall, clock, scr
 
 
 def test_interleave_policy_list_follows_the_window_counter(tmp_path, clock):
-    from queue_server.config import load_config
-    from queue_server.hall import Hall
+    from queue_server.base.config import load_config
+    from queue_server.runtime.hall import Hall
 
     cfg = load_config(None)
     routing = cfg.routing.model_copy(update={"policy": "interleave", "interleave_n": 2})

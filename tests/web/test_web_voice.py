@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from queue_server import voice
+from queue_server.core import voice
 from tests.web.conftest import LiveServer
 
 # One reading of "请 A023 号 到 3 号窗口 办理" from trimmed espeak-ng clips takes about 4.3 s;

@@ -163,7 +163,7 @@ def test_cli_send_to_a_dead_bus_is_exit_1(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_cli_run_refuses_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from queue_server.config import DEMO_CONFIG
+    from queue_server.base.config import DEMO_CONFIG
 
     bad = tmp_path / "hall.toml"
     text = DEMO_CONFIG.read_text(encoding="utf-8")

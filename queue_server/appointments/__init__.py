@@ -1,0 +1,1 @@
+"""Appointments: time slots, booking and cancellation, check-in at the kiosk, no-show rules."""

@@ -1,0 +1,85 @@
+"""Deliveries to outside systems: the provincial 好差评 platform (queue_server.ratings.upload) and the
+SMS gateway's webhook (queue_server.runtime.notify). One HTTP client (requests) and one retry policy
+(doubling pauses from a base, capped; tenacity computes and, in process, waits them).
+
+A delivery is a JSON POST: any 2xx answer is success (and statuses the caller names, such as
+409 "already received" for an idempotent record); anything else raises `DeliveryFailed` with a
+short reason fit for a log or the admin page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+import requests
+import tenacity
+
+T = TypeVar("T")
+REASON_CHARS = 300
+
+
+class DeliveryFailed(Exception):
+    """A delivery that did not get through; `str()` is a short reason."""
+
+
+def post_json(
+    url: str,
+    body: dict[str, Any],
+    timeout: float,
+    *,
+    idempotency_key: str | None = None,
+    also_ok: Collection[int] = (),
+) -> None:
+    """POST `body` as JSON (UTF-8); raise DeliveryFailed unless the answer is 2xx or in `also_ok`."""
+    headers = {"Content-Type": "application/json"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    try:
+        r = requests.post(url, data=orjson.dumps(body), headers=headers, timeout=timeout)
+    except requests.RequestException as err:
+        raise DeliveryFailed(f"{type(err).__name__}: {err}"[:REASON_CHARS]) from err
+    if not (200 <= r.status_code < 300 or r.status_code in also_ok):
+        raise DeliveryFailed(f"HTTP {r.status_code}: {r.text[:200]}"[:REASON_CHARS])
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Pause `base_s` after the first failure, doubling after each next one, at most `max_s`."""
+
+    base_s: float
+    max_s: float = math.inf
+
+    def _wait(self) -> tenacity.wait_exponential:
+        return tenacity.wait_exponential(multiplier=self.base_s, max=self.max_s)
+
+    def delay(self, failures: int) -> float:
+        """The pause after `failures` failed tries (a persistent queue schedules its next try)."""
+        state = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
+        state.attempt_number = max(1, failures)
+        return float(self._wait()(state))
+
+    def run(
+        self, attempt: Callable[[], T], tries: int, give_up: Callable[[], bool] = lambda: False
+    ) -> T:
+        """Call `attempt` until it returns, at most `tries` times (no more once `give_up()`),
+        pausing by this policy in between; the last failure is raised."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(1, tries)) | _When(give_up),
+            wait=self._wait(),
+            reraise=True,
+        )
+        return retrying(attempt)
+
+
+class _When(tenacity.stop.stop_base):
+    """Stop retrying as soon as `condition()` holds (a notifier being stopped)."""
+
+    def __init__(self, condition: Callable[[], bool]) -> None:
+        self.condition = condition
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.condition()
