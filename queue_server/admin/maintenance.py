@@ -86,7 +86,7 @@ def start_after_restore(db: str | Path, skip: int | None = None) -> dict[str, An
     """After `hall restore`: numbers handed out after the backup (leases, online tickets) are
     unknown here, so each service's numbering skips `skip` numbers on every business day from
     the backup's to today, and a new lease epoch makes every older lease stale."""
-    from queue_server.core.leases import RESTORE_SKIP
+    from queue_server.core.numbering import RESTORE_SKIP
 
     n = RESTORE_SKIP if skip is None else max(0, skip)
     conn = connect(db)

@@ -20,34 +20,22 @@ import sqlite3
 import uuid
 from typing import Any
 
-import orjson
-
 from halldomain.sealing import SealError, public_key_text, unseal
 from queue_server.base.db import Tx
 from queue_server.base.errors import Conflict, Invalid
-from queue_server.core import tickets
+from queue_server.core import numbering
 from queue_server.core.context import HallContext
+from queue_server.core.numbering import IssueRequest
 
 MAX_LEASE = 50  # numbers in one lease
 KIOSK_OUTSTANDING = 50  # leased numbers one kiosk may hold unsynced, per service and day
 SERVICE_OUTSTANDING = 100  # the same for all kiosks together: the rest stays for the counter
-RESTORE_SKIP = 200  # numbers skipped after a restore: past every lease (≤ 100) and then some
 PROOF_FIELDS = ("lease_id", "service", "business_day", "first", "last", "epoch", "created_at")
 
 
 def epoch(tx: Tx | sqlite3.Connection) -> int:
     row = tx.execute("SELECT value FROM meta WHERE key = 'lease_epoch'").fetchone()
     return int(row[0]) if row else 0
-
-
-def restore_skip(tx: Tx, day: str) -> int:
-    """Numbers `day`'s numbering skips at its start: `hall restore` sets them for the days
-    from the backup's to the restore's (queue_server.admin.maintenance.start_after_restore)."""
-    row = tx.one("SELECT value FROM meta WHERE key = 'restore_skip'")
-    if row is None:
-        return 0
-    plan = orjson.loads(row["value"])
-    return int(plan.get("skip") or 0) if plan.get("from", "") <= day <= plan.get("to", "") else 0
 
 
 def proof(ctx: HallContext, lease: dict[str, Any]) -> str:
@@ -86,7 +74,7 @@ def grant(ctx: HallContext, tx: Tx, service: str, size: int, device: str) -> dic
         raise Invalid("号段大小应在 1 到 200 之间", "invalid_lease_size")
     now = ctx.clock.timestamp()
     day = ctx.clock.business_day(now)
-    counter = tickets._counter(tx, svc.code, svc.number_range[0], day)
+    counter = numbering.counter(tx, svc.code, svc.number_range[0], day)
     first = int(counter["next_seq"])
     if first > svc.number_range[1]:
         raise Conflict(f"今日“{svc.name}”号码已用完", "numbers_exhausted")
@@ -99,7 +87,7 @@ def grant(ctx: HallContext, tx: Tx, service: str, size: int, device: str) -> dic
         svc.number_range[1] - first + 1,
     ]
     if svc.daily_quota:
-        left = svc.daily_quota - tickets.quota_used(counter)
+        left = svc.daily_quota - numbering.quota_used(counter)
         if left <= 0:
             raise Conflict(f"今日“{svc.name}”号源已取完，请明日再来或在线预约", "quota_reached")
         room.append(left)
@@ -175,7 +163,7 @@ def recover(
             int(copy.get("epoch") or 0),
         ),
     )
-    tickets._counter(tx, service, svc.number_range[0], day)  # the day's row exists
+    numbering.counter(tx, service, svc.number_range[0], day)  # the day's row exists
     tx.execute(
         "UPDATE counters SET next_seq = MAX(next_seq, ?), reserved = reserved + ?"
         " WHERE business_day = ? AND service = ?",
@@ -186,7 +174,7 @@ def recover(
     return tx.one("SELECT * FROM leases WHERE id = ?", (lease_id,))
 
 
-def _lease_row(ctx: HallContext, tx: Tx, req: tickets.IssueRequest, service: str) -> sqlite3.Row:
+def _lease_row(ctx: HallContext, tx: Tx, req: IssueRequest, service: str) -> sqlite3.Row:
     lease = tx.one("SELECT * FROM leases WHERE id = ?", (req.lease_id,))
     if lease is None:
         lease = recover(ctx, tx, req.lease, req.device)
@@ -198,7 +186,7 @@ def _lease_row(ctx: HallContext, tx: Tx, req: tickets.IssueRequest, service: str
 
 
 def leased_number(
-    ctx: HallContext, tx: Tx, req: tickets.IssueRequest, service: str, now: float, today: str
+    ctx: HallContext, tx: Tx, req: IssueRequest, service: str, now: float, today: str
 ) -> tuple[str, int, float, str]:
     """(day, seq, issue time, status) of a ticket a kiosk printed from a lease."""
     lease = _lease_row(ctx, tx, req, service)
@@ -218,7 +206,7 @@ def leased_number(
 
 
 def adopt_printed_number(
-    ctx: HallContext, tx: Tx, existing: sqlite3.Row, req: tickets.IssueRequest
+    ctx: HallContext, tx: Tx, existing: sqlite3.Row, req: IssueRequest
 ) -> dict[str, Any]:
     """The kiosk printed a leased number for a request the server had already committed under
     its own number, whose answer the kiosk never got: nobody holds the server's number, so the
@@ -229,7 +217,7 @@ def adopt_printed_number(
         return view
     svc = ctx.service(lease["service"])
     seq = int(req.seq or 0)
-    number = tickets.format_number(svc.prefix, seq, svc.number_width)
+    number = numbering.format_number(svc.prefix, seq, svc.number_width)
     try:
         tx.execute(
             "UPDATE tickets SET number = ?, seq = ?, lease_id = ?,"
@@ -245,12 +233,12 @@ def adopt_printed_number(
         (lease["business_day"], lease["service"]),
     )
     ctx.invalidate_capacity()
-    fresh = ctx.ticket_view(tx.conn, tickets.get_row(tx.conn, existing["id"]))
+    fresh = ctx.ticket_view(tx.conn, numbering.get_row(tx.conn, existing["id"]))
     tx.emit("ticket.renumbered", fresh | {"from_number": existing["number"]})
     return fresh
 
 
-def open_sealed_card(ctx: HallContext, req: tickets.IssueRequest) -> tickets.IssueRequest:
+def open_sealed_card(ctx: HallContext, req: IssueRequest) -> IssueRequest:
     """The request with the ID card the kiosk sealed to this server's key."""
     try:
         id_number, name = unseal(ctx.id_key, req.id_card_sealed or "", req.idempotency_key or "")

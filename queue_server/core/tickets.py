@@ -6,9 +6,7 @@ whole, events included, or not at all.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,37 +17,13 @@ from queue_server.base.errors import Conflict, Forbidden, Invalid, NotFound
 from queue_server.core import antiscalping, leases
 from queue_server.core.context import HallContext
 
+# A ticket's row and the issue request are part of this module's interface (re-exported).
+from queue_server.core.numbering import IssueRequest as IssueRequest
+from queue_server.core.numbering import counter, format_number, public_code, quota_used
+from queue_server.core.numbering import get_row as get_row
+from queue_server.core.numbering import get_row_by_code as get_row_by_code
+
 CHANNELS = ("kiosk", "counter", "appointment")
-
-
-@dataclass(frozen=True)
-class IssueRequest:
-    service: str
-    channel: str = "kiosk"
-    idempotency_key: str | None = None
-    id_number: str | None = None
-    name: str | None = None
-    priority: str | None = None
-    device: str = ""
-    lease_id: str | None = None
-    seq: int | None = None
-    issued_at: str | None = None
-    # Offline sync: the kiosk's signed copy of its lease (for a lease a restore lost) and
-    # the ID card sealed to the server's key (queue_server.core.leases), instead of id_number.
-    lease: dict[str, Any] | None = None
-    id_card_sealed: str | None = None
-    enforce_hours: bool = True
-    # Appointment check-in by QR code: the booking already holds the keyed hash and masks.
-    id_hash: str | None = None
-    id_masked: str | None = None
-    name_masked: str | None = None
-
-
-def get_row(conn: sqlite3.Connection, ticket_id: int) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"没有编号为 {ticket_id} 的号票", "ticket_not_found")
-    return row
 
 
 def find_for_call(
@@ -65,23 +39,6 @@ def find_for_call(
     if row is None:
         raise NotFound(f"今日没有号票 {number}", "ticket_not_found")
     return row
-
-
-def get_row_by_code(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
-    """The ticket behind a public QR link's code (`/t/CODE`)."""
-    row = conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone()
-    if row is None:
-        raise NotFound("没有这张号票，请核对二维码", "ticket_not_found")
-    return row
-
-
-def public_code() -> str:
-    """A ticket's public code: 80 random bits, never derived from the sequential id."""
-    return secrets.token_hex(10)
-
-
-def format_number(prefix: str, seq: int, width: int) -> str:
-    return f"{prefix}{seq:0{width}d}"
 
 
 def issue(ctx: HallContext, tx: Tx, req: IssueRequest) -> tuple[dict[str, Any], bool]:
@@ -181,32 +138,13 @@ def _priority(ctx: HallContext, req: IssueRequest, age: int | None) -> str:
     return "ordinary"
 
 
-def _counter(tx: Tx, service: str, first: int, day: str) -> sqlite3.Row:
-    row = tx.one("SELECT * FROM counters WHERE business_day = ? AND service = ?", (day, service))
-    if row is None:
-        tx.execute(
-            "INSERT INTO counters (business_day, service, next_seq, issued) VALUES (?, ?, ?, 0)",
-            (day, service, first + leases.restore_skip(tx, day)),
-        )
-        row = tx.one(
-            "SELECT * FROM counters WHERE business_day = ? AND service = ?", (day, service)
-        )
-    assert row is not None
-    return row
-
-
-def quota_used(counter: sqlite3.Row) -> int:
-    """Tickets issued today plus leased numbers not back yet: each number counts once."""
-    return int(counter["issued"]) - int(counter["reserved_used"]) + int(counter["reserved"])
-
-
 def _next_number(
     tx: Tx, service: str, number_range: tuple[int, int], quota: int, day: str, name: str
 ) -> int:
-    counter = _counter(tx, service, number_range[0], day)
-    if quota and quota_used(counter) >= quota:
+    row = counter(tx, service, number_range[0], day)
+    if quota and quota_used(row) >= quota:
         raise Conflict(f"今日“{name}”号源已取完，请明日再来或在线预约", "quota_reached")
-    seq = int(counter["next_seq"])
+    seq = int(row["next_seq"])
     if seq > number_range[1]:
         raise Conflict(f"今日“{name}”号码已用完", "numbers_exhausted")
     tx.execute(
