@@ -260,9 +260,10 @@ class UploadSection(Strict):
     )
     field_map: dict[str, str] = Field(
         default_factory=dict,
-        description="Platform field name -> record field (record_id, ticket_number, "
-        "service_code, service_name, window, staff, staff_no, channel, level, reasons, comment, "
-        "evaluated_at, hall); empty uses the built-in names.",
+        description="Platform field name -> record field (record_id, case_no, case_nos, "
+        "item_code, department, hall, ticket_number, business_day, service_code, service_name, "
+        "window, staff, staff_no, channel, level, level_label, reasons, comment, evaluated_at); "
+        "empty sends every record field under its own name.",
     )
     timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per upload.")
     backoff_base_s: float = Field(
@@ -271,6 +272,74 @@ class UploadSection(Strict):
     backoff_max_s: float = Field(
         3600.0, gt=0, le=86400, description="Longest delay between retries (never given up)."
     )
+    value_map: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Record field -> {our value -> platform value}, e.g. channel = {window = "
+        '"1", kiosk = "2", qr = "3"}, level = {"5" = "01"}, reasons = {long_wait = "A01"}: a '
+        "list field maps each item; a value missing from a field's map holds the record back "
+        "(retried) with the reason shown on the admin page, never sent unmapped.",
+    )
+    list_separator: str = Field(
+        "",
+        max_length=4,
+        description='Join list fields (reasons, case_nos) with this, e.g. ","; empty sends a JSON '
+        "array.",
+    )
+    datetime_format: str = Field(
+        "",
+        max_length=40,
+        description="strftime format of times (evaluated_at, finished_at) in the hall's time "
+        'zone, e.g. "%Y%m%d%H%M%S" or "%Y-%m-%d %H:%M:%S"; empty sends ISO 8601.',
+    )
+    date_format: str = Field(
+        "",
+        max_length=40,
+        description='strftime format of dates (business_day), e.g. "%Y%m%d"; empty sends '
+        "YYYY-MM-DD.",
+    )
+    constants: dict[str, str] = Field(
+        default_factory=dict,
+        description="Platform field -> fixed value added to every record (area code, hall "
+        "code, interface version).",
+    )
+    sign: Literal["none", "hmac-sha256", "hmac-sm3"] = Field(
+        "none",
+        description="Request signing: the signature header is the hex HMAC (SHA-256 or SM3) "
+        "with app_secret over timestamp + nonce + body (the exact bytes sent).",
+    )
+    app_key: str = Field("", max_length=128, description="Application key the platform issued.")
+    app_secret: str = Field(
+        "",
+        max_length=256,
+        description="Application secret for the signature. Write-only: the admin API, TOML "
+        'export, audit and logs show it as "********"; sending that mask back keeps it.',
+    )
+    app_key_header: str = Field("X-App-Key", description="Header carrying app_key.")
+    timestamp_header: str = Field(
+        "X-Timestamp", description="Header carrying the time of signing (ms since the epoch)."
+    )
+    nonce_header: str = Field("X-Nonce", description="Header carrying a fresh random nonce.")
+    signature_header: str = Field("X-Signature", description="Header carrying the signature.")
+    result_code_field: str = Field(
+        "code",
+        description="Field of the platform's JSON answer that holds its result code; empty or "
+        "absent: any 2xx answer is accepted.",
+    )
+    ok_codes: list[str] = Field(
+        default_factory=lambda: ["0", "200"],
+        description="Result codes that mean accepted.",
+    )
+    duplicate_codes: list[str] = Field(
+        default_factory=list,
+        description="Result codes that mean 'this 办件编号 was already received': the record "
+        "counts as delivered (HTTP 409 always does).",
+    )
+
+    @model_validator(mode="after")
+    def _signing(self) -> UploadSection:
+        if self.sign != "none" and not (self.app_key and self.app_secret):
+            raise ValueError("upload.sign needs app_key and app_secret")
+        return self
 
 
 class OversightSection(Strict):

@@ -190,7 +190,7 @@ async def _apply_live(
     except Exception:
         # The operation swaps the configuration last; if the commit itself then failed,
         # the running hall goes back to what the database still holds.
-        if hall.ctx.config is new:
+        if hall.ctx.config is not old:  # swapped (possibly for a copy keeping a secret)
             hall.ctx.config = old
         raise
 
