@@ -220,11 +220,22 @@ class RatingReason(Strict):
         min_length=1,
         description="Channels that offer it: window and qr rate the service, kiosk the terminal.",
     )
+    indicator: Literal["", "efficiency", "competence", "attitude"] = Field(
+        "",
+        description="Offline indicator it counts against in the reports: efficiency 服务效率, "
+        "competence 服务水平, attitude 服务态度; empty for none (facilities, other).",
+    )
 
 
 def _default_reasons() -> list[dict[str, Any]]:
     return [
-        {"code": r.code, "label": r.label, "label_en": r.label_en, "channels": list(r.channels)}
+        {
+            "code": r.code,
+            "label": r.label,
+            "label_en": r.label_en,
+            "channels": list(r.channels),
+            "indicator": r.indicator,
+        }
         for r in ratings.DEFAULT_REASONS
     ]
 
@@ -249,7 +260,8 @@ class RatingsSection(Strict):
 
     def domain(self) -> tuple[ratings.Reason, ...]:
         return tuple(
-            ratings.Reason(r.code, r.label, r.label_en, tuple(r.channels)) for r in self.reasons
+            ratings.Reason(r.code, r.label, r.label_en, tuple(r.channels), r.indicator)
+            for r in self.reasons
         )
 
 
