@@ -354,6 +354,25 @@ class UploadSection(Strict):
         return self
 
 
+class PublicationSection(Strict):
+    show_satisfaction: bool = Field(
+        False,
+        description="Show the hall's 好评率 of the current month on the hall display (公开评价).",
+    )
+    show_rectifications: bool = Field(
+        False,
+        description="Show recent 整改 results of 差评 on the hall display: date, service, reason "
+        "labels and the measures as written on the case (write them for the public: they are "
+        "shown as they are). Never a name, 工号, phone, ticket number or comment.",
+    )
+    rectifications: int = Field(
+        3, ge=1, le=10, description="How many recent 整改 results the display shows at most."
+    )
+    rectification_days: int = Field(
+        30, ge=1, le=366, description="Show 整改 results completed within this many days."
+    )
+
+
 class OversightSection(Strict):
     per_window_alert: float = Field(
         10.0,
@@ -618,6 +637,10 @@ class HallConfig(Strict):
     )
     oversight: OversightSection = Field(
         default_factory=lambda: OversightSection(), description="效能监察 alert thresholds."
+    )
+    publication: PublicationSection = Field(
+        default_factory=lambda: PublicationSection(),
+        description="好评率 and 整改 results on the hall display (off by default).",
     )
     window_screen: WindowScreenSection = Field(
         default_factory=lambda: WindowScreenSection(), description="Window screens (窗口屏)."

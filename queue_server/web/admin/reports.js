@@ -82,7 +82,7 @@ async function drawReport() {
       <th class="num">过号率</th><th class="num">转移</th><th class="num">评价数</th><th class="num">好评率</th>
       <th class="num">整体满意度</th><th class="num">服务效率</th><th class="num">服务水平</th><th class="num">服务态度</th></tr></thead>
       <tbody>${data.rows.map(
-        (r) => html`<tr style=${r.key === "合计" ? "font-weight:600" : ""}><td>${r.label}</td>
+        (r) => html`<tr style=${r.key === "合计" ? "font-weight:600" : ""}><td style="white-space:nowrap">${r.label}</td>
         ${num(r.tickets)}${num(r.done)}${num(fmt(r.wait_mean))}${num(fmt(r.wait_median))}${num(fmt(r.wait_p90))}
         ${num(fmt(r.service_mean))}${num(fmt(r.service_median))}${num(fmt(r.service_p90))}
         ${num(r.no_show_rate_pct)}${num(r.transfers)}${num(r.ratings)}${num(r.satisfaction_pct)}
