@@ -5,10 +5,12 @@ One place for what the server checks, the kiosk, the evaluator page and the keyp
 Levels after GB/T 39734-2020: 5 非常满意 … 1 非常不满意; a rating at or below
 `REASON_THRESHOLD` (a 差评) needs at least one reason. Reasons are stored as codes only.
 
-The default reason list is the one the evaluator page has shown (service reasons, after the
-offline indicators 效率/水平/态度 of GB/T 39734) plus the kiosk's reasons about the terminal
-itself; the national list of GB/T 39734-2020 附录A was not at hand. A province's list replaces it
-through the hall file (`[ratings] reasons`).
+The default reason list is the one the evaluator page has shown (service reasons, each
+counted against one offline indicator 服务效率/服务水平/服务态度 of GB/T 39734) plus the kiosk's
+reasons about the terminal itself. It is NOT the national list of GB/T 39734-2020 附录A
+(差评评价内容): a search of the public reference text found the annex named but not its list
+(docs/DOMAIN.md says what was found). A province's list replaces it through the hall file
+(`[ratings] reasons`).
 """
 
 from __future__ import annotations

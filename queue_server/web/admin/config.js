@@ -118,7 +118,8 @@ async function renderHall() {
       "好差评省平台上报",
       html`${form("up-form", "UploadSection", c.upload)}
       <div class="form"><label>字段映射</label><textarea id="up-map" rows="4" .value=${fieldMap}></textarea>
-        <div class="help">每行 平台字段=本地字段，如 bjbh=ticket_number · ${mapHelp}</div></div>`,
+        <div class="help">每行 平台字段=本地字段，如 bjbh=ticket_number · ${mapHelp}</div></div>
+      <div class="help">取值映射（value_map）与固定字段（constants）请在配置文件中填写（配置文件导入导出）；密钥只写不读，显示为 ********，保留不改即沿用原密钥。</div>`,
     )}
     <div class="row"><span class="grow"></span><button class="primary" id="hall-save" @click=${() => saveHall(schema)}>保存并生效</button></div>`,
     main(),

@@ -121,7 +121,9 @@ function input(name, p, v, opts) {
   if ((opts.textareas || []).includes(name)) {
     return html`<textarea name=${name} rows="3" .value=${v ?? ""}></textarea>`;
   }
-  return html`<input type="text" name=${name} .value=${v ?? ""} ?readonly=${ro}
+  // A write-only secret comes back masked ("********"); sending the mask keeps it.
+  const type = /secret/.test(name) ? "password" : "text";
+  return html`<input type=${type} name=${name} .value=${v ?? ""} ?readonly=${ro} autocomplete=${type === "password" ? "new-password" : nothing}
     pattern=${p.pattern ? p.pattern.replace(/^\^|\$$/g, "") : nothing} placeholder=${opts.placeholders?.[name] ?? nothing}>`;
 }
 
