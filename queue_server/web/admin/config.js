@@ -113,7 +113,8 @@ async function renderHall() {
     html`<h2>公告与营业日</h2>
     <div class="cols">${card("大厅与公告", form("hall-form", "HallSection", c.hall))}
       <div class="card"><h3 style="margin-top:0">工作日历与差评期限</h3>${form("cal-form", "CalendarSection", c.calendar)}${form("fu-form", "FollowupSection", c.followup)}
-        <h3>效能监察预警</h3>${form("ov-form", "OversightSection", c.oversight)}</div></div>
+        <h3>效能监察预警</h3>${form("ov-form", "OversightSection", c.oversight)}
+        <h3>好差评公开（大厅显示屏）</h3>${form("pub-form", "PublicationSection", c.publication)}</div></div>
     ${card(
       "好差评省平台上报",
       html`${form("up-form", "UploadSection", c.upload)}
@@ -133,6 +134,7 @@ async function saveHall(schema) {
     cal = read("cal-form", "CalendarSection");
   const fu = read("fu-form", "FollowupSection"),
     ov = read("ov-form", "OversightSection"),
+    pub = read("pub-form", "PublicationSection"),
     u = read("up-form", "UploadSection");
   const map = {};
   $("#up-map")
@@ -148,6 +150,7 @@ async function saveHall(schema) {
     Object.assign(cfg.calendar, cal);
     Object.assign(cfg.followup, fu);
     Object.assign(cfg.oversight, ov);
+    Object.assign(cfg.publication, pub);
     Object.assign(cfg.upload, u, { field_map: map });
   }, "大厅设置");
   if (ok) await renderHall();
