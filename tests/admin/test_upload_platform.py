@@ -221,3 +221,49 @@ def test_duplicate_code_answer_counts_as_delivered(hall):
         assert DUPLICATE in hall.config.upload.duplicate_codes
     finally:
         platform.close()
+
+
+def test_records_queued_before_the_migration_still_go(tmp_path, clock):
+    """m630 keeps the queue: sent records stay sent (outcome accepted), a pending record
+    queued before case numbers were kept goes under its record id as 办件编号."""
+    import sqlite_utils
+
+    from queue_server.schema import MIGRATIONS
+
+    db = sqlite_utils.Database(tmp_path / "hall.db")
+    MIGRATIONS.apply(db, stop_before="m630_upload_outcome")
+    old = {"record_id": "old-1", "channel": "window", "level": 4, "reasons": [],
+           "evaluated_at": "2026-11-16T10:00:00+08:00", "business_day": "2026-11-16"}  # fmt: skip
+    for rid, status in (("old-1", "pending"), ("old-0", "sent")):
+        db.execute(
+            "INSERT INTO upload_queue (record_id, evaluation_id, payload, status, created_at)"
+            " VALUES (?, 1, ?, ?, '2026-11-16T10:00')",
+            (rid, orjson.dumps(old | {"record_id": rid}).decode(), status),
+        )
+    db.conn.commit()
+    db.conn.close()
+    hall = Hall(tmp_path / "hall.db", clock=clock)
+    platform = FakePlatform(KEY, SECRET)
+    try:
+        rows = {r["record_id"]: r["outcome"] for r in hall.db.rows("SELECT * FROM upload_queue")}
+        assert rows == {"old-0": "accepted", "old-1": ""}
+        set_config(hall, upload=upload_config(platform.url, KEY, SECRET))
+        assert once(hall, 0.0) == (1, 0)
+        assert platform.store["old-1"]["assessTime"] == "20261116100000"
+    finally:
+        hall.close()
+        platform.close()
+
+
+def test_the_platform_refuses_a_record_missing_a_required_field(hall):
+    platform = FakePlatform(KEY, SECRET)
+    try:
+        set_config(hall, upload=upload_config(platform.url, KEY, SECRET) | {"constants": {}})
+        t = served(hall, "CASE-4")
+        rate(hall, t["id"], 4, [])
+        assert once(hall, 0.0) == (0, 1)
+        (row,) = upload.list_records(hall.db.reader)
+        assert row["status"] == "pending" and "400" in row["last_error"]
+        assert "areaCode" in row["last_error"] and platform.store == {}
+    finally:
+        platform.close()
