@@ -177,4 +177,3 @@ class FakePlatform:
             h.wfile.write(data)
         except OSError:
             pass  # the client gave up waiting
-
