@@ -7,6 +7,7 @@ Unknown keys and bad values are a clear error at start (`HallConfigError` names 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tomllib
 from pathlib import Path
@@ -351,6 +352,8 @@ class UploadSection(Strict):
     def _signing(self) -> UploadSection:
         if self.sign != "none" and not (self.app_key and self.app_secret):
             raise ValueError("upload.sign needs app_key and app_secret")
+        if self.sign == "hmac-sm3" and "sm3" not in hashlib.algorithms_available:
+            raise ValueError("upload.sign: this system's OpenSSL has no SM3; use hmac-sha256")
         return self
 
 

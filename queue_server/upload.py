@@ -256,7 +256,10 @@ def deliver(record: dict[str, Any], cfg: UploadSection, timezone: str) -> tuple[
     data = orjson.dumps(body)
     headers = {"Content-Type": "application/json; charset=utf-8"}
     headers["Idempotency-Key"] = str(record["record_id"])
-    headers |= sign_headers(data, cfg)
+    try:
+        headers |= sign_headers(data, cfg)
+    except ValueError as err:  # a digest this system cannot compute
+        return "", f"签名失败：{err}"[: outbound.REASON_CHARS]
     try:
         status, text = outbound.post_raw(cfg.endpoint, data, headers, cfg.timeout_s)
     except outbound.DeliveryFailed as err:
