@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from queue_server import stats
-from queue_server.context import HallContext
+from queue_server.admin import stats
+from queue_server.core.context import HallContext
 
 MAX_MEASURES = 80  # characters of the measures shown on the display
 

@@ -4,7 +4,7 @@ A record is queued in the same transaction as the rating (so it cannot be lost),
 stable `record_id` and the 办件编号 (`case_no`) the platform deduplicates on (idempotent:
 sending twice is harmless). A background task posts due records; a failure schedules the next
 try with exponential backoff (`[upload]` backoff_base_s doubling up to backoff_max_s:
-queue_server.outbound's retry policy) and never gives up. All state is in SQLite, so a restart
+queue_server.base.outbound's retry policy) and never gives up. All state is in SQLite, so a restart
 resumes where it stopped.
 
 The national record carries (国办发〔2019〕51号; DOMAIN.md): the 办件编号 (the business system's
@@ -18,7 +18,7 @@ retried, the reason shown on the admin page) rather than being sent uncoded.
 Requests are signed as provincial platforms ask (`sign`): headers with the app key, a
 timestamp (ms), a fresh nonce and the hex HMAC-SHA256 or HMAC-SM3, keyed with the app secret,
 of timestamp + nonce + body (the exact bytes sent). The secret is never logged; the admin API,
-TOML export and audit show it masked (queue_server.admin_config).
+TOML export and audit show it masked (queue_server.admin.hall_config).
 
 The platform's answer: 2xx with an ok result code is `accepted`; HTTP 409 or a result code in
 `duplicate_codes` ("this 办件编号 was already received", e.g. after a lost acknowledgement) is
@@ -40,13 +40,13 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from queue_server import outbound
-from queue_server.config import UploadSection
-from queue_server.context import HallContext
-from queue_server.db import Tx
+from queue_server.base import outbound
+from queue_server.base.config import UploadSection
+from queue_server.core.context import HallContext
+from queue_server.base.db import Tx
 
 if TYPE_CHECKING:
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
 log = logging.getLogger("hall.upload")
 RECORD_FIELDS = (

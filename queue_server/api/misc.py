@@ -10,12 +10,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from halldomain import ratings
-from queue_server import accounts, evaluations, publication
-from queue_server import devices as device_ops
-from queue_server.accounts import Principal
+from queue_server.ratings import publication
+from queue_server.admin import accounts
+from queue_server.ratings import evaluations
+from queue_server.admin import devices as device_ops
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import app_state, bearer, hall_of, json, principal, require
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
-from queue_server.errors import (
+from queue_server.base.errors import (
     STORAGE_MESSAGE,
     StorageUnavailable,
 )

@@ -3,8 +3,8 @@ never personal data."""
 
 from __future__ import annotations
 
-from queue_server import evaluations, followup
-from queue_server.accounts import create_account
+from queue_server.ratings import evaluations, followup
+from queue_server.admin.accounts import create_account
 from tests.admin.helpers import call_next, finish, issue, set_config
 
 DAY = 86400

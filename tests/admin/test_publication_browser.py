@@ -26,8 +26,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    from queue_server.accounts import create_token
-    from queue_server.hall import Hall
+    from queue_server.admin.accounts import create_token
+    from queue_server.runtime.hall import Hall
 
     db = tmp_path_factory.mktemp("publication") / "hall.db"
     tokens = _seed(db)

@@ -8,7 +8,9 @@ import io
 
 import pytest
 
-from queue_server import evaluations, stats
+from queue_server.ratings import evaluations
+
+from queue_server.admin import stats
 from tests.admin.helpers import call_next, finish, issue
 
 # (level, reasons) of six window ratings on one day, all at window 11 by 王芳 on SW.

@@ -10,9 +10,11 @@ import logging
 import orjson
 import pytest
 
-from queue_server import evaluations, tickets, upload
-from queue_server.config import UploadSection
-from queue_server.hall import Hall
+from queue_server.ratings import evaluations, upload
+
+from queue_server.core import tickets
+from queue_server.base.config import UploadSection
+from queue_server.runtime.hall import Hall
 from tests.admin.fake_platform import DUPLICATE, FakePlatform, upload_config
 from tests.admin.helpers import call_next, issue, set_config
 
@@ -228,7 +230,7 @@ def test_records_queued_before_the_migration_still_go(tmp_path, clock):
     queued before case numbers were kept goes under its record id as 办件编号."""
     import sqlite_utils
 
-    from queue_server.schema import MIGRATIONS
+    from queue_server.base.schema import MIGRATIONS
 
     db = sqlite_utils.Database(tmp_path / "hall.db")
     MIGRATIONS.apply(db, stop_before="m630_upload_outcome")
