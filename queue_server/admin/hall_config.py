@@ -41,9 +41,42 @@ class Change:
         return {"path": self.path, "kind": self.kind, "before": self.before, "after": self.after}
 
 
+# Write-only settings: shown, exported, diffed and audited as MASK, never as themselves.
+SECRETS = (("upload", "app_secret"),)
+MASK = "********"
+_SECRET_PATHS = {f"{section}.{key}" for section, key in SECRETS}
+
+
 def config_dict(cfg: HallConfig) -> dict[str, Any]:
     data = cfg.model_dump(mode="json")
+    for section, key in SECRETS:
+        if data[section][key]:
+            data[section][key] = MASK
     return {k: data[k] for k in _SECTION_ORDER if k in data} | data
+
+
+def keep_secrets(old: HallConfig, new: HallConfig) -> HallConfig:
+    """`new` with every secret that came back as MASK (an edited page, an exported file)
+    replaced by the live one."""
+    for section, key in SECRETS:
+        part = getattr(new, section)
+        if getattr(part, key) != MASK:
+            continue
+        current = getattr(getattr(old, section), key)
+        if not current:
+            raise Invalid(f"{section}.{key}：请填写密钥", "secret_required")
+        new = new.model_copy(update={section: part.model_copy(update={key: current})})
+    return new
+
+
+def _secret_changes(old: HallConfig, new: HallConfig) -> list[Change]:
+    out = []
+    for section, key in SECRETS:
+        before = getattr(getattr(old, section), key)
+        after = getattr(getattr(new, section), key)
+        if before != after:
+            out.append(Change(f"{section}.{key}", "changed", MASK if before else "", "(已更换)"))
+    return out
 
 
 def version(conn: Any) -> int:
@@ -110,7 +143,11 @@ def diff(before: Any, after: Any, path: str = "") -> list[Change]:
 
 
 def preview(ctx: HallContext, new: HallConfig) -> list[dict[str, Any]]:
-    return [c.as_dict() for c in diff(config_dict(ctx.config), config_dict(new))]
+    new = keep_secrets(ctx.config, new)
+    changes = [
+        c for c in diff(config_dict(ctx.config), config_dict(new)) if c.path not in _SECRET_PATHS
+    ] + _secret_changes(ctx.config, new)
+    return [c.as_dict() for c in changes]
 
 
 def _check_removals(tx: Tx, old: HallConfig, new: HallConfig) -> None:
@@ -154,7 +191,10 @@ def apply(
             "config_version_conflict",
         )
     old = ctx.config
-    changes = diff(config_dict(old), config_dict(new))
+    new = keep_secrets(old, new)
+    changes = [
+        c for c in diff(config_dict(old), config_dict(new)) if c.path not in _SECRET_PATHS
+    ] + _secret_changes(old, new)
     if not changes:
         return {"version": current, "changes": []}
     _check_removals(tx, old, new)

@@ -10,7 +10,17 @@ Definitions (docs/ADMIN.md):
 - median and 90th percentile: linear interpolation between closest ranks (the "inclusive"
   method; numpy's default), so a known day gives exact, checkable answers.
 - no-show rate: tickets whose last call ended in 过号 (skip) / tickets called.
+- ratings are the service ratings (channels window and qr); a kiosk rating rates the
+  terminal and is not counted against a service, window or staff member.
 - satisfaction (好评率): ratings of 3 (基本满意) or better / all ratings.
+- the offline indicators of GB/T 39734-2020 (线下评价), computed by this project from the
+  levels and reason codes (the standard names them; the formulas are ours):
+  整体满意度 (overall) = mean of level × 20 % (5 非常满意 = 100 %, 1 非常不满意 = 20 %);
+  服务效率 / 服务水平 / 服务态度 (efficiency / competence / attitude) = the share of ratings
+  that cite no reason of that indicator (each reason of the hall's list names at most one,
+  `[[ratings.reasons]] indicator`).
+- rates are also given as the text the screen shows (`<rate>_pct`, one decimal, half up); the
+  CSV carries that same text.
 """
 
 from __future__ import annotations
@@ -19,13 +29,20 @@ import csv
 import io
 import math
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import orjson
 
-DIMENSIONS = ("day", "hour", "service", "window", "staff")
+from halldomain import ratings as vocab
+
+DIMENSIONS = ("day", "hour", "service", "window", "staff", "department")
+SERVICE_CHANNELS = ("window", "qr")
+RATES = ("no_show_rate", "satisfaction", "overall", "efficiency", "competence", "attitude")
+NO_DATA = "—"
 TICKET_EVENTS = (
     "ticket.issued", "ticket.called", "ticket.finished", "ticket.skipped",
     "ticket.transferred", "ticket.reactivated", "ticket.cancelled", "evaluation.created",
@@ -69,6 +86,8 @@ class Rating:
     window: int | None
     staff: str | None
     level: int
+    channel: str = "window"
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass
@@ -105,6 +124,8 @@ def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> Histor
             continue
         hist.events += 1
         if kind == "evaluation.created":
+            if data.get("channel", "window") not in SERVICE_CHANNELS:
+                continue  # the kiosk's rating of itself
             hist.ratings.append(
                 Rating(
                     day,
@@ -113,6 +134,8 @@ def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> Histor
                     data.get("window"),
                     data.get("staff"),
                     int(data["level"]),
+                    data.get("channel", "window"),
+                    tuple(str(c) for c in data.get("reasons") or ()),
                 )  # fmt: skip
             )
             continue
@@ -162,7 +185,39 @@ def _r(x: float | None, digits: int = 2) -> float | None:
     return None if x is None else round(x, digits)
 
 
-def _key(obj: TicketFacts | Rating, dim: str) -> Any:
+def percent(value: float | None) -> str:
+    """A rate as the screen and the CSV show it: one decimal, half up, "60.0%"; no data "—"."""
+    if value is None:
+        return NO_DATA
+    shown = (Decimal(str(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{shown}%"
+
+
+DepartmentOf = Callable[[str, int | None], str]
+
+
+def _no_department(service: str, window: int | None) -> str:
+    return ""
+
+
+def department_lookup(services: Iterable[Any], windows: Iterable[Any]) -> DepartmentOf:
+    """`department_of` from the configuration: the service's `department`, else the
+    window's, else "" (read defensively: a configuration may not have the field)."""
+
+    def named(item: Any) -> str:
+        value = getattr(item, "department", "") if item is not None else ""
+        return value if isinstance(value, str) else ""
+
+    by_code = {s.code: s for s in services}
+    by_no = {w.no: w for w in windows}
+
+    def of(service: str, window: int | None) -> str:
+        return named(by_code.get(service)) or named(by_no.get(window))
+
+    return of
+
+
+def _key(obj: TicketFacts | Rating, dim: str, department_of: DepartmentOf) -> Any:
     if dim == "day":
         return obj.day
     if dim == "hour":
@@ -171,31 +226,44 @@ def _key(obj: TicketFacts | Rating, dim: str) -> Any:
         return obj.service
     if dim == "window":
         return obj.window
+    if dim == "department":
+        return department_of(obj.service, obj.window)
     return obj.staff
 
 
-def report(hist: History, dim: str) -> list[dict[str, Any]]:
-    """One row per value of `dim` (day, hour, service, window or staff), plus a total row."""
+def report(
+    hist: History,
+    dim: str,
+    indicators: Iterable[vocab.Reason] = vocab.DEFAULT_REASONS,
+    department_of: DepartmentOf = _no_department,
+) -> list[dict[str, Any]]:
+    """One row per value of `dim` (day, hour, service, window, staff or department), plus a
+    total row. `indicators` is the hall's reason list (which reason counts against which
+    offline indicator); `department_of(service, window)` names the department ("" none)."""
     if dim not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dim!r}")
+    indicator_of = {r.code: r.indicator for r in indicators if r.indicator}
     groups: dict[Any, tuple[list[TicketFacts], list[Rating]]] = {}
     for t in hist.tickets.values():
-        groups.setdefault(_key(t, dim), ([], []))[0].append(t)
+        groups.setdefault(_key(t, dim, department_of), ([], []))[0].append(t)
     for r in hist.ratings:
-        groups.setdefault(_key(r, dim), ([], []))[1].append(r)
+        groups.setdefault(_key(r, dim, department_of), ([], []))[1].append(r)
     keys = sorted((k for k in groups if k is not None), key=lambda k: (str(type(k)), k))
-    rows = [_row(k, *groups[k]) for k in keys]
-    rows.append(_row("合计", list(hist.tickets.values()), hist.ratings))
+    rows = [_row(k, *groups[k], indicator_of) for k in keys]
+    rows.append(_row("合计", list(hist.tickets.values()), hist.ratings, indicator_of))
     return rows
 
 
-def _row(key: Any, tickets: list[TicketFacts], ratings: list[Rating]) -> dict[str, Any]:
+def _row(
+    key: Any, tickets: list[TicketFacts], ratings: list[Rating], indicator_of: dict[str, str]
+) -> dict[str, Any]:
     waits = [w for t in tickets if (w := t.wait_min) is not None]
     services = [s for t in tickets if (s := t.service_min) is not None]
     called = len(waits)
     no_show = sum(1 for t in tickets if t.no_show)
     good = sum(1 for r in ratings if r.level >= 3)
-    return {
+    n = len(ratings)
+    row = {
         "key": key,
         "tickets": len(tickets),
         "called": called,
@@ -209,11 +277,18 @@ def _row(key: Any, tickets: list[TicketFacts], ratings: list[Rating]) -> dict[st
         "service_mean": _r(sum(services) / len(services)) if services else None,
         "service_median": _r(percentile(services, 0.5)),
         "service_p90": _r(percentile(services, 0.9)),
-        "ratings": len(ratings),
-        "bad_ratings": sum(1 for r in ratings if r.level <= 2),
-        "satisfaction": _r(good / len(ratings), 4) if ratings else None,
-        "mean_level": _r(sum(r.level for r in ratings) / len(ratings)) if ratings else None,
+        "ratings": n,
+        "bad_ratings": sum(1 for r in ratings if vocab.needs_reason(r.level)),
+        "satisfaction": _r(good / n, 4) if n else None,
+        "mean_level": _r(sum(r.level for r in ratings) / n) if n else None,
+        "overall": _r(sum(r.level for r in ratings) / (5 * n), 4) if n else None,
     }
+    for name in vocab.INDICATORS:
+        cited = sum(1 for r in ratings if any(indicator_of.get(c) == name for c in r.reasons))
+        row[name] = _r(1 - cited / n, 4) if n else None
+    for rate in RATES:
+        row[f"{rate}_pct"] = percent(row[rate])
+    return row
 
 
 CSV_HEADERS = {
@@ -234,6 +309,10 @@ CSV_HEADERS = {
     "bad_ratings": "差评数",
     "satisfaction": "好评率",
     "mean_level": "平均评分",
+    "overall": "整体满意度",
+    "efficiency": "服务效率",
+    "competence": "服务水平",
+    "attitude": "服务态度",
 }
 
 
@@ -243,7 +322,7 @@ def to_csv(rows: list[dict[str, Any]], dim_label: str) -> str:
     w = csv.writer(buf)
     w.writerow([dim_label if k == "key" else v for k, v in CSV_HEADERS.items()])
     for row in rows:
-        w.writerow([_cell(row[k]) for k in CSV_HEADERS])
+        w.writerow([_cell(row[f"{k}_pct"] if k in RATES else row[k]) for k in CSV_HEADERS])
     return "\ufeff" + buf.getvalue()
 
 

@@ -183,7 +183,7 @@ async def _apply_live(
     except Exception:
         # The operation swaps the configuration last; if the commit itself then failed,
         # the running hall goes back to what the database still holds.
-        if hall.ctx.config is new:
+        if hall.ctx.config is not old:  # swapped (possibly for a copy keeping a secret)
             hall.ctx.config = old
         raise
 
@@ -489,10 +489,14 @@ def _report(request: Request, q: ReportQuery) -> Any:
     today = hall.clock.business_day()
     lo, hi = _days(day_from or today, day_to or day_from or today)
     hist = stats.load_history(hall.db.reader, lo, hi)
-    rows = stats.report(hist, by)
-    names = {s.code: s.name for s in hall.config.services}
+    cfg = hall.config
+    departments = stats.department_lookup(cfg.services, cfg.windows)
+    rows = stats.report(hist, by, cfg.ratings.domain(), departments)
+    names = {s.code: s.name for s in cfg.services}
     for row in rows:
-        if by == "service":
+        if by == "department" and row["key"] != "合计":
+            row["label"] = row["key"] or "未设部门"
+        elif by == "service":
             row["label"] = names.get(row["key"], row["key"])
         elif by == "window" and row["key"] != "合计":
             row["label"] = f"{row['key']} 号窗口"
@@ -505,7 +509,9 @@ def _report(request: Request, q: ReportQuery) -> Any:
 
 @router.get("/admin/reports")
 async def reports(request: Request, who: Who, q: Report) -> Response:
-    """Tickets, waits, service times, no-shows, transfers, satisfaction from the event history."""
+    """Tickets, waits, service times, no-shows, transfers, satisfaction and the offline
+    indicators (整体满意度, 服务效率, 服务水平, 服务态度) from the event history, by day, hour,
+    service, window, staff or department; every rate also as the text shown (`<rate>_pct`)."""
     _admin(who)
     lo, hi, hist, rows = _report(request, q)
     return json({"day_from": lo, "day_to": hi, "by": q.by, "events": hist.events, "rows": rows})
@@ -520,7 +526,10 @@ async def reports_csv(request: Request, who: Who, q: Report) -> Response:
     _admin(who)
     by = q.by
     lo, hi, _hist, rows = _report(request, q)
-    labels = {"day": "日期", "hour": "时段", "service": "事项", "window": "窗口", "staff": "人员"}
+    labels = {
+        "day": "日期", "hour": "时段", "service": "事项", "window": "窗口", "staff": "人员",
+        "department": "部门",
+    }  # fmt: skip
     for row in rows:
         row["key"] = row["label"]
     return Response(

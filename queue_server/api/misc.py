@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from halldomain import ratings
-from queue_server.admin import accounts
+from queue_server.admin import accounts, publication
 from queue_server.admin import devices as device_ops
 from queue_server.admin.accounts import Principal
 from queue_server.api.common import app_state, bearer, hall_of, json, principal, require
@@ -65,6 +65,15 @@ async def hall_info(request: Request, who: Who) -> Response:
             "ratings": ratings.vocabulary(cfg.ratings.domain()),
         }
     )
+
+
+@router.get("/publication")
+async def published(request: Request, who: Who) -> Response:
+    """What the hall display publishes (`[publication]`, off by default): the month's 好评率
+    and recent 整改 results; null for a part that is off. Nothing personal."""
+    require(who, "display", "admin", "staff", "kiosk")
+    hall = hall_of(request)
+    return json(publication.publication(hall.ctx, hall.db.reader))
 
 
 @router.get("/services")

@@ -7,6 +7,7 @@ Unknown keys and bad values are a clear error at start (`HallConfigError` names 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tomllib
 from pathlib import Path
@@ -220,11 +221,22 @@ class RatingReason(Strict):
         min_length=1,
         description="Channels that offer it: window and qr rate the service, kiosk the terminal.",
     )
+    indicator: Literal["", "efficiency", "competence", "attitude"] = Field(
+        "",
+        description="Offline indicator it counts against in the reports: efficiency 服务效率, "
+        "competence 服务水平, attitude 服务态度; empty for none (facilities, other).",
+    )
 
 
 def _default_reasons() -> list[dict[str, Any]]:
     return [
-        {"code": r.code, "label": r.label, "label_en": r.label_en, "channels": list(r.channels)}
+        {
+            "code": r.code,
+            "label": r.label,
+            "label_en": r.label_en,
+            "channels": list(r.channels),
+            "indicator": r.indicator,
+        }
         for r in ratings.DEFAULT_REASONS
     ]
 
@@ -249,7 +261,8 @@ class RatingsSection(Strict):
 
     def domain(self) -> tuple[ratings.Reason, ...]:
         return tuple(
-            ratings.Reason(r.code, r.label, r.label_en, tuple(r.channels)) for r in self.reasons
+            ratings.Reason(r.code, r.label, r.label_en, tuple(r.channels), r.indicator)
+            for r in self.reasons
         )
 
 
@@ -260,9 +273,10 @@ class UploadSection(Strict):
     )
     field_map: dict[str, str] = Field(
         default_factory=dict,
-        description="Platform field name -> record field (record_id, ticket_number, "
-        "service_code, service_name, window, staff, staff_no, channel, level, reasons, comment, "
-        "evaluated_at, hall); empty uses the built-in names.",
+        description="Platform field name -> record field (record_id, case_no, case_nos, "
+        "item_code, department, hall, ticket_number, business_day, service_code, service_name, "
+        "window, staff, staff_no, channel, level, level_label, reasons, comment, evaluated_at); "
+        "empty sends every record field under its own name.",
     )
     timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per upload.")
     backoff_base_s: float = Field(
@@ -270,6 +284,95 @@ class UploadSection(Strict):
     )
     backoff_max_s: float = Field(
         3600.0, gt=0, le=86400, description="Longest delay between retries (never given up)."
+    )
+    value_map: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Record field -> {our value -> platform value}, e.g. channel = {window = "
+        '"1", kiosk = "2", qr = "3"}, level = {"5" = "01"}, reasons = {long_wait = "A01"}: a '
+        "list field maps each item; a value missing from a field's map holds the record back "
+        "(retried) with the reason shown on the admin page, never sent unmapped.",
+    )
+    list_separator: str = Field(
+        "",
+        max_length=4,
+        description='Join list fields (reasons, case_nos) with this, e.g. ","; empty sends a JSON '
+        "array.",
+    )
+    datetime_format: str = Field(
+        "",
+        max_length=40,
+        description="strftime format of times (evaluated_at, finished_at) in the hall's time "
+        'zone, e.g. "%Y%m%d%H%M%S" or "%Y-%m-%d %H:%M:%S"; empty sends ISO 8601.',
+    )
+    date_format: str = Field(
+        "",
+        max_length=40,
+        description='strftime format of dates (business_day), e.g. "%Y%m%d"; empty sends '
+        "YYYY-MM-DD.",
+    )
+    constants: dict[str, str] = Field(
+        default_factory=dict,
+        description="Platform field -> fixed value added to every record (area code, hall "
+        "code, interface version).",
+    )
+    sign: Literal["none", "hmac-sha256", "hmac-sm3"] = Field(
+        "none",
+        description="Request signing: the signature header is the hex HMAC (SHA-256 or SM3) "
+        "with app_secret over timestamp + nonce + body (the exact bytes sent).",
+    )
+    app_key: str = Field("", max_length=128, description="Application key the platform issued.")
+    app_secret: str = Field(
+        "",
+        max_length=256,
+        description="Application secret for the signature. Write-only: the admin API, TOML "
+        'export, audit and logs show it as "********"; sending that mask back keeps it.',
+    )
+    app_key_header: str = Field("X-App-Key", description="Header carrying app_key.")
+    timestamp_header: str = Field(
+        "X-Timestamp", description="Header carrying the time of signing (ms since the epoch)."
+    )
+    nonce_header: str = Field("X-Nonce", description="Header carrying a fresh random nonce.")
+    signature_header: str = Field("X-Signature", description="Header carrying the signature.")
+    result_code_field: str = Field(
+        "code",
+        description="Field of the platform's JSON answer that holds its result code; empty or "
+        "absent: any 2xx answer is accepted.",
+    )
+    ok_codes: list[str] = Field(
+        default_factory=lambda: ["0", "200"],
+        description="Result codes that mean accepted.",
+    )
+    duplicate_codes: list[str] = Field(
+        default_factory=list,
+        description="Result codes that mean 'this 办件编号 was already received': the record "
+        "counts as delivered (HTTP 409 always does).",
+    )
+
+    @model_validator(mode="after")
+    def _signing(self) -> UploadSection:
+        if self.sign != "none" and not (self.app_key and self.app_secret):
+            raise ValueError("upload.sign needs app_key and app_secret")
+        if self.sign == "hmac-sm3" and "sm3" not in hashlib.algorithms_available:
+            raise ValueError("upload.sign: this system's OpenSSL has no SM3; use hmac-sha256")
+        return self
+
+
+class PublicationSection(Strict):
+    show_satisfaction: bool = Field(
+        False,
+        description="Show the hall's 好评率 of the current month on the hall display (公开评价).",
+    )
+    show_rectifications: bool = Field(
+        False,
+        description="Show recent 整改 results of 差评 on the hall display: date, service, reason "
+        "labels and the measures as written on the case (write them for the public: they are "
+        "shown as they are). Never a name, 工号, phone, ticket number or comment.",
+    )
+    rectifications: int = Field(
+        3, ge=1, le=10, description="How many recent 整改 results the display shows at most."
+    )
+    rectification_days: int = Field(
+        30, ge=1, le=366, description="Show 整改 results completed within this many days."
     )
 
 
@@ -537,6 +640,10 @@ class HallConfig(Strict):
     )
     oversight: OversightSection = Field(
         default_factory=lambda: OversightSection(), description="效能监察 alert thresholds."
+    )
+    publication: PublicationSection = Field(
+        default_factory=lambda: PublicationSection(),
+        description="好评率 and 整改 results on the hall display (off by default).",
     )
     window_screen: WindowScreenSection = Field(
         default_factory=lambda: WindowScreenSection(), description="Window screens (窗口屏)."

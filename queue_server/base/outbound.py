@@ -46,6 +46,16 @@ def post_json(
         raise DeliveryFailed(f"HTTP {r.status_code}: {r.text[:200]}"[:REASON_CHARS])
 
 
+def post_raw(url: str, data: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
+    """POST `data` as it is (a signature covers these exact bytes); the answer's status and
+    text, whatever the status. DeliveryFailed only when no answer came (refused, timed out)."""
+    try:
+        r = requests.post(url, data=data, headers=headers, timeout=timeout)
+    except requests.RequestException as err:
+        raise DeliveryFailed(f"{type(err).__name__}: {err}"[:REASON_CHARS]) from err
+    return r.status_code, r.text
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Pause `base_s` after the first failure, doubling after each next one, at most `max_s`."""

@@ -427,3 +427,14 @@ def m604_reason_codes(db: Database) -> None:
                 "UPDATE upload_queue SET payload = ? WHERE record_id = ?",
                 (json.dumps(record, ensure_ascii=False), record_id),
             )
+
+
+@MIGRATIONS()
+def m630_upload_outcome(db: Database) -> None:
+    """`upload_queue.outcome`: how the platform took a delivered record, `accepted` or
+    `duplicate` (it already had that 办件编号, e.g. after a lost acknowledgement); records
+    sent before are `accepted`."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(upload_queue)").fetchall()}
+    if "outcome" not in columns:
+        db.execute("ALTER TABLE upload_queue ADD COLUMN outcome TEXT NOT NULL DEFAULT ''")
+        db.execute("UPDATE upload_queue SET outcome = 'accepted' WHERE status = 'sent'")

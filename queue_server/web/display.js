@@ -221,6 +221,43 @@ function renderNotices() {
   ticker.style.setProperty("--ticker-s", `${Math.max(20, chars * 0.35)}s`);
 }
 
+// -- 好差评公开 ----------------------------------------------------------------------------------
+// The month's 好评率 and recent 整改 results, when the hall publishes them ([publication]).
+const PUBLICATION_MS = 300000;
+
+function renderPublication(pub) {
+  const sat = pub && pub.satisfaction;
+  const fixes = pub && pub.rectifications;
+  const rate = $("#pub-rate");
+  rate.hidden = !sat;
+  if (sat) {
+    rate.replaceChildren(
+      el("span", { class: "t", text: `${Number(sat.month.slice(5))}月好评率` }),
+      el("span", { class: "v", text: sat.rate_pct }),
+      el("span", { class: "n", text: `${sat.ratings} 条评价` }),
+    );
+  }
+  const box = $("#pub-fixes");
+  box.hidden = !fixes || fixes.length === 0;
+  if (fixes && fixes.length) {
+    box.replaceChildren(
+      el("h2", { text: "差评整改公示" }),
+      el("ul", {}, ...fixes.map((f) => el("li", {},
+        el("span", { class: "d", text: f.day.slice(5) }),
+        el("span", { class: "s", text: f.service }),
+        `（${f.reasons.join("、")}）：${f.measures}`))),
+    );
+  }
+  $("#publication").hidden = rate.hidden && box.hidden;
+  window.__hall.publication = pub;
+}
+
+async function refreshPublication() {
+  try {
+    renderPublication(await api.get("/publication"));
+  } catch (_) { /* offline or not allowed: keep what is shown */ }
+}
+
 // -- data -------------------------------------------------------------------------------------
 const refreshServices = throttle(async () => {
   try {
@@ -252,6 +289,7 @@ async function snapshot() {
   renderServices();
   renderNotices();
   tick();
+  refreshPublication();
 }
 
 function onEvent(ev) {
@@ -335,6 +373,7 @@ function main() {
   setInterval(beat, HEARTBEAT_MS);
   // Estimates drift with time even when nothing happens.
   setInterval(refreshServices, 30000);
+  setInterval(refreshPublication, PUBLICATION_MS);
 }
 
 main();

@@ -19,6 +19,7 @@ STAFF = {"staff", "admin"}
 ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/hall"): ANY,
     ("GET", "/services"): ANY,
+    ("GET", "/publication"): {"display", "admin", "staff", "kiosk"},  # not the evaluator
     ("POST", "/evaluations"): {"evaluator", "kiosk"},  # the people rated never rate
     ("GET", "/evaluations"): STAFF,
     ("POST", "/devices/heartbeat"): ANY,

@@ -113,12 +113,14 @@ async function renderHall() {
     html`<h2>公告与营业日</h2>
     <div class="cols">${card("大厅与公告", form("hall-form", "HallSection", c.hall))}
       <div class="card"><h3 style="margin-top:0">工作日历与差评期限</h3>${form("cal-form", "CalendarSection", c.calendar)}${form("fu-form", "FollowupSection", c.followup)}
-        <h3>效能监察预警</h3>${form("ov-form", "OversightSection", c.oversight)}</div></div>
+        <h3>效能监察预警</h3>${form("ov-form", "OversightSection", c.oversight)}
+        <h3>好差评公开（大厅显示屏）</h3>${form("pub-form", "PublicationSection", c.publication)}</div></div>
     ${card(
       "好差评省平台上报",
       html`${form("up-form", "UploadSection", c.upload)}
       <div class="form"><label>字段映射</label><textarea id="up-map" rows="4" .value=${fieldMap}></textarea>
-        <div class="help">每行 平台字段=本地字段，如 bjbh=ticket_number · ${mapHelp}</div></div>`,
+        <div class="help">每行 平台字段=本地字段，如 bjbh=ticket_number · ${mapHelp}</div></div>
+      <div class="help">取值映射（value_map）与固定字段（constants）请在配置文件中填写（配置文件导入导出）；密钥只写不读，显示为 ********，保留不改即沿用原密钥。</div>`,
     )}
     <div class="row"><span class="grow"></span><button class="primary" id="hall-save" @click=${() => saveHall(schema)}>保存并生效</button></div>`,
     main(),
@@ -132,6 +134,7 @@ async function saveHall(schema) {
     cal = read("cal-form", "CalendarSection");
   const fu = read("fu-form", "FollowupSection"),
     ov = read("ov-form", "OversightSection"),
+    pub = read("pub-form", "PublicationSection"),
     u = read("up-form", "UploadSection");
   const map = {};
   $("#up-map")
@@ -147,6 +150,7 @@ async function saveHall(schema) {
     Object.assign(cfg.calendar, cal);
     Object.assign(cfg.followup, fu);
     Object.assign(cfg.oversight, ov);
+    Object.assign(cfg.publication, pub);
     Object.assign(cfg.upload, u, { field_map: map });
   }, "大厅设置");
   if (ok) await renderHall();

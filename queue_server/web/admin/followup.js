@@ -181,6 +181,8 @@ async function openCase(id) {
 
 // -- 省平台上报 -----------------------------------------------------------------------------
 function uploadState(r) {
+  if (r.status === "sent" && r.outcome === "duplicate")
+    return html`<span class="tag ok" title="省平台答复该办件编号已收到（例如此前的应答丢失），视为已送达">已上报（平台已有）</span>`;
   if (r.status === "sent") return html`<span class="tag ok">已上报</span>`;
   return r.attempts ? html`<span class="tag warn">重试中</span>` : html`<span class="tag info">待上报</span>`;
 }
@@ -199,18 +201,18 @@ async function renderUploads() {
           toast(`已重试：成功 ${r.sent} 条，失败 ${r.failed} 条`);
           await renderUploads();
         })}>立即重试</button></div>
-    <div class="card"><div class="scroll"><table><thead><tr><th>记录编号</th><th>号票</th><th>事项</th><th>评价</th><th>状态</th><th class="num">尝试</th><th>下次重试</th><th>最近错误</th><th>上报时间</th></tr></thead>
+    <div class="card"><div class="scroll"><table><thead><tr><th>记录编号</th><th>办件编号</th><th>号票</th><th>事项</th><th>评价</th><th>状态</th><th class="num">尝试</th><th>下次重试</th><th>最近错误</th><th>上报时间</th></tr></thead>
       <tbody>${
         q.records.length
           ? q.records.map(
-              (r) => html`<tr><td>${r.record_id}</td><td>${r.record.ticket_number}</td><td>${r.record.service_code}</td>
+              (r) => html`<tr><td>${r.record_id}</td><td>${r.record.case_no || r.record_id}</td><td>${r.record.ticket_number}</td><td>${r.record.service_code}</td>
         <td>${LEVELS[r.record.level]}</td><td>${uploadState(r)}</td>
         <td class="num">${r.attempts}</td><td>${r.status === "pending" && r.attempts ? new Date(r.next_attempt_ts * 1000).toLocaleTimeString("zh-CN") : ""}</td>
         <td>${r.last_error}</td><td>${when(r.sent_at)}</td></tr>`,
             )
-          : html`<tr><td colspan="9" class="muted">队列为空</td></tr>`
+          : html`<tr><td colspan="10" class="muted">队列为空</td></tr>`
       }</tbody></table></div>
-      <p class="muted">每条评价在保存时即写入本地队列（与评价同一事务），失败后按指数退避重试，重启不丢失；记录编号固定，省平台据此去重。</p></div>`,
+      <p class="muted">每条评价在保存时即写入本地队列（与评价同一事务），失败后按指数退避重试，重启不丢失；记录编号与办件编号固定，省平台按办件编号去重；平台答复“已收到”的记录视为已送达。</p></div>`,
     main(),
   );
 }

@@ -25,6 +25,23 @@ export const LABELS = {
   timeout_s: "超时(秒)",
   backoff_base_s: "首次重试间隔(秒)",
   backoff_max_s: "最长重试间隔(秒)",
+  list_separator: "列表分隔符",
+  datetime_format: "时间格式",
+  date_format: "日期格式",
+  sign: "请求签名",
+  app_key: "应用标识 AppKey",
+  app_secret: "应用密钥 AppSecret",
+  app_key_header: "AppKey 请求头",
+  timestamp_header: "时间戳请求头",
+  nonce_header: "随机数请求头",
+  signature_header: "签名请求头",
+  result_code_field: "结果码字段",
+  ok_codes: "成功结果码（每行一个）",
+  duplicate_codes: "重复结果码（每行一个）",
+  show_satisfaction: "显示屏公示本月好评率",
+  show_rectifications: "显示屏公示差评整改",
+  rectifications: "公示整改条数",
+  rectification_days: "公示近几天的整改",
   code: "事项编码",
   name_en: "英文名称",
   prefix: "号票字母",
@@ -48,6 +65,7 @@ export const CHOICES = {
     strict: "严格优先（仅供对比，可能饿死普通号）",
   },
   kind: { comprehensive: "综合窗口", dedicated: "专窗", tidal: "潮汐窗口" },
+  sign: { none: "不签名", "hmac-sha256": "HMAC-SHA256", "hmac-sm3": "HMAC-SM3（国密）" },
   status: { open: "开放", paused: "暂停", closed: "关闭" },
   staffing: { login: "有人登录才算在岗", open: "开放即算在岗" },
 };
@@ -121,7 +139,9 @@ function input(name, p, v, opts) {
   if ((opts.textareas || []).includes(name)) {
     return html`<textarea name=${name} rows="3" .value=${v ?? ""}></textarea>`;
   }
-  return html`<input type="text" name=${name} .value=${v ?? ""} ?readonly=${ro}
+  // A write-only secret comes back masked ("********"); sending the mask keeps it.
+  const type = /secret/.test(name) ? "password" : "text";
+  return html`<input type=${type} name=${name} .value=${v ?? ""} ?readonly=${ro} autocomplete=${type === "password" ? "new-password" : nothing}
     pattern=${p.pattern ? p.pattern.replace(/^\^|\$$/g, "") : nothing} placeholder=${opts.placeholders?.[name] ?? nothing}>`;
 }
 

@@ -1,9 +1,11 @@
-// 统计报表: KPIs, charts and a table per hour / day / service / window / staff, CSV export.
+// 统计报表: KPIs, charts and a table per hour / day / service / window / staff / department,
+// with the offline indicators (整体满意度, 服务效率, 服务水平, 服务态度), CSV export. Rates are
+// shown as the server formats them (`<rate>_pct`), the same text the CSV carries.
 
-import { S, TABS, api, html, render, main, guarded, fmt, pct, today, download, saveFile, $$, $ } from "./ui.js";
+import { S, TABS, api, html, render, main, guarded, fmt, today, download, saveFile, $$, $ } from "./ui.js";
 import { barChart } from "./chart.js";
 
-const DIMS = { hour: "按时段", day: "按日期", service: "按事项", window: "按窗口", staff: "按人员" };
+const DIMS = { hour: "按时段", day: "按日期", department: "按部门", service: "按事项", window: "按窗口", staff: "按人员" };
 
 const read = () => Object.fromEntries($$("#report-form [name]").map((i) => [i.name, i.value]));
 
@@ -50,7 +52,8 @@ async function drawReport() {
   render(
     html`
     <div class="kpis">${kpi(total.tickets, "取号")}${kpi(total.done, "办结")}${kpi(fmt(total.wait_median), "等候中位数（分）")}
-      ${kpi(fmt(total.wait_p90), "等候 90 分位（分）")}${kpi(pct(total.no_show_rate), "过号率")}${kpi(pct(total.satisfaction), `好评率（${total.ratings} 条评价）`)}</div>
+      ${kpi(fmt(total.wait_p90), "等候 90 分位（分）")}${kpi(total.no_show_rate_pct, "过号率")}${kpi(total.satisfaction_pct, `好评率（${total.ratings} 条评价）`)}</div>
+    <div class="kpis" id="offline-indicators">${kpi(total.overall_pct, "整体满意度")}${kpi(total.efficiency_pct, "服务效率")}${kpi(total.competence_pct, "服务水平")}${kpi(total.attitude_pct, "服务态度")}</div>
     ${
       rows.length
         ? html`<div class="cols">
@@ -76,14 +79,17 @@ async function drawReport() {
     }
     <div class="card"><div class="scroll"><table><thead><tr><th>${DIMS[q.by].slice(1)}</th><th class="num">取号</th><th class="num">办结</th>
       <th class="num">平均等候</th><th class="num">等候中位数</th><th class="num">等候90分位</th><th class="num">平均办理</th><th class="num">办理中位数</th><th class="num">办理90分位</th>
-      <th class="num">过号率</th><th class="num">转移</th><th class="num">评价数</th><th class="num">好评率</th></tr></thead>
+      <th class="num">过号率</th><th class="num">转移</th><th class="num">评价数</th><th class="num">好评率</th>
+      <th class="num">整体满意度</th><th class="num">服务效率</th><th class="num">服务水平</th><th class="num">服务态度</th></tr></thead>
       <tbody>${data.rows.map(
-        (r) => html`<tr style=${r.key === "合计" ? "font-weight:600" : ""}><td>${r.label}</td>
+        (r) => html`<tr style=${r.key === "合计" ? "font-weight:600" : ""}><td style="white-space:nowrap">${r.label}</td>
         ${num(r.tickets)}${num(r.done)}${num(fmt(r.wait_mean))}${num(fmt(r.wait_median))}${num(fmt(r.wait_p90))}
         ${num(fmt(r.service_mean))}${num(fmt(r.service_median))}${num(fmt(r.service_p90))}
-        ${num(pct(r.no_show_rate))}${num(r.transfers)}${num(r.ratings)}${num(pct(r.satisfaction))}</tr>`,
+        ${num(r.no_show_rate_pct)}${num(r.transfers)}${num(r.ratings)}${num(r.satisfaction_pct)}
+        ${num(r.overall_pct)}${num(r.efficiency_pct)}${num(r.competence_pct)}${num(r.attitude_pct)}</tr>`,
       )}</tbody></table></div>
-      <p class="muted">时间单位：分钟。等候 = 首次叫号 − 取号；办理 = 办结 − 最后一次叫号；90 分位按相邻秩线性插值；好评率 = 基本满意及以上 / 全部评价。共回放 ${data.events} 条事件。</p></div>`,
+      <p class="muted">时间单位：分钟。等候 = 首次叫号 − 取号；办理 = 办结 − 最后一次叫号；90 分位按相邻秩线性插值；好评率 = 基本满意及以上 / 全部评价（窗口与扫码评价；自助终端的评价只评终端）。
+      整体满意度 = 各评价等级 × 20% 的平均（非常满意 100%，非常不满意 20%）；服务效率、服务水平、服务态度 = 未选该项差评原因的评价所占比例。共回放 ${data.events} 条事件。</p></div>`,
     box,
   );
 }
