@@ -18,6 +18,7 @@ from queue_server.api import (
     guard,
     misc,
     pages,
+    posters,
     tickets,
     tokens,
     windows,
@@ -57,6 +58,7 @@ def create_app(hall: Hall) -> FastAPI:
         misc.router,
         admin.router,
         broadcasts.router,
+        posters.router,
         tokens.router,
     )
     for router in routers:
