@@ -270,6 +270,43 @@ function renderNotices() {
   ticker.style.setProperty("--ticker-s", `${Math.max(20, chars * 0.35)}s`);
 }
 
+// -- 信息发布: posters in rotation ----------------------------------------------------------
+const posters = { list: [], index: -1, timer: null };
+
+function withToken(url) {
+  return `${url}${url.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(token)}`;
+}
+
+/** Show the next poster for its own seconds; none valid: the column goes. */
+function rotatePosters() {
+  clearTimeout(posters.timer);
+  const list = posters.list;
+  $("#posters").hidden = list.length === 0;
+  document.body.classList.toggle("has-posters", list.length > 0);
+  if (!list.length) return;
+  posters.index = (posters.index + 1) % list.length;
+  const p = list[posters.index];
+  $("#poster-img").src = withToken(p.url);
+  $("#poster-img").alt = p.title;
+  $("#poster-title").textContent = p.title;
+  window.__hall.poster = p.id;
+  posters.timer = setTimeout(rotatePosters, p.seconds * 1000);
+}
+
+async function refreshPosters() {
+  let list;
+  try {
+    list = await api.get("/posters");
+  } catch (_) {
+    return; // offline: keep showing what we have
+  }
+  if (JSON.stringify(list) === JSON.stringify(posters.list)) return; // let the shown one finish
+  posters.list = list;
+  posters.index = -1;
+  rotatePosters();
+  renderServices(); // the services column is narrower or wider now
+}
+
 // -- data -------------------------------------------------------------------------------------
 const refreshServices = throttle(async () => {
   try {
@@ -301,6 +338,7 @@ async function snapshot() {
   renderServices();
   renderNotices();
   tick();
+  refreshPosters();
 }
 
 function onEvent(ev) {
@@ -391,8 +429,9 @@ function main() {
   window.__hall.stream = stream;
   beat();
   setInterval(beat, HEARTBEAT_MS);
-  // Estimates drift with time even when nothing happens.
+  // Estimates drift with time even when nothing happens; posters start and end by the clock.
   setInterval(refreshServices, 30000);
+  setInterval(refreshPosters, 300000);
 }
 
 main();
