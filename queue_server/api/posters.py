@@ -94,7 +94,12 @@ async def update_poster(
     """Change a poster's title, image, place, seconds or validity (only the fields given)."""
     require(who, "admin")
     hall = hall_of(request)
-    fields = body.model_dump(exclude_unset=True)
+    # null leaves a field as it is; for the validity bounds it (like "") removes the bound
+    fields = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if v is not None or k in ("valid_from", "valid_to")
+    }
 
     def op(tx: Tx) -> dict[str, Any]:
         row = posters.save(hall.ctx, tx, who.actor, fields, poster_id)

@@ -128,3 +128,14 @@ def test_a_poster_needs_an_uploaded_image_and_sane_times(api) -> None:
             "/api/v1/admin/posters", json={"title": "x", "sha256": sha, **extra}, headers=admin
         )
         assert r.status_code == 422 and r.json()["error"]["code"] == "bad_time", r.text
+
+
+def test_a_patch_with_nulls_changes_only_the_bounds(api) -> None:
+    admin = api.who("admin")
+    sha = upload(api, image()).json()["sha256"]
+    body = {"title": "x", "sha256": sha, "valid_to": "2099-01-01"}
+    p = api.post("/api/v1/admin/posters", json=body, headers=admin).json()
+    patch = {"title": None, "sha256": None, "position": None, "seconds": None, "valid_to": None}
+    r = api.patch(f"/api/v1/admin/posters/{p['id']}", json=patch, headers=admin)
+    assert r.status_code == 200, r.text
+    assert (r.json()["title"], r.json()["sha256"], r.json()["valid_to"]) == ("x", sha, None)
