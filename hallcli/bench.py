@@ -46,8 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-devices",
         action="store_true",
-        help="skip the device benchmarks: LED strips on a 9600-baud bus with 100 windows calling"
-        " (≈ 20 s, 10 s with --quick) and caller keypad press → LED and display (≈ 15 s)",
+        help="skip the device benchmarks (run by default): LED strips on a 9600-baud bus with 100"
+        " windows calling (≈ 20 s) and caller keypad press → LED and display (≈ 15 s)",
+    )
+    p.add_argument(
+        "--devices",
+        action="store_true",
+        help="with --quick: run the device benchmarks too (≈ 20 s more; --quick alone skips them"
+        " to stay within a minute)",
     )
     p.add_argument(
         "--studies",
@@ -141,8 +147,8 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         from bench import announce_bench
 
         announce_bench.run(write_docs=args.write_docs)
-    if not args.no_devices:
-        # Both under 30 s: the device figures come from every default run, together.
+    if not args.no_devices and (args.devices or not args.quick):
+        # Each under 30 s: the device figures come from every default run, together.
         from bench import keypad_bench, led_bench
 
         command = " ".join(["./hall", *sys.argv[1:]]) if sys.argv[1:2] == ["bench"] else ""
