@@ -114,6 +114,12 @@ def register_bus(kinds: Any) -> None:
     run.add_argument("--heartbeat", type=float, default=30.0, help="seconds between heartbeats")
     run.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
     run.set_defaults(func=cmd_bus_run)
+    emu = bus.add_parser(
+        "emulate",
+        help="several keypads on one pty: type 'ADDR KEY' (1 call, 2 重呼), 'ADDR score N'"
+        " or 'ADDR reason N'; every LED is printed",
+    )
+    emu.set_defaults(func=cmd_bus_emulate)
 
 
 def cmd_bus_run(args: Any) -> int:
@@ -147,4 +153,50 @@ def cmd_bus_run(args: Any) -> int:
         run_until(bridge.bus, args.duration)
     finally:
         bridge.stop()
+    return 0
+
+
+def emulate_line(emulator: Any, line: str) -> str | None:
+    """Act on one typed line ("3 call", "3 呼叫", "21 score 5", "21 reason 2"); the reason it
+    cannot, else None."""
+    from drivers.caller import KEY_LABELS, KEYS
+
+    names = {**{k: k for k in KEYS}, **{v: k for k, v in KEY_LABELS.items()}}
+    parts = line.split()
+    if len(parts) < 2 or not parts[0].isdigit():
+        return "type: ADDR KEY | ADDR score 1-5 | ADDR reason 1-9"
+    addr = int(parts[0])
+    if parts[1] in ("score", "reason") and len(parts) == 3 and parts[2].isdigit():
+        value = int(parts[2])
+        if parts[1] == "score" and 1 <= value <= 5:
+            emulator.score(value, addr)
+            return None
+        if parts[1] == "reason" and 1 <= value <= 9:
+            emulator.reason(value, addr)
+            return None
+        return f"{parts[1]} out of range: {value}"
+    key = names.get(parts[1])
+    if key is None:
+        return f"unknown key {parts[1]!r}"
+    emulator.press(key, addr)
+    return None
+
+
+def cmd_bus_emulate(args: Any) -> int:
+    from drivers.keypadbus import BusEmulator
+
+    emulator = BusEmulator(
+        on_display=lambda d: print(f"LED[{d.addr}]: {d.text}", flush=True)
+    ).start()
+    print(emulator.url, flush=True)
+    try:
+        for line in sys.stdin:
+            if line.strip():
+                problem = emulate_line(emulator, line)
+                if problem:
+                    print(problem, file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
     return 0

@@ -147,3 +147,21 @@ def test_hall_device_bus_run_says_what_is_wrong() -> None:
     out = run("--url", "serial:///dev/null", "--server", "http://127.0.0.1:9",
               "--caller", "1=a@1", "--evaluator", "1=b@1")  # fmt: skip
     assert out.returncode == 1 and "share a bus address" in out.stderr
+
+
+def test_the_bus_emulator_takes_typed_lines(bus_and_emulator) -> None:
+    from hallcli.busbridge import emulate_line
+
+    bus, emu = bus_and_emulator
+    got: list[Any] = []
+    bus.attach(3, got.append)
+    bus.attach(21, got.append)
+    assert emulate_line(emu, "3 呼叫") is None
+    assert emulate_line(emu, "21 score 4") is None
+    assert emulate_line(emu, "21 reason 2") is None
+    assert emulate_line(emu, "21 score 9") == "score out of range: 9"
+    assert emulate_line(emu, "3 fly") == "unknown key 'fly'"
+    assert emulate_line(emu, "call") is not None
+    _wait_for(lambda: len(got) == 3)
+    assert as_press(got[0]) == Press(3, "call") and got[1] == Score(21, 4)
+    assert got[2].data == bytes([2])
