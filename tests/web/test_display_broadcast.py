@@ -30,7 +30,9 @@ def open_display(srv: LiveServer, browser: Any) -> tuple[Any, list[Any]]:
 def test_a_broadcast_sent_during_a_call_starts_only_after_the_call(
     own_server: LiveServer, browser: Any, artifacts: Path
 ) -> None:
+    """And a call made while the broadcast plays waits for its end: nothing is cut off."""
     srv = own_server
+    srv.issue("HJ")
     srv.issue("HJ")
     page, held = open_display(srv, browser)
     admin = srv.api(srv.login("admin", "Admin1234"))
@@ -44,7 +46,7 @@ def test_a_broadcast_sent_during_a_call_starts_only_after_the_call(
     # The call is playing now: the administrator broadcasts.
     page.wait_for_function("() => window.__hall.timeline.some((t) => t.kind === 'call')")
     assert page.evaluate("() => window.__hall.timeline[0].end") is None
-    r = admin.post("/admin/broadcasts", json={"text": "请保管好随身物品", "repeats": 1})
+    r = admin.post("/admin/broadcasts", json={"text": "请保管好随身物品", "repeats": 2})
     assert r.status_code == 201, r.text
     shot = False
     for _ in range(600):
@@ -56,15 +58,19 @@ def test_a_broadcast_sent_during_a_call_starts_only_after_the_call(
             assert page.inner_text("#broadcast-text") == "请保管好随身物品"
             page.screenshot(path=str(artifacts / "display-broadcast-1920x1080.png"))
             shot = True
-        if timeline and timeline[-1]["kind"] == "broadcast" and timeline[-1]["end"] is not None:
+            # window 2 calls while the broadcast is being said
+            second = admin.post("/windows/2/call-next").json()["number"]
+        if len(timeline) >= 4 and timeline[3]["start"] is not None:
             break
         page.wait_for_timeout(100)
     else:
         raise AssertionError(page.evaluate("() => window.__hall.timeline"))
-    assert [t["kind"] for t in timeline] == ["call", "call", "broadcast"]
-    calls_end = max(t["end"] for t in timeline if t["kind"] == "call")
-    assert timeline[-1]["start"] >= calls_end
-    assert [c["number"] for c in page.evaluate("() => window.__hall.played")] == [number, number]
+    assert [t["kind"] for t in timeline[:4]] == ["call", "call", "broadcast", "call"]
+    first_call_end = max(t["end"] for t in timeline[:2])
+    assert timeline[2]["start"] >= first_call_end  # the broadcast waited for the call
+    assert timeline[3]["start"] >= timeline[2]["end"]  # the next call waited for the broadcast
+    played = [c["number"] for c in page.evaluate("() => window.__hall.played")]
+    assert played[:3] == [number, number, second]
     assert shot and page.is_hidden("#broadcast")
     admin.close()
     page.close()
