@@ -116,7 +116,7 @@ def register_bus(kinds: Any) -> None:
     run.set_defaults(func=cmd_bus_run)
     emu = bus.add_parser(
         "emulate",
-        help="several keypads on one pty: type 'ADDR KEY' (1 call, 2 重呼), 'ADDR score N'"
+        help="several keypads on one pty: type 'ADDR KEY' (e.g. '3 call', '3 重呼'), 'ADDR score N'"
         " or 'ADDR reason N'; every LED is printed",
     )
     emu.set_defaults(func=cmd_bus_emulate)
