@@ -122,8 +122,9 @@ def _register_led(kinds: argparse._SubParsersAction) -> None:
 
 def _led_setup(config: str | None, template_name: str | None = None):  # type: ignore[no-untyped-def]
     """(template, texts, led settings) from a hall file's [led] section."""
+    from queue_server.base.config import load_config
+
     from drivers.led import LedTexts, make_template
-    from queue_server.config import load_config
 
     led = load_config(config).led
     template = make_template(
@@ -146,9 +147,10 @@ def _led_setup(config: str | None, template_name: str | None = None):  # type: i
 def cmd_led_run(args: argparse.Namespace) -> int:
     import threading
 
+    from queue_server.base.config import HallConfigError
+
     from drivers.led import LedBridge, LedTemplateError, open_led_bus
     from drivers.urls import DeviceUrlError
-    from queue_server.config import HallConfigError
 
     _utf8_stdout()
     try:
@@ -176,9 +178,10 @@ def cmd_led_run(args: argparse.Namespace) -> int:
 
 
 def cmd_led_send(args: argparse.Namespace) -> int:
+    from queue_server.base.config import HallConfigError
+
     from drivers.led import LedTemplateError, encode_frame, open_led_bus
     from drivers.urls import DeviceUrlError
-    from queue_server.config import HallConfigError
 
     try:
         template, _texts, led = _led_setup(args.config)
@@ -201,8 +204,9 @@ def cmd_led_send(args: argparse.Namespace) -> int:
 
 
 def cmd_led_emulate(args: argparse.Namespace) -> int:
+    from queue_server.base.config import HallConfigError
+
     from drivers.led import LedEmulator, LedTemplateError
-    from queue_server.config import HallConfigError
 
     _utf8_stdout()
     try:
@@ -263,7 +267,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _configured_devices(path: str | None) -> dict[str, str]:
     """The config's [devices] section if the config model has one (it may not yet)."""
     try:
-        from queue_server.config import load_config
+        from queue_server.base.config import load_config
 
         devices = getattr(load_config(path), "devices", None)
     except Exception as e:

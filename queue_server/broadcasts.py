@@ -3,9 +3,9 @@ now, once at a set time, or daily at HH:MM (on working days unless told otherwis
 closing notice "本厅将于17:00停止取号" or "请保管好随身物品".
 
 Sending one is an event, `broadcast.announced`, with the text and the address of its audio
-(GET /voice/broadcast?id=…, synthesised by queue_server.voice). The display queues it behind
+(GET /voice/broadcast?id=…, synthesised by queue_server.core.voice). The display queues it behind
 the calls it still has to say and never cuts into one (docs/WEB.md). Scheduled ones are sent by
-housekeeping (queue_server.upkeep) on the hall's clock; one missed by more than
+housekeeping (queue_server.runtime.upkeep) on the hall's clock; one missed by more than
 `broadcast.late_minutes` (the server was down) is not said late, and a daily one is said at
 most once a business day.
 """
@@ -17,11 +17,11 @@ import sqlite3
 from datetime import datetime
 from typing import Any, Literal
 
-from queue_server.config import CalendarSection
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import Invalid, NotFound
-from queue_server.followup import is_working_day
+from queue_server.base.config import CalendarSection
+from queue_server.base.db import Tx
+from queue_server.base.errors import Invalid, NotFound
+from queue_server.core.context import HallContext
+from queue_server.ratings.followup import is_working_day
 
 Schedule = Literal["now", "once", "daily"]
 HM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -18,9 +18,9 @@ import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import HallError, Invalid, NotFound
+from queue_server.base.db import Tx
+from queue_server.base.errors import HallError, Invalid, NotFound
+from queue_server.core.context import HallContext
 
 MIMES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 EDITABLE = ("title", "sha256", "position", "seconds", "valid_from", "valid_to")

@@ -14,10 +14,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from queue_server import broadcasts, retention
+from queue_server.admin import broadcasts, retention
 
 if TYPE_CHECKING:
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
 log = logging.getLogger("hall.upkeep")
 EVERY_S = 30.0  # seconds between housekeeping rounds

@@ -11,10 +11,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server import broadcasts
-from queue_server.accounts import Principal
+from queue_server.admin import broadcasts
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require
-from queue_server.db import Tx
+from queue_server.base.db import Tx
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

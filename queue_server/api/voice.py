@@ -11,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import Field
 
-from queue_server import voice
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal
 from queue_server.api.models import Body
-from queue_server.errors import Invalid
+from queue_server.base.errors import Invalid
+from queue_server.core import voice
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]
@@ -100,7 +100,7 @@ async def broadcast_audio(
     repeats: Annotated[int, Query(ge=1, le=3)] = voice.REPEATS,
 ) -> Response:
     """A broadcast (语音广播) as one WAV: its text synthesised offline, said `repeats` times."""
-    from queue_server import broadcasts
+    from queue_server.admin import broadcasts
 
     row = broadcasts.get(hall_of(request).db.reader, id)
     try:

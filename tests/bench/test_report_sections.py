@@ -70,5 +70,5 @@ def test_the_figures_file_itself_does_not_make_a_run_uncommitted(monkeypatch) ->
     monkeypatch.setattr(subprocess, "run", fake_run)
     porcelain["out"] = " M docs/BENCHMARKS.md\n"
     assert report._git_commit() == "abc1234"
-    porcelain["out"] = " M docs/BENCHMARKS.md\n M queue_server/voice.py\n"
+    porcelain["out"] = " M docs/BENCHMARKS.md\n M queue_server/core/voice.py\n"
     assert report._git_commit() == "abc1234 (with uncommitted changes)"

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from queue_server.admin import broadcasts
+from queue_server.core import voice
+from queue_server.runtime import upkeep
 
-from queue_server import broadcasts, upkeep, voice
 from tests.conftest import SHANGHAI
 
 
