@@ -139,7 +139,14 @@ def measure(name: str, rounds: int) -> Figures:
     )
 
 
-def markdown(figs: list[Figures], machine_line: str, started: str, commit: str, rounds: int) -> str:
+def markdown(
+    figs: list[Figures],
+    machine_line: str,
+    started: str,
+    commit: str,
+    rounds: int,
+    command: str = "python -m bench.led_bench --write-docs",
+) -> str:
     slow = min(figs, key=lambda f: f.wire_fps)
     fast = max(figs, key=lambda f: f.wire_fps)
     rows = "\n".join(
@@ -151,7 +158,7 @@ def markdown(figs: list[Figures], machine_line: str, started: str, commit: str, 
     )
     return f"""## LED strips (条屏) on a 9600-baud RS-485 bus
 
-Measured {started} UTC at commit {commit} by `python -m bench.led_bench --write-docs`,
+Measured {started} UTC at commit {commit} by `{command}`,
 median of {rounds} round(s). Machine: {machine_line}
 
 Opening time: {WINDOWS} windows call at once, text `A023 请到3号窗口` style (GB2312, window
@@ -175,7 +182,8 @@ buses (≤ 35 windows each), or 38400 baud where its strips allow it.
 """
 
 
-def run(quick: bool = False, write_docs: bool = False) -> list[Figures]:
+def run(quick: bool = False, write_docs: bool = False, command: str = "") -> list[Figures]:
+    """The figures (about 10 s quick, 20 s in full); `hall bench` runs this by default."""
     rounds = 1 if quick else 3
     ctx = None
     if write_docs:
@@ -198,7 +206,10 @@ def run(quick: bool = False, write_docs: bool = False) -> list[Figures]:
         from bench.report import write_section
 
         m = ctx.finish()
-        body = markdown(figs, m.line(), f"{m.started:%Y-%m-%d %H:%M}", m.commit, rounds)
+        command = command or "python -m bench.led_bench --write-docs" + (
+            " --quick" if quick else ""
+        )
+        body = markdown(figs, m.line(), f"{m.started:%Y-%m-%d %H:%M}", m.commit, rounds, command)
         write_section("led", body)
         print("wrote docs/BENCHMARKS.md (LED strips)")
     return figs

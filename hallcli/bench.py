@@ -14,8 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="benchmarks and the hall-day simulation (tickets/s, latencies, raw SQLite ratio)",
         description="Start the real server on a fresh database and measure it: issue rate and "
         "latency with 16 clients, call->event latency with 20 subscribers, a raw SQLite "
-        "baseline, and whole simulated hall days (demo hall, 300-window city hall) with "
-        "invariant checks. Full run: a few minutes; --quick: under a minute.",
+        "baseline, whole simulated hall days (demo hall, 300-window city hall) with "
+        "invariant checks, the LED strip bus and the caller keypad bridge. Full run: a few minutes; --quick: under a minute.",
     )
     p.add_argument("--quick", action="store_true", help="small runs of each (under 60 s)")
     p.add_argument(
@@ -42,6 +42,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-announce",
         action="store_true",
         help="skip the announcement benchmark (24 windows calling at opening time)",
+    )
+    p.add_argument(
+        "--no-devices",
+        action="store_true",
+        help="skip the device benchmarks (run by default): LED strips on a 9600-baud bus with 100"
+        " windows calling (≈ 20 s) and caller keypad press → LED and display (≈ 15 s)",
+    )
+    p.add_argument(
+        "--devices",
+        action="store_true",
+        help="with --quick: run the device benchmarks too (≈ 20 s more; --quick alone skips them"
+        " to stay within a minute)",
     )
     p.add_argument(
         "--studies",
@@ -135,6 +147,13 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         from bench import announce_bench
 
         announce_bench.run(write_docs=args.write_docs)
+    if not args.no_devices and (args.devices or not args.quick):
+        # Each under 30 s: the issue's device figures come from every default run, together.
+        from bench import keypad_bench, led_bench
+
+        command = " ".join(["./hall", *sys.argv[1:]]) if sys.argv[1:2] == ["bench"] else ""
+        led_bench.run(args.quick, args.write_docs, command)
+        keypad_bench.run(args.quick, args.write_docs, command)
     if args.write_docs:
         say("wrote docs/BENCHMARKS.md")
     return 1 if failed else 0

@@ -15,11 +15,14 @@ import queue
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.base import Health, Worker
 from drivers.serverlink import sse_events, stream_lines
 from halldomain import ratings
+
+if TYPE_CHECKING:
+    from drivers.keypadbus import KeypadBus
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +178,7 @@ class CallerBridge(Worker):
         window: int,
         addr: int | None = None,
         heartbeat_every: float = 30.0,
+        bus: KeypadBus | None = None,
     ) -> None:
         from drivers.caller import open_caller
 
@@ -183,7 +187,12 @@ class CallerBridge(Worker):
         self.addr = window if addr is None else addr
         self.server = Server(server_url, token)
         self.presses: queue.Queue[Any] = queue.Queue()
-        self.keypad = open_caller(keypad_url, on_press=self._on_press)
+        # on a shared bus the bus's reader routes this address's frames here
+        self.keypad: Any = (
+            open_caller(keypad_url, on_press=self._on_press)
+            if bus is None
+            else bus.attach(self.addr, self._on_bus_frame)
+        )
         self.shown = ""
         self._unshown = False
         self.answered = 0
@@ -205,6 +214,13 @@ class CallerBridge(Worker):
     def _on_press(self, press: Any) -> None:
         if press.addr == self.addr:
             self.presses.put(press)
+
+    def _on_bus_frame(self, event: Any) -> None:
+        from drivers.keypadbus import as_press
+
+        press = as_press(event)
+        if press is not None:
+            self._on_press(press)
 
     def _run(self) -> None:
         self._show(self.current_text())
@@ -342,6 +358,7 @@ class EvaluatorBridge(Worker):
         reasons: tuple[str, ...] | None = None,
         other_reason: str = OTHER_REASON,
         heartbeat_every: float = 30.0,
+        bus: KeypadBus | None = None,
     ) -> None:
         from drivers.evaluator import open_keypad
 
@@ -357,7 +374,11 @@ class EvaluatorBridge(Worker):
         self.reasons = DEFAULT_REASONS if reasons is None else reasons
         self.other_reason = other_reason
         self.inputs: queue.Queue[Any] = queue.Queue()
-        self.keypad = open_keypad(keypad_url, on_score=self.inputs.put, on_frame=self.inputs.put)
+        self.keypad: Any = (
+            open_keypad(keypad_url, on_score=self.inputs.put, on_frame=self.inputs.put)
+            if bus is None
+            else bus.attach(self.addr, self.inputs.put)
+        )
         self.pending: dict[str, Any] | None = None
         self.awaiting_reason: int | None = None
         self.shown = ""

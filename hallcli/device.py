@@ -88,6 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     register_evaluator_run(evaluator)
     register_caller(kinds)
+    from hallcli.busbridge import register_bus
+
+    register_bus(kinds)
 
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 

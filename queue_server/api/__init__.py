@@ -13,10 +13,12 @@ from halldomain.waits import no_wait, wait_phrase
 from queue_server.api import (
     admin,
     appointments,
+    broadcasts,
     desk,
     events,
     guard,
     misc,
+    posters,
     tickets,
     tokens,
     voice,
@@ -58,6 +60,8 @@ def create_app(hall: Hall) -> FastAPI:
         events.router,
         misc.router,
         admin.router,
+        broadcasts.router,
+        posters.router,
         tokens.router,
     )
     for router in routers:

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from queue_server.admin.accounts import Principal
-from queue_server.api.common import json, principal
+from queue_server.api.common import hall_of, json, principal
 from queue_server.api.models import Body
 from queue_server.base.errors import Invalid
 from queue_server.core import voice
@@ -90,6 +90,24 @@ class PendingIn(Body):
 
 class NextIn(Body):
     pending: list[PendingIn] = Field(max_length=500)
+
+
+@router.get("/voice/broadcast", responses={200: {"content": {"audio/wav": {}}}})
+async def broadcast_audio(
+    request: Request,
+    who: Who,
+    id: Annotated[int, Query(ge=1, le=2**62)],
+    repeats: Annotated[int, Query(ge=1, le=3)] = voice.REPEATS,
+) -> Response:
+    """A broadcast (语音广播) as one WAV: its text synthesised offline, said `repeats` times."""
+    from queue_server.admin import broadcasts
+
+    row = broadcasts.get(hall_of(request).db.reader, id)
+    try:
+        data = await run_in_threadpool(get_voice().speech, row["text"], repeats)
+    except voice.VoiceError as err:
+        return json({"error": {"code": "voice_unavailable", "message": str(err)}}, 503)
+    return Response(data, media_type="audio/wav", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.post("/voice/next")

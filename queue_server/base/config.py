@@ -608,6 +608,32 @@ class LedSection(Strict):
         return v
 
 
+class BroadcastSection(Strict):
+    late_minutes: int = Field(
+        10,
+        ge=1,
+        le=120,
+        description="A scheduled broadcast (语音广播) missed by more than this many minutes "
+        "(the server was down at the time) is not said late.",
+    )
+    max_chars: int = Field(200, ge=10, le=500, description="Longest broadcast text, in characters.")
+
+
+class PostersSection(Strict):
+    max_kib: int = Field(
+        2048,
+        ge=16,
+        le=3072,
+        description="Largest poster image (信息发布) an administrator may upload, in KiB.",
+    )
+    max_pixels: int = Field(
+        4096,
+        ge=256,
+        le=8192,
+        description="Largest width or height of a poster image, in pixels.",
+    )
+
+
 class HallConfig(Strict):
     hall: HallSection = Field(default_factory=lambda: HallSection(), description="The hall itself.")
     routing: RoutingSection = Field(
@@ -650,6 +676,12 @@ class HallConfig(Strict):
     )
     led: LedSection = Field(
         default_factory=lambda: LedSection(), description="LED strips over RS-485 (条屏)."
+    )
+    broadcast: BroadcastSection = Field(
+        default_factory=lambda: BroadcastSection(), description="Voice broadcasts (语音广播)."
+    )
+    posters: PostersSection = Field(
+        default_factory=lambda: PostersSection(), description="Image notices (信息发布)."
     )
 
     @model_validator(mode="after")

@@ -438,3 +438,60 @@ def m630_upload_outcome(db: Database) -> None:
     if "outcome" not in columns:
         db.execute("ALTER TABLE upload_queue ADD COLUMN outcome TEXT NOT NULL DEFAULT ''")
         db.execute("UPDATE upload_queue SET outcome = 'accepted' WHERE status = 'sent'")
+
+
+@MIGRATIONS()
+def m640_broadcasts(db: Database) -> None:
+    """`broadcasts`: announcements (语音广播) an administrator sends now, once at a time
+    (`at_ts`), or daily at `at_hm` (HH:MM, on working days only unless `any_day`); when each
+    was last said (`last_sent_day` keeps a daily one to once a day)."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS broadcasts (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            schedule TEXT NOT NULL,
+            at_ts REAL,
+            at_hm TEXT,
+            any_day INTEGER NOT NULL DEFAULT 0,
+            repeats INTEGER NOT NULL DEFAULT 2,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_sent_at TEXT,
+            last_sent_day TEXT,
+            sent_count INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+
+
+@MIGRATIONS()
+def m641_posters(db: Database) -> None:
+    """Image notices (信息发布): `media` holds uploaded images by their SHA-256 (content
+    addressed: the same poster uploaded twice is stored once); `posters` is the display's
+    rotation (order, seconds shown, valid from/to)."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS media (
+            sha256 TEXT PRIMARY KEY,
+            mime TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS posters (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            sha256 TEXT NOT NULL REFERENCES media (sha256),
+            position INTEGER NOT NULL DEFAULT 0,
+            seconds INTEGER NOT NULL DEFAULT 15,
+            valid_from TEXT,
+            valid_to TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """
+    )

@@ -222,6 +222,25 @@ def plan_next(pending: list[Pending]) -> Utterance | None:
     return Utterance(calls, form, 1, tuple(done), tempo, tuple(chosen), again)
 
 
+# -- free text (语音广播) ---------------------------------------------------------------------
+SPEECH_VOICE = (
+    WORD_VOICE  # reads Chinese characters as Mandarin; the `cmn` voice says tones in English
+)
+SPEECH_GAP_S = 1.0  # between the readings of a broadcast
+_CLOCK_RE = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
+
+
+def speech_text(text: str) -> str:
+    """A broadcast's text as espeak-ng should read it: clock times as Chinese say them
+    (17:00 -> 17点, 8:30 -> 8点30分; espeak reads "17:00" as 十七 零零)."""
+
+    def said(m: re.Match[str]) -> str:
+        hour, minute = int(m.group(1)), int(m.group(2))
+        return f"{hour}点" + (f"{minute}分" if minute else "")
+
+    return _CLOCK_RE.sub(said, text)
+
+
 @dataclass
 class Clip:
     name: str
@@ -379,6 +398,24 @@ class Voice:
             t += WORD_GAP_S * (len(names) - 1)
             out.append(t / tempo)
         return out
+
+    def speech(self, text: str, repeats: int = REPEATS) -> bytes:
+        """The WAV for a broadcast: `text` synthesised offline (trimmed, normalised like the
+        clips), said `repeats` times with a pause between. Cached on disk by its text."""
+        spoken = speech_text(text)
+        key = hashlib.sha256(f"speech-v1:{PEAK_DBFS}:{SPEECH_VOICE}:{spoken}".encode()).hexdigest()
+        cached = self.cache_dir / f"speech-{key[:20]}.wav"
+        if not cached.is_file():
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                raw, trimmed, out = (Path(tmp) / n for n in ("raw.wav", "trim.wav", "norm.wav"))
+                _run(["espeak-ng", "-v", SPEECH_VOICE, "-w", str(raw), spoken])
+                _trim(raw, trimmed)
+                _run(["sox", str(trimmed), str(out), "gain", "-n", str(PEAK_DBFS)])
+                os.replace(out, cached)
+        once = _frames(cached)
+        body = _silence(SPEECH_GAP_S).join([once] * max(1, repeats))
+        return _wav_bytes(_silence(LEAD_S) + body + _silence(TAIL_S))
 
     def warm(self) -> None:
         """Make every clip now (e.g. at start-up), so the first call is not delayed."""

@@ -1,6 +1,7 @@
 """Housekeeping run by the server (Hall.start_background): the daily retention purge, rolling
-the business day at midnight even when the hall is quiet, saving login sessions' last use, and
-dropping tokens revoked from another process (`hall tokens revoke`) from the credential cache.
+the business day at midnight even when the hall is quiet, sending scheduled voice broadcasts
+(语音广播), saving login sessions' last use, and dropping tokens revoked from another process
+(`hall tokens revoke`) from the credential cache.
 
 Each job runs on its own: one that fails is logged with what it was doing, and the others and
 the next round still run.
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from queue_server.admin import retention
+from queue_server.admin import broadcasts, retention
 
 if TYPE_CHECKING:
     from queue_server.runtime.hall import Hall
@@ -33,6 +34,10 @@ async def _roll_day(hall: Hall) -> None:
     await hall.run(lambda tx: None)  # an operation rolls the business day if midnight passed
 
 
+async def _broadcasts(hall: Hall) -> None:
+    await hall.run(lambda tx: broadcasts.send_due(hall.ctx, tx))
+
+
 async def _save_sessions(hall: Hall) -> None:
     hall.persist_session_activity()
 
@@ -43,6 +48,7 @@ async def _forget_revoked(hall: Hall) -> None:
 
 JOBS: tuple[tuple[str, Callable[[Hall], Awaitable[None]]], ...] = (
     ("rolling the business day", _roll_day),
+    ("sending scheduled broadcasts", _broadcasts),
     ("saving login sessions' last use", _save_sessions),
     ("the retention purge", on_start),
     ("dropping credentials revoked elsewhere", _forget_revoked),

@@ -1,6 +1,7 @@
 // Hall display (大厅显示屏): the calls still valid (who should walk to which window now),
 // what each window serves, waiting per service, notices, and the spoken call ("请 A023 号 到
-// 3 号窗口 办理", twice; under load "A023 三号窗口" once, as the server's plan says; never cut off).
+// 3 号窗口 办理", twice; under load "A023 三号窗口" once, as the server's plan says; never cut off),
+// and the administrator's broadcasts (语音广播), said only when no call is waiting to be said.
 import { $, API, Api, EventStream, clockText, deviceToken, el, throttle } from "./common.js";
 
 const RECENT = 8;
@@ -17,7 +18,8 @@ const state = {
   online: true,
 };
 // Exposed for tests and for a technician at the console.
-window.__hall = { state, announced: [], played: [], plans: [], soundBlocked: false, beats: 0 };
+// `timeline`: every audio played, {kind: "call"|"broadcast", what, start, end} (performance.now()).
+window.__hall = { state, announced: [], played: [], plans: [], timeline: [], soundBlocked: false, beats: 0 };
 
 const token = deviceToken("hall.display.token");
 const api = new Api(token, { onNetwork: (ok) => setOnline(ok) });
@@ -65,7 +67,8 @@ function setSoundBlocked(blocked) {
 // The queue holds calls not yet said; the server plans what to say next (POST /voice/next:
 // one call in full twice while the hall is quiet, the second reading queued behind new
 // calls; several in the short form under load).
-const voice = { queue: [], playing: false };
+const voice = { queue: [], broadcasts: [], playing: false };
+const STALE_BROADCAST_MS = 120000; // a replayed broadcast older than this is not said
 
 function announce(call, recall) {
   if (!VOICE_ON) return;
@@ -93,8 +96,51 @@ async function play(url) {
   return { ended };
 }
 
+/** A broadcast waits behind every call still to be said (a call is never cut into, and a
+ * broadcast never delays someone being sent to a window). */
+function queueBroadcast(b) {
+  if (!VOICE_ON) return;
+  voice.broadcasts.push(b);
+  pumpVoice();
+}
+
+async function playBroadcast() {
+  const b = voice.broadcasts.shift();
+  voice.playing = true;
+  const entry = { kind: "broadcast", what: b.text, id: b.id, start: null, end: null };
+  try {
+    const { ended } = await play(b.url);
+    setSoundBlocked(false);
+    entry.start = performance.now();
+    window.__hall.timeline.push(entry);
+    showBroadcast(b.text);
+    await ended;
+    entry.end = performance.now();
+  } catch (err) {
+    if (err && err.name === "NotAllowedError") {
+      voice.broadcasts.unshift(b);
+      setSoundBlocked(true);
+      voice.playing = false;
+      return;
+    }
+  }
+  showBroadcast("");
+  voice.playing = false;
+  pumpVoice();
+}
+
+function showBroadcast(text) {
+  const box = $("#broadcast");
+  box.hidden = !text;
+  $("#broadcast-text").textContent = text;
+}
+
 async function pumpVoice() {
-  if (voice.playing || voice.queue.length === 0) return;
+  if (voice.playing) return;
+  if (voice.queue.length === 0) {
+    if (voice.broadcasts.length) playBroadcast();
+    return;
+  }
   voice.playing = true;
   const queued = voice.queue.slice();
   let plan = null;
@@ -118,7 +164,10 @@ async function pumpVoice() {
       const { ended } = await play(plan.url);
       setSoundBlocked(false);
       window.__hall.played.push(...plan.calls);
+      const entry = { kind: "call", what: plan.text, start: performance.now(), end: null };
+      window.__hall.timeline.push(entry);
       await ended;
+      entry.end = performance.now();
     } catch (err) {
       if (err && err.name === "NotAllowedError") {
         // Autoplay blocked (not started in kiosk mode): a small prompt, keep the queue.
@@ -258,6 +307,43 @@ async function refreshPublication() {
   } catch (_) { /* offline or not allowed: keep what is shown */ }
 }
 
+// -- 信息发布: posters in rotation ----------------------------------------------------------
+const posters = { list: [], index: -1, timer: null };
+
+function withToken(url) {
+  return `${url}${url.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(token)}`;
+}
+
+/** Show the next poster for its own seconds; none valid: the column goes. */
+function rotatePosters() {
+  clearTimeout(posters.timer);
+  const list = posters.list;
+  $("#posters").hidden = list.length === 0;
+  document.body.classList.toggle("has-posters", list.length > 0);
+  if (!list.length) return;
+  posters.index = (posters.index + 1) % list.length;
+  const p = list[posters.index];
+  $("#poster-img").src = withToken(p.url);
+  $("#poster-img").alt = p.title;
+  $("#poster-title").textContent = p.title;
+  window.__hall.poster = p.id;
+  posters.timer = setTimeout(rotatePosters, p.seconds * 1000);
+}
+
+async function refreshPosters() {
+  let list;
+  try {
+    list = await api.get("/posters");
+  } catch (_) {
+    return; // offline: keep showing what we have
+  }
+  if (JSON.stringify(list) === JSON.stringify(posters.list)) return; // let the shown one finish
+  posters.list = list;
+  posters.index = -1;
+  rotatePosters();
+  renderServices(); // the services column is narrower or wider now
+}
+
 // -- data -------------------------------------------------------------------------------------
 const refreshServices = throttle(async () => {
   try {
@@ -290,6 +376,7 @@ async function snapshot() {
   renderNotices();
   tick();
   refreshPublication();
+  refreshPosters();
 }
 
 function onEvent(ev) {
@@ -331,6 +418,14 @@ function onEvent(ev) {
       renderLatest(false);
       renderWindows();
       break;
+    case "broadcast.announced":
+      if (ev.live || Date.now() - Date.parse(d.at || 0) < STALE_BROADCAST_MS) {
+        queueBroadcast({ id: d.id, text: d.text, url: d.url });
+      }
+      break;
+    case "posters.changed":
+      refreshPosters();
+      break;
     case "day.rolled":
     case "config.changed":
       snapshot().catch(() => {});
@@ -366,14 +461,16 @@ function main() {
     resync: snapshot,
     onOnline: setOnline,
     onUnauthorized: showSetup,
+    extraTypes: ["broadcast.announced", "posters.changed"],
   });
   stream.start();
   window.__hall.stream = stream;
   beat();
   setInterval(beat, HEARTBEAT_MS);
-  // Estimates drift with time even when nothing happens.
+  // Estimates drift with time even when nothing happens; posters start and end by the clock.
   setInterval(refreshServices, 30000);
   setInterval(refreshPublication, PUBLICATION_MS);
+  setInterval(refreshPosters, 300000);
 }
 
 main();

@@ -50,3 +50,25 @@ def test_a_marked_section_is_replaced_in_place_or_appended(tmp_path: Path) -> No
     assert text.index("## Server") < text.index("## Kiosk")
     assert text.endswith("<!-- /bench:kiosk -->\n")
     assert "old fairness" in text and "old estimate" in text and "how" in text
+
+
+def test_the_figures_file_itself_does_not_make_a_run_uncommitted(monkeypatch) -> None:
+    """One `hall bench` run writes several sections: the first written must not mark the
+    later ones as measured on uncommitted code."""
+    import subprocess
+    from types import SimpleNamespace
+
+    from bench import report
+
+    porcelain = {"out": ""}
+
+    def fake_run(cmd, **kwargs):  # type: ignore[no-untyped-def]
+        if "rev-parse" in cmd:
+            return SimpleNamespace(stdout="abc1234\n")
+        return SimpleNamespace(stdout=porcelain["out"])
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    porcelain["out"] = " M docs/BENCHMARKS.md\n"
+    assert report._git_commit() == "abc1234"
+    porcelain["out"] = " M docs/BENCHMARKS.md\n M queue_server/core/voice.py\n"
+    assert report._git_commit() == "abc1234 (with uncommitted changes)"

@@ -10,6 +10,7 @@ import "./services.js";
 import "./windows.js";
 import "./accounts.js";
 import "./devices.js";
+import "./broadcasts.js";
 import "./config.js";
 
 let stream = null;
@@ -87,7 +88,7 @@ async function start() {
 
 // -- live events ----------------------------------------------------------------------------
 // Tabs that show live state or lists (not forms being edited) are redrawn after a resync.
-const LIVE = new Set(["floor", "ratings", "uploads", "devices", "services", "windows", "accounts", "audit"]);
+const LIVE = new Set(["floor", "ratings", "uploads", "devices", "services", "windows", "accounts", "audit", "broadcasts", "posters"]);
 
 function redraw() {
   if (LIVE.has(S.tab) && !modalOpen()) guarded(() => TABS[S.tab]());
