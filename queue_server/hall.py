@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from queue_server import audit, notify, upkeep, upload
+from queue_server import audit, hotline, notify, upkeep, upload
 from queue_server.accounts import Principal, lookup_token
 from queue_server.clock import Clock, FixedClock
 from queue_server.config import HallConfig, load_config, parse_config
@@ -245,6 +245,7 @@ class Hall:
         self._background = [
             asyncio.create_task(upkeep.run_forever(self), name="hall-housekeeping"),
             asyncio.create_task(upload.run_forever(self), name="hall-upload"),
+            asyncio.create_task(hotline.run_forever(self), name="hall-hotline"),
         ]
 
     async def stop_background(self) -> None:

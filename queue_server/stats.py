@@ -10,7 +10,8 @@ Definitions (docs/ADMIN.md):
 - median and 90th percentile: linear interpolation between closest ranks (the "inclusive"
   method; numpy's default), so a known day gives exact, checkable answers.
 - no-show rate: tickets whose last call ended in 过号 (skip) / tickets called.
-- satisfaction (好评率): ratings of 3 (基本满意) or better / all ratings.
+- satisfaction (好评率): ratings of 3 (基本满意) or better / all ratings, leaving out ratings
+  an upheld appeal (申诉复核) excluded: event `evaluation.excluded`, whenever it was written.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class TicketFacts:
 
 @dataclass
 class Rating:
+    id: int
     day: str
     hour: str
     service: str
@@ -86,6 +88,17 @@ def _hour(text: str) -> str:
     return text[11:13]
 
 
+def _excluded(conn: sqlite3.Connection, day_from: str, day_to: str) -> set[int]:
+    """Ratings of these days excluded by an upheld appeal (the event may be days later)."""
+    rows = conn.execute("SELECT data FROM events WHERE type = 'evaluation.excluded'")
+    out = set()
+    for (raw,) in rows:
+        data = orjson.loads(raw)
+        if day_from <= data.get("business_day", "") <= day_to:
+            out.add(int(data["id"]))
+    return out
+
+
 def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> History:
     """Replay the events of business days `day_from`..`day_to` (inclusive, YYYY-MM-DD)."""
     # Event ts is local ISO time, so a string range on it brackets the days; one day of slack
@@ -98,6 +111,7 @@ def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> Histor
         (lo, hi, *TICKET_EVENTS),
     )
     hist = History()
+    excluded = _excluded(conn, day_from, day_to)
     for kind, raw in rows:
         data = orjson.loads(raw)
         day = data.get("business_day", "")
@@ -105,8 +119,11 @@ def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> Histor
             continue
         hist.events += 1
         if kind == "evaluation.created":
+            if data.get("id") in excluded:
+                continue
             hist.ratings.append(
                 Rating(
+                    int(data.get("id") or 0),
                     day,
                     _hour(data["created_at"]),
                     data["service"],

@@ -13,6 +13,7 @@ from halldomain.waits import no_wait, wait_phrase
 from queue_server.api import (
     admin,
     appointments,
+    cases,
     events,
     guard,
     misc,
@@ -55,6 +56,7 @@ def create_app(hall: Hall) -> FastAPI:
         events.router,
         misc.router,
         admin.router,
+        cases.router,
         tokens.router,
     )
     for router in routers:

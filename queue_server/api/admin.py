@@ -87,7 +87,10 @@ class PairIn(Body):
 
 
 class AssignIn(Body):
-    assignee: str = Field(max_length=64)
+    assignee: str = Field("", max_length=64)
+    account: str | None = Field(
+        None, max_length=64, description="The handler's account (may reveal the phone)."
+    )
 
 
 class FollowupIn(Body):
@@ -386,7 +389,9 @@ async def _case_step(request: Request, who: Principal, step: Any) -> Response:
 async def assign_case(case_id: RowId, body: AssignIn, request: Request, who: Who) -> Response:
     """Assign the follow-up call (回访) to someone."""
     return await _case_step(
-        request, who, lambda c, tx: followup.assign(c, tx, case_id, body.assignee, who.actor)
+        request,
+        who,
+        lambda c, tx: followup.assign(c, tx, case_id, body.assignee, who.actor, body.account),
     )
 
 
