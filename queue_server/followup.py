@@ -250,16 +250,16 @@ def list_cases(
 
 
 def deadlines(row: sqlite3.Row, today: str) -> tuple[bool, bool]:
-    """(回访 overdue, 整改 overdue). An upheld appeal owes neither; a closed case is judged by
-    when each step was done, an open one also by today."""
+    """(回访 overdue, 整改 overdue): for an open case, a step still owed past its day; for a
+    closed one, a step done after its day. An upheld appeal owes neither."""
     if row["status"] == "closed" and row["appeal_decision"] == "upheld":
         return False, False
-    still_open = row["status"] != "closed"
     call_due = row["followup_due_day"] or row["due_day"]
-    call_late = machine.late(row["followup_at"], call_due, today, still_open)
-    fix_done = row["rectified_at"] or (row["closed_at"] if not still_open else None)
-    fix_late = machine.late(fix_done, row["due_day"], today, still_open)
-    return call_late, fix_late
+    if row["status"] != "closed":
+        call_late = not row["followup_at"] and today > call_due
+        return call_late, not row["rectified_at"] and today > row["due_day"]
+    fix_done = row["rectified_at"] or row["closed_at"]
+    return machine.late(row["followup_at"], call_due), machine.late(fix_done, row["due_day"])
 
 
 def case_view(ctx: HallContext, conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
