@@ -237,8 +237,8 @@ class Hall:
 
     async def start_background(self) -> None:
         """Start a running server's background work, all of it here: events fan out on this
-        loop, the notifier sends, the retention purge runs once, then housekeeping and the
-        provincial uploader run until `stop_background`."""
+        loop, the notifier sends, the retention purge runs once, then housekeeping, the
+        provincial uploader and the 12345 hand-off sender run until `stop_background`."""
         self.broadcaster.bind(asyncio.get_running_loop())
         self.notifier.start()
         await upkeep.on_start(self)
@@ -249,7 +249,7 @@ class Hall:
         ]
 
     async def stop_background(self) -> None:
-        """Stop housekeeping and the uploader; save session activity for the next start."""
+        """Stop housekeeping and the senders; save session activity for the next start."""
         tasks, self._background = self._background, []
         for task in tasks:
             task.cancel()
