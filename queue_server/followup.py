@@ -62,10 +62,11 @@ def open_case(
     ctx: HallContext, tx: Tx, evaluation: dict[str, Any], phone: str | None = None
 ) -> int | None:
     """Open the follow-up case of a 差评 (called by evaluations.create in its transaction);
-    `phone` (or the evaluation's `contact_phone`) is the citizen's number for the 回访."""
+    `phone` is the number the citizen gave for the 回访 (passed here, never in the rating's
+    view, which goes out on the event stream)."""
     if evaluation["level"] > BAD_LEVEL:
         return None
-    phone = check_phone(phone or evaluation.get("contact_phone"))
+    phone = check_phone(phone)
     day = date.fromisoformat(evaluation["business_day"])
     cfg = ctx.config.followup
     due = add_working_days(day, cfg.deadline_working_days, ctx.config.calendar)

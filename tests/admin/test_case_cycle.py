@@ -310,3 +310,24 @@ def test_staff_appeal_only_their_own_windows_ratings(api, hall):
     assert _post(api, cid, "review", STEPS["uphold"][1], "staff", 11).status_code == 403
     r = _post(api, cid, "appeal", {"kind": "whim", "reason": "x"}, "staff", 11)
     assert r.status_code == 422
+
+
+def test_migration_keeps_cases_and_runs_twice(hall):
+    from sqlite_utils import Database
+
+    from queue_server.schema import m610_case_cycle
+
+    cid = _bad_case(hall)
+    hall.run_sync(
+        lambda tx: tx.execute(
+            "UPDATE followup_cases SET followup_due_day = NULL WHERE id = ?", (cid,)
+        )
+    )  # a case from before the 回访 deadline existed
+
+    def again(tx) -> None:  # type: ignore[no-untyped-def]
+        m610_case_cycle(Database(tx.conn))
+        m610_case_cycle(Database(tx.conn))
+
+    hall.run_sync(again)
+    row = hall.db.row("SELECT followup_due_day, due_day, status FROM followup_cases")
+    assert row["followup_due_day"] == row["due_day"] == "2026-11-24" and row["status"] == "open"
