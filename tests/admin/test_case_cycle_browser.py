@@ -131,4 +131,11 @@ def test_case_cycle_on_the_admin_page(server, page):
     page.wait_for_selector("#case-hotline:has-text('待发送')")
     assert page.is_disabled("#case-assign")  # handed off: waits for 12345's outcome
     shot(page, "24-case-handed-off")
+    page.click("#case-x")
+
+    page.goto(f"{server.url}/admin#hall")
+    page.wait_for_selector("#fu-form")
+    assert "差评核实回访期限" in page.inner_text("#fu-form")
+    page.locator("#fu-form").scroll_into_view_if_needed()
+    shot(page, "25-followup-settings")
     assert page.errors == []
