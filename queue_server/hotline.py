@@ -187,15 +187,15 @@ def verify(
     cfg: FollowupSection, headers: dict[str, str], body: bytes, now: float
 ) -> tuple[str, float]:
     """Check an inbound request's signature and freshness; returns (nonce, timestamp)."""
+    ts, nonce, sig = (headers.get(h, "") for h in ("x-hall-timestamp", "x-hall-nonce",
+                                                     "x-hall-signature"))  # fmt: skip
+    if not (ts.isdigit() and 8 <= len(nonce) <= 64 and sig):
+        raise Unauthorized("缺少或无效的签名头", "signature_missing")
     key = secret(cfg)
     if not key:
         raise StorageUnavailable(
             "未配置 12345 共享密钥，不能接收回访结果", "hotline_not_configured"
         )
-    ts, nonce, sig = (headers.get(h, "") for h in ("x-hall-timestamp", "x-hall-nonce",
-                                                     "x-hall-signature"))  # fmt: skip
-    if not (ts.isdigit() and 8 <= len(nonce) <= 64 and sig):
-        raise Unauthorized("缺少或无效的签名头", "signature_missing")
     if not hmac.compare_digest(signature(key, ts, nonce, body), sig.lower()):
         raise Unauthorized("签名不正确", "bad_signature")
     if abs(now - int(ts)) > cfg.hotline_max_skew_s:
