@@ -357,6 +357,7 @@ async def browse_evaluations(
         v = evaluations.evaluation_view(r, reasons)
         v["case_id"] = r["case_id"]
         v["case_status"] = r["case_status"]
+        v["excluded"] = bool(r["excluded_at"])  # an upheld appeal: not counted in 好评率
         out.append(v)
     return json(out)
 

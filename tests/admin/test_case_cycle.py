@@ -287,6 +287,9 @@ def test_reviewer_is_neither_the_rated_staff_member_nor_the_appellant(api, hall,
     )
     assert hall.db.row("SELECT COUNT(*) FROM evaluations")[0] == 2  # kept, not deleted
     assert _satisfaction(hall) == 1.0  # left out of 好评率
+    boss = _login(api, "boss")
+    listed = api.get("/api/v1/admin/evaluations?day_from=2026-11-17", headers=boss).json()
+    assert sorted((e["level"], e["excluded"]) for e in listed) == [(1, True), (5, False)]
     actions = [r["action"] for r in hall.db.rows("SELECT action FROM audit_log WHERE target = ?",
                                                  (f"case {cid}",))]  # fmt: skip
     assert actions == ["appeal.file", "appeal.review"]

@@ -119,7 +119,7 @@ async function drawRatings() {
       ? list.map(
           (e) => html`<tr><td>${when(e.created_at)}</td><td>${e.ticket_number}</td>
       <td>${svcName(e.service)}</td><td>${fmt(e.window)}</td><td>${e.staff || "—"}</td><td>${CHANNELS[e.channel] || e.channel}</td>
-      <td><span class="tag ${e.level <= 2 ? "bad" : e.level === 3 ? "warn" : "ok"}">${e.level_label}</span></td>
+      <td><span class="tag ${e.level <= 2 ? "bad" : e.level === 3 ? "warn" : "ok"}">${e.level_label}</span>${e.excluded ? html` <span class="tag info" title="申诉成立，不计入好评率">不计入</span>` : nothing}</td>
       <td>${reasonText(e.reasons)}${e.comment ? html` <span class="muted">“${e.comment}”</span>` : nothing}</td>
       <td>${
         e.case_id
