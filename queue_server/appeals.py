@@ -5,7 +5,7 @@ decides.
 Here: one appeal per case, with a kind and a reason; the reviewer must be neither the rated
 staff member nor the appellant. An upheld appeal closes the case and marks the rating
 `excluded_at` (left out of 好评率 from then on: event `evaluation.excluded`, replayed by
-queue_server.stats); the rating itself is never deleted and is still uploaded as given. A
+queue_server.admin.stats); the rating itself is never deleted and is still uploaded as given. A
 rejected appeal returns the case to the state it had. Every step is audited.
 """
 
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from halldomain import cases as machine
-from queue_server import followup
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import Conflict, Forbidden, Invalid
+from queue_server.base.db import Tx
+from queue_server.base.errors import Conflict, Forbidden, Invalid
+from queue_server.core.context import HallContext
+from queue_server.ratings import followup
 
 DECISIONS = {"upheld": "uphold", "rejected": "reject"}
 

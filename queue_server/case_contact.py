@@ -4,7 +4,7 @@ The number a citizen gave with the rating (for the 核实/回访 call) is stored
 its masked form (138****1234), which is all any list, view, event or log shows. The full
 number is returned only to the account the case is assigned to (`assign` with `account`),
 only while the case is open, and each request, granted or refused, appends an audit record
-holding the masked form. Retention (queue_server.retention) purges both forms with the
+holding the masked form. Retention (queue_server.admin.retention) purges both forms with the
 ticket's personal data.
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_server import audit
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import NotFound
-from queue_server.followup import _case
+from queue_server.base import audit
+from queue_server.base.db import Tx
+from queue_server.base.errors import NotFound
+from queue_server.core.context import HallContext
+from queue_server.ratings.followup import _case
 
 
 def reveal_contact(

@@ -4,13 +4,13 @@
 deadlines in working days set locally: 回访 `[followup].followup_working_days` (default 1),
 整改 `deadline_working_days` (Sichuan 15, Dezhou 5; default 5 here). A case opens in the same
 transaction as the rating, so no 差评 can be stored without its case; every step goes through
-the transition table of halldomain.cases (appeals: queue_server.appeals; the 12345 hand-off:
-queue_server.hotline), so a case cannot be closed without a follow-up record.
+the transition table of halldomain.cases (appeals: queue_server.ratings.appeals; the 12345 hand-off:
+queue_server.ratings.hotline), so a case cannot be closed without a follow-up record.
 
 The citizen's phone, where they gave one with the rating, is kept on the case for the 回访 and
 shown masked (138****1234) everywhere; only the handler the case is assigned to (by account)
 can reveal the full number, and each reveal is audited. It is purged with the ticket's personal
-data (queue_server.retention).
+data (queue_server.admin.retention).
 
 Working days: Monday to Friday, minus the configured holidays, plus the configured 调休
 working dates (`[calendar]` in the hall TOML).
@@ -25,12 +25,12 @@ from typing import Any
 import orjson
 
 from halldomain import cases as machine
-from queue_server import audit
-from queue_server.appointments import check_phone, mask_phone
-from queue_server.config import CalendarSection
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import Conflict, Invalid, NotFound
+from queue_server.appointments.booking import check_phone, mask_phone
+from queue_server.base import audit
+from queue_server.base.config import CalendarSection
+from queue_server.base.db import Tx
+from queue_server.base.errors import Conflict, Invalid, NotFound
+from queue_server.core.context import HallContext
 
 BAD_LEVEL = 2  # levels 1 and 2 are 差评
 STATUS_LABELS = machine.STATES

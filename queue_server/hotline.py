@@ -2,7 +2,7 @@
 
 国办发〔2019〕51号 links 好差评 with the 12345 hotline (12345 热线). A hand-off is stored in
 `hotline_outbox` in the same transaction as the case moving to `handed_off`, then posted by a
-background task (queue_server.outbound; retries back off `[followup].hotline_backoff_base_s`
+background task (queue_server.base.outbound; retries back off `[followup].hotline_backoff_base_s`
 doubling up to `hotline_backoff_max_s`, never given up), so a webhook that is down loses
 nothing. The stored record carries masked forms only (citizen 张* / 4401**********1234, phone
 138****1234); the full phone is added at sending time only when `hotline_send_phone` is set,
@@ -30,14 +30,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from queue_server import followup, outbound, upload
-from queue_server.config import FollowupSection
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import Conflict, Invalid, NotFound, StorageUnavailable, Unauthorized
+from queue_server.base import outbound
+from queue_server.base.config import FollowupSection
+from queue_server.base.db import Tx
+from queue_server.base.errors import Conflict, Invalid, NotFound, StorageUnavailable, Unauthorized
+from queue_server.core.context import HallContext
+from queue_server.ratings import followup, upload
 
 if TYPE_CHECKING:
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
 log = logging.getLogger("hall.hotline")
 ACTOR = "hotline:12345"

@@ -1,5 +1,5 @@
-"""Deliveries to outside systems: the provincial 好差评 platform (queue_server.upload), the
-SMS gateway's webhook (queue_server.notify) and the 12345 hotline (queue_server.hotline). One HTTP client (requests) and one retry policy
+"""Deliveries to outside systems: the provincial 好差评 platform (queue_server.ratings.upload), the
+SMS gateway's webhook (queue_server.runtime.notify) and the 12345 hotline (queue_server.ratings.hotline). One HTTP client (requests) and one retry policy
 (doubling pauses from a base, capped; tenacity computes and, in process, waits them).
 
 A delivery is a JSON POST: any 2xx answer is success (and statuses the caller names, such as

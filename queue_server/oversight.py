@@ -6,7 +6,7 @@ A window counts as open only while it is staffed: open, with a staff member on d
 `[oversight].per_window_alert` people waiting per staffed open window serving it (one hall uses >10 to trigger cross-window service), or
 when its predicted wait passes `[oversight].wait_alert_min`; it suggests the closed or
 paused windows (tidal windows first) that could serve the queue. `case_alerts` lists the 差评
-cases past their 回访 or 整改 deadline (queue_server.followup).
+cases past their 回访 or 整改 deadline (queue_server.ratings.followup).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from queue_server import followup
-from queue_server.context import HallContext
+from queue_server.core.context import HallContext
+from queue_server.ratings import followup
 
 KIND_LABELS = {"comprehensive": "综合窗口", "dedicated": "专窗", "tidal": "潮汐窗口"}
 
@@ -180,7 +180,7 @@ def _alert(
 
 
 def case_alerts(ctx: HallContext, conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Alerts for open 差评 cases past their 回访 or 整改 deadline (queue_server.followup)."""
+    """Alerts for open 差评 cases past their 回访 or 整改 deadline (queue_server.ratings.followup)."""
     alerts = []
     for v in followup.list_cases(ctx, conn, overdue=True):
         late = [

@@ -23,8 +23,8 @@ from queue_server.api import (
     windows,
 )
 from queue_server.api.common import error, install_error_handlers
-from queue_server.errors import NotFound
-from queue_server.hall import Hall
+from queue_server.base.errors import NotFound
+from queue_server.runtime.hall import Hall
 
 API = "/api/v1"
 
@@ -89,7 +89,7 @@ def create_app(hall: Hall) -> FastAPI:
     async def ticket_page(code: str, request: Request) -> Response:
         """What a phone shows after scanning a ticket's QR code: number, state, people ahead.
         The link carries the ticket's unguessable code, never its id."""
-        from queue_server.tickets import get_row_by_code
+        from queue_server.core.tickets import get_row_by_code
 
         try:
             row = get_row_by_code(hall.db.reader, code[:64])

@@ -13,11 +13,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server import appeals, case_contact, followup, hotline
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require
-from queue_server.db import Tx
-from queue_server.errors import Forbidden, Invalid
+from queue_server.base.db import Tx
+from queue_server.base.errors import Forbidden, Invalid
+from queue_server.ratings import appeals, case_contact, followup, hotline
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

@@ -9,10 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from queue_server.admin import accounts, retention, stats
+from queue_server.admin import hall_config as admin_config
+from queue_server.base.config import load_config, parse_config
+from queue_server.ratings import evaluations, followup
 
 from halldomain import cases as machine
-from queue_server import accounts, admin_config, evaluations, followup, retention, stats
-from queue_server.config import load_config, parse_config
 from tests.admin.helpers import rate, served_ticket
 
 # The cycle as the rules describe it, written out independently of the module's table.
@@ -113,7 +115,7 @@ def test_every_step_is_allowed_or_refused_by_the_table(api, hall, state):
 
 
 def _hall_from_file(tmp_path, clock, **sections: dict[str, Any]):
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
     data = load_config().model_dump(mode="json")
     for name, values in sections.items():
@@ -316,9 +318,8 @@ def test_staff_appeal_only_their_own_windows_ratings(api, hall):
 
 
 def test_migration_keeps_cases_and_runs_twice(hall):
+    from queue_server.base.schema import m610_case_cycle
     from sqlite_utils import Database
-
-    from queue_server.schema import m610_case_cycle
 
     cid = _bad_case(hall)
     hall.run_sync(

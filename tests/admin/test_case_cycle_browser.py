@@ -22,9 +22,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _seed(db: Path) -> None:
-    from queue_server import accounts, evaluations, tickets, windows
-    from queue_server.clock import FixedClock
-    from queue_server.hall import Hall
+    from queue_server.admin import accounts
+    from queue_server.base.clock import FixedClock
+    from queue_server.core import tickets, windows
+    from queue_server.ratings import evaluations
+    from queue_server.runtime.hall import Hall
 
     # Yesterday morning, inside opening hours, whenever the test runs.
     day = datetime.now(SHANGHAI).date() - timedelta(days=1)

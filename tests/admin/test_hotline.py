@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 import pytest
+from queue_server.ratings import evaluations, followup, hotline
 
-from queue_server import evaluations, followup, hotline
 from tests.admin.helpers import rate, served_ticket, set_config
 
 SECRET = "s3cret-shared-with-12345"
@@ -95,7 +95,7 @@ def _pass(hall, now: float) -> tuple[int, int]:
 def test_hand_off_survives_a_webhook_down_and_a_restart(
     tmp_path, clock, fake, secret_env, with_phone
 ):
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
     hall = Hall(tmp_path / "h.db", clock=clock)
     set_config(hall, followup={"hotline_url": fake.url, "hotline_backoff_base_s": 10})

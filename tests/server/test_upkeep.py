@@ -6,8 +6,9 @@ import asyncio
 import logging
 
 import pytest
-
-from queue_server import accounts, retention, tickets, upkeep
+from queue_server.admin import accounts, retention
+from queue_server.core import tickets
+from queue_server.runtime import upkeep
 
 
 def issue(hall) -> dict:
