@@ -20,8 +20,8 @@ from typing import Any, Literal
 from queue_server.base.config import CalendarSection
 from queue_server.base.db import Tx
 from queue_server.base.errors import Invalid, NotFound
+from queue_server.base.workdays import is_working_day
 from queue_server.core.context import HallContext
-from queue_server.ratings.followup import is_working_day
 
 Schedule = Literal["now", "once", "daily"]
 HM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -5,7 +5,8 @@ A window counts as open only while it is staffed: open, with a staff member on d
 `status` but has `staffed: false`, and serves nobody. An alert is raised when a service has more than
 `[oversight].per_window_alert` people waiting per staffed open window serving it (one hall uses >10 to trigger cross-window service), or
 when its predicted wait passes `[oversight].wait_alert_min`; it suggests the closed or
-paused windows (tidal windows first) that could serve the queue.
+paused windows (tidal windows first) that could serve the queue. `case_alerts` lists the 差评
+cases past their 回访 or 整改 deadline (queue_server.ratings.followup).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sqlite3
 from typing import Any
 
 from queue_server.core.context import HallContext
+from queue_server.ratings import followup
 
 KIND_LABELS = {"comprehensive": "综合窗口", "dedicated": "专窗", "tidal": "潮汐窗口"}
 
@@ -127,6 +129,7 @@ def floor(ctx: HallContext, conn: sqlite3.Connection) -> dict[str, Any]:
         "windows": windows,
         "services": services,
         "alerts": alerts,
+        "case_alerts": case_alerts(ctx, conn),  # 差评 cases past a deadline
         "open_windows": sum(1 for w in windows if w["status"] == "open" and w["staffed"]),
         "thresholds": {"per_window": cfg.per_window_alert, "wait_min": cfg.wait_alert_min},
     }
@@ -174,3 +177,26 @@ def _alert(
         "suggest_windows": suggest,
         "text": f"“{name}”" + "；".join(reasons) + "。" + advice,
     }
+
+
+def case_alerts(ctx: HallContext, conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Alerts for open 差评 cases past their 回访 or 整改 deadline (queue_server.ratings.followup)."""
+    alerts = []
+    for v in followup.list_cases(ctx, conn, overdue=True):
+        late = [
+            f"回访超期（期限 {v['followup_due_day']}）" if v["followup_overdue"] else "",
+            f"整改超期（期限 {v['due_day']}）" if v["rectify_overdue"] else "",
+        ]
+        what = "，".join(x for x in late if x)
+        window = f"{v['window']} 号窗口" if v["window"] else "窗口未知"
+        alerts.append(
+            {
+                "case_id": v["id"],
+                "ticket_number": v["ticket_number"],
+                "window": v["window"],
+                "followup_overdue": v["followup_overdue"],
+                "rectify_overdue": v["rectify_overdue"],
+                "text": f"差评工单 #{v['id']}（{v['ticket_number']}，{window}，{v['status_label']}）{what}",
+            }
+        )
+    return alerts

@@ -38,6 +38,12 @@ def purge(ctx: HallContext, tx: Tx, actor: str = "system") -> int:
         (cutoff,),
     )
     n = cur.rowcount
+    tx.execute(
+        "UPDATE followup_cases SET contact_phone = NULL, contact_masked = NULL"
+        " WHERE contact_masked IS NOT NULL AND evaluation_id IN"
+        " (SELECT id FROM evaluations WHERE business_day < ?)",
+        (cutoff,),
+    )  # the citizen's phone for a 差评's 回访 goes with the ticket's personal data
     events = purge_events(ctx, tx)
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?)"

@@ -12,7 +12,8 @@ Definitions (docs/ADMIN.md):
 - no-show rate: tickets whose last call ended in 过号 (skip) / tickets called.
 - ratings are the service ratings (channels window and qr); a kiosk rating rates the
   terminal and is not counted against a service, window or staff member.
-- satisfaction (好评率): ratings of 3 (基本满意) or better / all ratings.
+- satisfaction (好评率): ratings of 3 (基本满意) or better / all ratings, leaving out ratings
+  an upheld appeal (申诉复核) excluded: event `evaluation.excluded`, whenever it was written.
 - the offline indicators of GB/T 39734-2020 (线下评价), computed by this project from the
   levels and reason codes (the standard names them; the formulas are ours):
   整体满意度 (overall) = mean of level × 20 % (5 非常满意 = 100 %, 1 非常不满意 = 20 %);
@@ -80,6 +81,7 @@ class TicketFacts:
 
 @dataclass
 class Rating:
+    id: int
     day: str
     hour: str
     service: str
@@ -105,6 +107,17 @@ def _hour(text: str) -> str:
     return text[11:13]
 
 
+def _excluded(conn: sqlite3.Connection, day_from: str, day_to: str) -> set[int]:
+    """Ratings of these days excluded by an upheld appeal (the event may be days later)."""
+    rows = conn.execute("SELECT data FROM events WHERE type = 'evaluation.excluded'")
+    out = set()
+    for (raw,) in rows:
+        data = orjson.loads(raw)
+        if day_from <= data.get("business_day", "") <= day_to:
+            out.add(int(data["id"]))
+    return out
+
+
 def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> History:
     """Replay the events of business days `day_from`..`day_to` (inclusive, YYYY-MM-DD)."""
     # Event ts is local ISO time, so a string range on it brackets the days; one day of slack
@@ -117,6 +130,7 @@ def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> Histor
         (lo, hi, *TICKET_EVENTS),
     )
     hist = History()
+    excluded = _excluded(conn, day_from, day_to)
     for kind, raw in rows:
         data = orjson.loads(raw)
         day = data.get("business_day", "")
@@ -126,8 +140,11 @@ def load_history(conn: sqlite3.Connection, day_from: str, day_to: str) -> Histor
         if kind == "evaluation.created":
             if data.get("channel", "window") not in SERVICE_CHANNELS:
                 continue  # the kiosk's rating of itself
+            if data.get("id") in excluded:
+                continue
             hist.ratings.append(
                 Rating(
+                    int(data.get("id") or 0),
                     day,
                     _hour(data["created_at"]),
                     data["service"],

@@ -14,6 +14,7 @@ from queue_server.api import (
     admin,
     appointments,
     broadcasts,
+    cases,
     desk,
     events,
     guard,
@@ -62,6 +63,7 @@ def create_app(hall: Hall) -> FastAPI:
         admin.router,
         broadcasts.router,
         posters.router,
+        cases.router,
         tokens.router,
     )
     for router in routers:

@@ -80,7 +80,10 @@ class PairIn(Body):
 
 
 class AssignIn(Body):
-    assignee: str = Field(max_length=64)
+    assignee: str = Field("", max_length=64)
+    account: str | None = Field(
+        None, max_length=64, description="The handler's account (may reveal the phone)."
+    )
 
 
 class FollowupIn(Body):
@@ -347,6 +350,7 @@ async def browse_evaluations(
         v = evaluations.evaluation_view(r, reasons)
         v["case_id"] = r["case_id"]
         v["case_status"] = r["case_status"]
+        v["excluded"] = bool(r["excluded_at"])  # an upheld appeal: not counted in 好评率
         out.append(v)
     return json(out)
 
@@ -379,7 +383,9 @@ async def _case_step(request: Request, who: Principal, step: Any) -> Response:
 async def assign_case(case_id: RowId, body: AssignIn, request: Request, who: Who) -> Response:
     """Assign the follow-up call (回访) to someone."""
     return await _case_step(
-        request, who, lambda c, tx: followup.assign(c, tx, case_id, body.assignee, who.actor)
+        request,
+        who,
+        lambda c, tx: followup.assign(c, tx, case_id, body.assignee, who.actor, body.account),
     )
 
 

@@ -30,32 +30,16 @@ from halldomain.idnumber import IdNumberError, mask_name, parse_id_number
 from queue_server.base.db import Tx
 from queue_server.base.errors import Conflict, HallError, Invalid, NotFound
 from queue_server.core.context import HallContext
+from queue_server.core.phones import check_phone, mask_phone
 from queue_server.core.tickets import IssueRequest, get_row, issue
 
 QR_PREFIX = "HALLAPPT"
 QR_VERSION = "1"
 _QR = re.compile(r"^HALLAPPT:1:(\d{1,12}):([A-Za-z0-9_-]{6,32})$")
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
 HELD = ("booked", "checked_in", "no_show")  # bookings that take a place in their slot
 
 
 # -- small helpers ------------------------------------------------------------------------------
-
-
-def mask_phone(phone: str) -> str:
-    """`13812345678` → `138****5678`."""
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
-
-
-def check_phone(phone: str | None) -> str | None:
-    if phone is None or phone == "":
-        return None
-    value = phone.strip().replace(" ", "").replace("-", "")
-    if value.startswith("+86"):
-        value = value[3:]
-    if not _PHONE.match(value):
-        raise Invalid("手机号码格式不正确，应为11位手机号", "invalid_phone")
-    return value
 
 
 def qr_content(appt_id: int, check_code: str) -> str:

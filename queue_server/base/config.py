@@ -199,7 +199,49 @@ class FollowupSection(Strict):
         5,
         ge=1,
         le=60,
-        description="Working days to follow up (回访) and rectify (整改) a 差评 (local rule).",
+        description="Working days to rectify (整改) a 差评 (local rule: Sichuan 15, Dezhou 5).",
+    )
+    followup_working_days: int = Field(
+        1,
+        ge=1,
+        le=30,
+        description="Working days to verify and call the citizen back (核实/回访) after a 差评.",
+    )
+    hotline_url: str = Field(
+        "",
+        description="12345 hotline webhook that receives handed-off cases (POST JSON); empty: "
+        "hand-offs wait in the local queue until it is set.",
+    )
+    hotline_secret_env: str = Field(
+        "HALL_HOTLINE_SECRET",
+        pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
+        description="Environment variable holding the shared secret that signs hand-offs and "
+        "authenticates 12345 outcomes (HMAC-SHA256); the secret itself is never in this file.",
+    )
+    hotline_send_phone: bool = Field(
+        False,
+        description="Send the citizen's full phone number with a hand-off (else only the masked "
+        "form 138****1234); ID numbers and names are never sent, only their masked forms.",
+    )
+    hotline_timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per hand-off.")
+    hotline_backoff_base_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="First retry delay of a hand-off; doubles after each failure.",
+    )
+    hotline_backoff_max_s: float = Field(
+        3600.0,
+        gt=0,
+        le=86400,
+        description="Longest delay between hand-off retries (never given up).",
+    )
+    hotline_max_skew_s: int = Field(
+        300,
+        ge=30,
+        le=3600,
+        description="A 12345 outcome whose signed timestamp is further than this from the server "
+        "clock is refused (with the nonce check, a replayed outcome is refused).",
     )
 
 

@@ -1,5 +1,5 @@
-"""Deliveries to outside systems: the provincial 好差评 platform (queue_server.ratings.upload) and the
-SMS gateway's webhook (queue_server.runtime.notify). One HTTP client (requests) and one retry policy
+"""Deliveries to outside systems: the provincial 好差评 platform (queue_server.ratings.upload), the
+SMS gateway's webhook (queue_server.runtime.notify) and the 12345 hotline (queue_server.ratings.hotline). One HTTP client (requests) and one retry policy
 (doubling pauses from a base, capped; tenacity computes and, in process, waits them).
 
 A delivery is a JSON POST: any 2xx answer is success (and statuses the caller names, such as
@@ -33,13 +33,18 @@ def post_json(
     *,
     idempotency_key: str | None = None,
     also_ok: Collection[int] = (),
+    sign: Callable[[bytes], dict[str, str]] | None = None,
 ) -> None:
-    """POST `body` as JSON (UTF-8); raise DeliveryFailed unless the answer is 2xx or in `also_ok`."""
+    """POST `body` as JSON (UTF-8); raise DeliveryFailed unless the answer is 2xx or in `also_ok`.
+    `sign` gets the exact bytes sent and returns headers to add (a signature)."""
     headers = {"Content-Type": "application/json"}
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
+    data = orjson.dumps(body)
+    if sign is not None:
+        headers |= sign(data)
     try:
-        r = requests.post(url, data=orjson.dumps(body), headers=headers, timeout=timeout)
+        r = requests.post(url, data=data, headers=headers, timeout=timeout)
     except requests.RequestException as err:
         raise DeliveryFailed(f"{type(err).__name__}: {err}"[:REASON_CHARS]) from err
     if not (200 <= r.status_code < 300 or r.status_code in also_ok):

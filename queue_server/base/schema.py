@@ -430,6 +430,70 @@ def m604_reason_codes(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m610_case_cycle(db: Database) -> None:
+    """The full 差评 cycle on `followup_cases`: a 回访 deadline of its own (existing cases get
+    their 整改 deadline, so an upgrade raises no alert the old rules did not), the citizen's
+    phone where one was given (`contact_phone`, purged with the ticket's personal data, and
+    its masked form), the handler's account (who may reveal the phone) and the state before an
+    appeal; `case_appeals` (申诉复核, one per case); `evaluations.excluded_at` (an upheld appeal
+    keeps the rating but leaves it out of 好评率, found by a partial index on its events); the
+    12345 hand-off outbox and the nonces of the outcomes received (replay protection)."""
+    have = {c.name for c in db["followup_cases"].columns}
+    for col, decl in (
+        ("followup_due_day", "TEXT"),
+        ("contact_phone", "TEXT"),
+        ("contact_masked", "TEXT"),
+        ("assignee_account_id", "INTEGER"),
+        ("prev_status", "TEXT"),
+    ):
+        if col not in have:
+            db.execute(f"ALTER TABLE followup_cases ADD COLUMN {col} {decl}")
+    db.execute(
+        "UPDATE followup_cases SET followup_due_day = due_day WHERE followup_due_day IS NULL"
+    )
+    if "excluded_at" not in {c.name for c in db["evaluations"].columns}:
+        db.execute("ALTER TABLE evaluations ADD COLUMN excluded_at TEXT")
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS case_appeals (
+            case_id INTEGER PRIMARY KEY REFERENCES followup_cases (id),
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            appellant TEXT NOT NULL,
+            appellant_account_id INTEGER,
+            filed_at TEXT NOT NULL,
+            prev_status TEXT NOT NULL,
+            decision TEXT,
+            decision_note TEXT,
+            reviewer TEXT,
+            reviewer_account_id INTEGER,
+            decided_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS hotline_outbox (
+            case_id INTEGER PRIMARY KEY REFERENCES followup_cases (id),
+            record_id TEXT NOT NULL UNIQUE,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ts REAL NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            outcome_ref TEXT,
+            outcome_at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS hotline_outbox_due ON hotline_outbox (status, next_attempt_ts);
+        CREATE INDEX IF NOT EXISTS events_excluded ON events (id)
+            WHERE type = 'evaluation.excluded';
+        CREATE TABLE IF NOT EXISTS hotline_nonces (
+            nonce TEXT PRIMARY KEY,
+            received_ts REAL NOT NULL
+        );
+        """
+    )
+
+
+@MIGRATIONS()
 def m630_upload_outcome(db: Database) -> None:
     """`upload_queue.outcome`: how the platform took a delivered record, `accepted` or
     `duplicate` (it already had that 办件编号, e.g. after a lost acknowledgement); records

@@ -22,7 +22,7 @@ from queue_server.base.db import CommitListener, Database, Tx
 from queue_server.base.errors import Unauthorized
 from queue_server.core.context import RECENT_SERVICE_TIMES, HallContext, WaitPredictor
 from queue_server.core.predictor import Predictor
-from queue_server.ratings import upload
+from queue_server.ratings import hotline, upload
 from queue_server.runtime import notify, upkeep
 from queue_server.runtime.events import Broadcaster
 
@@ -239,18 +239,19 @@ class Hall:
 
     async def start_background(self) -> None:
         """Start a running server's background work, all of it here: events fan out on this
-        loop, the notifier sends, the retention purge runs once, then housekeeping and the
-        provincial uploader run until `stop_background`."""
+        loop, the notifier sends, the retention purge runs once, then housekeeping, the
+        provincial uploader and the 12345 hand-off sender run until `stop_background`."""
         self.broadcaster.bind(asyncio.get_running_loop())
         self.notifier.start()
         await upkeep.on_start(self)
         self._background = [
             asyncio.create_task(upkeep.run_forever(self), name="hall-housekeeping"),
             asyncio.create_task(upload.run_forever(self), name="hall-upload"),
+            asyncio.create_task(hotline.run_forever(self), name="hall-hotline"),
         ]
 
     async def stop_background(self) -> None:
-        """Stop housekeeping and the uploader; save session activity for the next start."""
+        """Stop housekeeping and the senders; save session activity for the next start."""
         tasks, self._background = self._background, []
         for task in tasks:
             task.cancel()

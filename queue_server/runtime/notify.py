@@ -42,7 +42,7 @@ def webhook_send(url: str, payload: dict[str, Any], timeout: float) -> None:
 
 def register_contact(ctx: HallContext, tx: Tx, ticket_id: int, phone: str) -> dict[str, Any]:
     """Remember a phone number for one waiting ticket, until its message is sent."""
-    from queue_server.appointments.booking import check_phone, mask_phone
+    from queue_server.core.phones import check_phone, mask_phone
 
     value = check_phone(phone)
     assert value is not None

@@ -95,7 +95,7 @@ def test_the_housekeeping_loop_goes_on_after_failures(hall, monkeypatch, caplog)
     assert len([r for r in caplog.records if r.name == "hall.upkeep"]) == 3
 
 
-def test_start_background_runs_housekeeping_and_the_uploader_until_stopped(hall):
+def test_start_background_runs_housekeeping_the_uploader_and_the_12345_sender_until_stopped(hall):
     async def scenario() -> list[str]:
         await hall.start_background()
         names = sorted(t.get_name() for t in hall._background)
@@ -104,4 +104,4 @@ def test_start_background_runs_housekeeping_and_the_uploader_until_stopped(hall)
         assert hall._background == []
         return names
 
-    assert asyncio.run(scenario()) == ["hall-housekeeping", "hall-upload"]
+    assert asyncio.run(scenario()) == ["hall-hotline", "hall-housekeeping", "hall-upload"]

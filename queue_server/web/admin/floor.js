@@ -1,5 +1,5 @@
 // 实时监控: queues per service, window tiles, alerts with a one-click 开启 for idle windows,
-// and the devices that need attention.
+// 差评 cases past their deadlines, and the devices that need attention.
 
 import { S, TABS, api, html, nothing, render, main, toast, guarded, fmt, $ } from "./ui.js";
 import { barChart } from "./chart.js";
@@ -46,14 +46,18 @@ export async function renderFloor() {
         ${a.suggest_windows.filter((w) => w.serves && !w.unstaffed).map((w) => html`<button class="small" data-open=${w.no} @click=${() => openWindow(w.no)}>开启 ${w.no} 号窗口</button> `)}</div>`,
       )
     : html`<div class="alert calm">各事项排队正常（阈值：每个开放窗口 ${f.thresholds.per_window} 人，预计等候 ${f.thresholds.wait_min} 分钟）</div>`;
+  // 差评 cases past their 回访 or 整改 deadline (the list is in the 评价 tab).
+  const cases = (f.case_alerts || []).map(
+    (a) => html`<div class="alert" data-case-alert=${a.case_id}><strong>差评超期</strong> ${a.text} <a href="#ratings">去处理</a></div>`,
+  );
   // Devices needing attention (a display whose sound the browser blocks, a kiosk out of paper).
   const attention = devices.filter((d) => d.level === "warn" || d.level === "error");
   const kpi = (v, l) => html`<div class="kpi"><div class="v">${v}</div><div class="l">${l}</div></div>`;
   render(
     html`<h2>实时监控 <span class="muted" style="font-size:13px;font-weight:normal">${f.now.slice(11, 19)} 更新</span></h2>
     <div class="kpis">${kpi(waiting, "等候人数")}${kpi(`${open}/${f.windows.length}`, "开放窗口")}${kpi(busy, "正在办理")}
-      ${kpi(fmt(longest), "最长等候（分钟）")}${kpi(served, "今日办结")}${kpi(f.alerts.length, "预警")}</div>
-    ${alerts}<div id="floor-devices">${attention.map((d) => html`<div class="alert" data-device=${d.name}><strong>设备</strong> ${d.summary}</div>`)}</div>
+      ${kpi(fmt(longest), "最长等候（分钟）")}${kpi(served, "今日办结")}${kpi(f.alerts.length + (f.case_alerts || []).length, "预警")}</div>
+    ${alerts}<div id="floor-cases">${cases}</div><div id="floor-devices">${attention.map((d) => html`<div class="alert" data-device=${d.name}><strong>设备</strong> ${d.summary}</div>`)}</div>
     <div class="cols floor">
       <div class="card"><h3 style="margin-top:0">各事项排队</h3>
         ${barChart(
