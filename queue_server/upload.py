@@ -35,6 +35,7 @@ log = logging.getLogger("hall.upload")
 RECORD_FIELDS = (
     "record_id", "hall", "ticket_number", "business_day", "service_code", "service_name",
     "window", "staff", "staff_no", "channel", "level", "level_label", "reasons", "comment", "evaluated_at",
+    "case_no", "cases", "item_codes", "department", "staff_account", "device",
 )  # fmt: skip
 BATCH = 50
 POLL_S = 2.0
@@ -62,13 +63,21 @@ def enqueue(ctx: HallContext, tx: Tx, evaluation: dict[str, Any]) -> str:
         "service_name": svc.name if svc else evaluation["service"],
         "window": evaluation["window"],
         "staff": evaluation["staff"],
-        "staff_no": _staff_no(tx, evaluation["staff"]),
+        "staff_no": evaluation.get("staff_no") or "",
         "channel": evaluation["channel"],
         "level": evaluation["level"],
         "level_label": evaluation["level_label"],
         "reasons": evaluation["reasons"],
         "comment": evaluation["comment"],
         "evaluated_at": evaluation["created_at"],
+        # the 办件编号 and 事项实施编码 from 办结, the department, the staff account recorded
+        # at the call, and for a `kiosk` rating the terminal rated
+        "case_no": evaluation.get("case_no"),
+        "cases": evaluation.get("cases", []),
+        "item_codes": evaluation.get("item_codes", []),
+        "department": evaluation.get("department") or "",
+        "staff_account": evaluation.get("staff_account") or "",
+        "device": evaluation.get("device") or "",
     }
     tx.execute(
         "INSERT OR IGNORE INTO upload_queue (record_id, evaluation_id, payload, created_at)"
@@ -76,14 +85,6 @@ def enqueue(ctx: HallContext, tx: Tx, evaluation: dict[str, Any]) -> str:
         (record_id, evaluation["id"], orjson.dumps(record).decode(), tx.now_iso),
     )
     return record_id
-
-
-def _staff_no(tx: Tx, name: str | None) -> str:
-    """The staff member's number (工号) when the name belongs to exactly one account."""
-    if not name:
-        return ""
-    rows = tx.execute("SELECT staff_no FROM accounts WHERE name = ? LIMIT 2", (name,)).fetchall()
-    return str(rows[0]["staff_no"]) if len(rows) == 1 else ""
 
 
 def wire_body(record: dict[str, Any], cfg: UploadSection) -> dict[str, Any]:
