@@ -110,7 +110,7 @@ async def create_evaluation(body: EvaluationIn, request: Request) -> Response:
     hall = hall_of(request)
     if body.channel == "qr" and bearer(request) is None:
         if not body.code:
-            raise Unauthorized("请扫描号票上的二维码进行评价", "code_required")
+            raise Unauthorized("请扫描号票上的二维码进行评价", "missing_token")
         code = body.code
 
         def by_code(tx: Tx) -> dict[str, Any]:
