@@ -3,6 +3,8 @@ the hall display, once the hall file gives the window a floor and a zone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 def floor_text(floor: str) -> str:
     """`3` → `3楼`; a floor already worded (`负一楼`, `B1层`) stays as it is."""
@@ -35,3 +37,39 @@ def window_guide_en(no: int, floor: str = "", zone: str = "") -> str:
     if floor:
         parts.append(f"Floor {floor}")
     return ", ".join(parts)
+
+
+def _runs(nos: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for no in sorted(set(nos)):
+        if runs and no == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], no)
+        else:
+            runs.append((no, no))
+    return runs
+
+
+def service_location(windows: Iterable[tuple[int, str, str]], lang: str = "zh") -> str:
+    """Where a service is handled, from its windows' (no, floor, zone): `1楼B区11–13号窗口`,
+    places joined by `、`; "" when none of them has a location configured."""
+    places: dict[tuple[str, str], list[int]] = {}
+    for no, floor, zone in windows:
+        places.setdefault((floor.strip(), zone.strip()), []).append(no)
+    if not any(floor or zone for floor, zone in places):
+        return ""
+    parts = []
+    for (floor, zone), nos in places.items():
+        runs = "、".join(f"{a}–{b}" if a != b else str(a) for a, b in _runs(nos))
+        if lang == "en":
+            where = ", ".join(
+                p
+                for p in (
+                    f"Zone {zone.removesuffix('区')}" if zone else "",
+                    f"Floor {floor.removesuffix('楼').removesuffix('层')}" if floor else "",
+                )
+                if p
+            )
+            parts.append(f"windows {runs}" + (f" ({where})" if where else ""))
+        else:
+            parts.append(f"{floor_text(floor)}{zone_text(zone)}{runs}号窗口")
+    return ("; " if lang == "en" else "、").join(parts)

@@ -632,6 +632,20 @@ class HallConfig(Strict):
     def service(self, code: str) -> Service | None:
         return self._services_by_code.get(code)
 
+    def window(self, no: int) -> Window | None:
+        return self._windows_by_no.get(no)
+
+    def service_location(self, code: str, lang: str = "zh") -> str:
+        """Where service `code` is handled (智能引导): its windows' floors and zones, e.g.
+        1楼B区11–13号窗口; "" when no window of it has a location."""
+        return places.service_location(
+            ((w.no, w.floor, w.zone) for w in self.windows if code in w.services), lang
+        )
+
+    @functools.cached_property
+    def _windows_by_no(self) -> dict[int, Window]:
+        return {w.no: w for w in self.windows}
+
     @functools.cached_property
     def _services_by_code(self) -> dict[str, Service]:
         # Looked up on every ticket view; the model is frozen, so the index never goes stale.

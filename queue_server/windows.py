@@ -45,6 +45,10 @@ def window_view(ctx: HallContext, conn: sqlite3.Connection, row: sqlite3.Row) ->
         "status_since": row["status_since"],
         "staff": row["staff"],
         "current": dict(current) if current else None,
+        "department": w.department,
+        "floor": w.floor,
+        "zone": w.zone,
+        "guide": w.guide,
     }
 
 

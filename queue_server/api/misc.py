@@ -79,7 +79,8 @@ async def services(request: Request, who: Who) -> Response:
         ).fetchall()
     )
     out = []
-    for svc in hall.config.services:
+    cfg = hall.config
+    for svc in cfg.services:
         n = int(waiting.get(svc.code, 0))
         est = hall.ctx.estimate(conn, svc.code, n)
         out.append(
@@ -95,6 +96,9 @@ async def services(request: Request, who: Who) -> Response:
                 "hours": svc.hours,
                 "guide": svc.guide,
                 "forms": svc.forms,
+                # where it is handled (智能引导): "1楼B区11–13号窗口", "" without locations
+                "location": cfg.service_location(svc.code),
+                "location_en": cfg.service_location(svc.code, "en"),
             }
         )
     return json(out)
