@@ -49,27 +49,30 @@ def _runs(nos: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _place_en(floor: str, zone: str) -> str:
+    zone = zone.removesuffix("区")
+    floor = floor.removesuffix("楼").removesuffix("层")
+    return ", ".join(
+        p for p in (f"Floor {floor}" if floor else "", f"Zone {zone}" if zone else "") if p
+    )
+
+
 def service_location(windows: Iterable[tuple[int, str, str]], lang: str = "zh") -> str:
-    """Where a service is handled, from its windows' (no, floor, zone): `1楼B区11–13号窗口`,
-    places joined by `、`; "" when none of them has a location configured."""
+    """Where a service is handled, from its windows' (no, floor, zone): `1楼B区11–13号窗口` when
+    they share one place; several places are named without window numbers (`1楼B区、3楼A区`),
+    short enough for a ticket. "" when none of the windows has a location configured."""
     places: dict[tuple[str, str], list[int]] = {}
     for no, floor, zone in windows:
         places.setdefault((floor.strip(), zone.strip()), []).append(no)
     if not any(floor or zone for floor, zone in places):
         return ""
-    parts = []
-    for (floor, zone), nos in places.items():
-        runs = "、".join(f"{a}–{b}" if a != b else str(a) for a, b in _runs(nos))
+    if len(places) > 1:
         if lang == "en":
-            where = ", ".join(
-                p
-                for p in (
-                    f"Zone {zone.removesuffix('区')}" if zone else "",
-                    f"Floor {floor.removesuffix('楼').removesuffix('层')}" if floor else "",
-                )
-                if p
-            )
-            parts.append(f"windows {runs}" + (f" ({where})" if where else ""))
-        else:
-            parts.append(f"{floor_text(floor)}{zone_text(zone)}{runs}号窗口")
-    return ("; " if lang == "en" else "、").join(parts)
+            return "; ".join(_place_en(f, z) or "other windows" for f, z in places)
+        return "、".join(f"{floor_text(f)}{zone_text(z)}" or "其他窗口" for f, z in places)
+    (floor, zone), nos = next(iter(places.items()))
+    sep = ", " if lang == "en" else "、"
+    runs = sep.join(f"{a}–{b}" if a != b else str(a) for a, b in _runs(nos))
+    if lang == "en":
+        return f"windows {runs} ({_place_en(floor, zone)})"
+    return f"{floor_text(floor)}{zone_text(zone)}{runs}号窗口"

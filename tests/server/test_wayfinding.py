@@ -9,10 +9,8 @@ V1 = "/api/v1"
 def test_services_windows_and_called_tickets_say_where_to_go(api):
     services = {s["code"]: s for s in api.get(f"{V1}/services", headers=api.who("kiosk")).json()}
     # the demo's 税务专窗 and the tidal windows upstairs that also serve it
-    assert services["SW"]["location"] == "1楼B区11–13号窗口、3楼A区23–24号窗口"
-    assert services["SW"]["location_en"] == (
-        "windows 11–13 (Zone B, Floor 1); windows 23–24 (Zone A, Floor 3)"
-    )
+    assert services["SW"]["location"] == "1楼B区、3楼A区"  # several places: short, no numbers
+    assert services["SW"]["location_en"] == "Floor 1, Zone B; Floor 3, Zone A"
     windows = {w["no"]: w for w in api.get(f"{V1}/windows", headers=api.who("display")).json()}
     assert (windows[11]["floor"], windows[11]["zone"], windows[11]["guide"]) == (
         "1",
@@ -36,3 +34,13 @@ def test_without_a_location_the_guide_is_the_window_number_alone(tmp_path, clock
     )
     assert cfg.service_location("SW") == ""
     assert cfg.window(2) is not None and cfg.window(2).guide == "2号窗口"
+
+
+def test_one_place_names_its_windows_several_places_only_the_places():
+    from halldomain.places import service_location
+
+    one = [(11, "1", "B"), (12, "1", "B"), (13, "1", "B"), (15, "1", "B")]
+    assert service_location(one) == "1楼B区11–13、15号窗口"
+    assert service_location(one, "en") == "windows 11–13, 15 (Floor 1, Zone B)"
+    assert service_location([(1, "负一楼", "东区"), (7, "2", "")]) == "负一楼东区、2楼"
+    assert service_location([(1, "", ""), (2, "", "")]) == ""
