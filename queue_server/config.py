@@ -261,8 +261,9 @@ class UploadSection(Strict):
     field_map: dict[str, str] = Field(
         default_factory=dict,
         description="Platform field name -> record field (record_id, ticket_number, "
-        "service_code, service_name, window, staff, staff_no, channel, level, reasons, comment, "
-        "evaluated_at, hall); empty uses the built-in names.",
+        "service_code, service_name, window, staff, staff_no, staff_account, department, case_no, "
+        "cases, item_codes, device, channel, level, reasons, comment, evaluated_at, hall); empty "
+        "uses the built-in names.",
     )
     timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per upload.")
     backoff_base_s: float = Field(
