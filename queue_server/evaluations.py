@@ -6,7 +6,10 @@ rates: the window's evaluator (channel `window`, a ticket finished at its own wi
 ticket's public link (channel `qr`). The people rated (staff, administrators) never rate. Only a
 `done` ticket is rated on `window` or `qr`, and those two share one rating (一次一评); one
 `kiosk` rating per ticket. Each record carries what the provincial platform
-needs: ticket number, service code, window, staff, channel, level, reasons, comment, time.
+needs: ticket number, the 办件编号 and 事项实施编码 from 办结, service code, department, window,
+the staff account and 工号 recorded at the call, channel (a `kiosk` rating names the kiosk and
+no window or staff), level, reasons, comment, time; a 回访 phone left on the QR page is kept
+for the follow-up and shown masked only.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ A background task posts due records; a failure schedules the next try with expon
 backoff (`[upload]` backoff_base_s doubling up to backoff_max_s: queue_server.outbound's retry
 policy) and never gives up. All state is in SQLite, so a restart resumes where it stopped.
 
-The national record carries (国办发〔2019〕51号): case/ticket number, service code, window,
-staff, channel, level, reasons, comment and time. Field names on the wire follow
+The national record carries (国办发〔2019〕51号): case/ticket number, 事项实施编码, service code,
+department, window, staff account and 工号, the kiosk rated, channel, level, reasons, comment
+and time (never the citizen's phone number). Field names on the wire follow
 `[upload].field_map` because each province's interface names them its own way.
 """
 
