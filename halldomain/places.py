@@ -28,15 +28,9 @@ def window_guide(no: int, floor: str = "", zone: str = "") -> str:
 
 
 def window_guide_en(no: int, floor: str = "", zone: str = "") -> str:
-    """The same in English: `Window 12, Zone B, Floor 3`."""
-    parts = [f"Window {no}"]
-    zone = zone.strip().removesuffix("区")
-    floor = floor.strip().removesuffix("楼").removesuffix("层")
-    if zone:
-        parts.append(f"Zone {zone}")
-    if floor:
-        parts.append(f"Floor {floor}")
-    return ", ".join(parts)
+    """The same in English: `Window 12 (Floor 3, Zone B)`, or `Window 12`."""
+    where = _place_en(floor.strip(), zone.strip())
+    return f"Window {no} ({where})" if where else f"Window {no}"
 
 
 def _runs(nos: list[int]) -> list[tuple[int, int]]:

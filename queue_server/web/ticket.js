@@ -47,7 +47,7 @@ function renderTicket(view) {
   $("#state-line-en").textContent = en;
   const waiting = t.status === "waiting";
   $("#facts").hidden = !waiting;
-  $("#refresh-note").hidden = !(waiting || t.status === "called");
+  $("#refresh-note").hidden = !waiting;
   if (waiting) {
     $("#ahead").replaceChildren(el("span", { class: "zh" }, `${t.ahead} 人`),
       el("span", { class: "en" }, `${t.ahead} people`));

@@ -142,7 +142,7 @@ def test_services_carry_item_codes_and_windows_a_location() -> None:
     assert cfg.windows[0].guide == "3楼B区1号窗口"
     assert places.window_guide(12, "负一楼", "东区") == "负一楼东区12号窗口"
     assert places.window_guide(12) == "12号窗口"
-    assert places.window_guide_en(12, "3", "B") == "Window 12, Zone B, Floor 3"
+    assert places.window_guide_en(12, "3", "B") == "Window 12 (Floor 3, Zone B)"
 
 
 def test_migrations_keep_ratings_and_give_them_their_uploaded_staff_no(tmp_path: Path) -> None:

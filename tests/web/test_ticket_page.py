@@ -84,7 +84,7 @@ def test_a_phone_follows_its_ticket_and_rates_it_once(
     assert "1楼B区11号窗口" in page.inner_text(
         "#state-line"
     )  # 智能引导 from the window's floor and zone
-    assert "Window 11, Zone B, Floor 1" in page.inner_text("#state-line-en")
+    assert "Window 11 (Floor 1, Zone B)" in page.inner_text("#state-line-en")
     shot(page, artifacts, "called")
 
     with staff(server) as s:
