@@ -94,7 +94,7 @@ def render_ticket(
     if ticket.qr:
         module = QR_MODULE[paper_mm]
         out += c.qr_native(ticket.qr, module) if native_qr else c.qr_raster(ticket.qr, module)
-        out += c.text_line("", encoding) + lines("扫码查看排队进度")
+        out += c.text_line("", encoding) + lines("扫码查看排队进度，办结后可评价")
     if ticket.notice:
         out += c.align("left") + lines(ticket.notice)
     out += c.feed(2) + c.CHINESE_OFF + c.FEED_AND_CUT

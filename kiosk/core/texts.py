@@ -54,7 +54,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The printer cannot print now, but your number is registered. Take a photo of it or "
         "remember it, and watch for your call or tell the service desk.",
     ),
-    "ticket.scan": ("扫码查看排队进度", "Scan to follow your place"),
+    "ticket.scan": ("扫码查看进度、办结后评价", "Scan to follow your place and rate us"),
     "message.title": ("暂时无法取号", "Cannot issue a ticket"),
     "message.duplicate": ("您已有排队号", "You already have a number"),
     "message.duplicate_hint": (
