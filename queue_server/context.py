@@ -12,11 +12,11 @@ from typing import Any, Protocol
 
 import orjson
 
-from queue_server.clock import Clock
-from queue_server.config import HallConfig, Service
-from queue_server.db import Tx
-from queue_server.errors import Invalid
-from queue_server.estimate import WaitRange, wait_range
+from queue_server.base.clock import Clock
+from queue_server.base.config import HallConfig, Service
+from queue_server.base.db import Tx
+from queue_server.base.errors import Invalid
+from queue_server.core.estimate import WaitRange, wait_range
 
 ACTIVE = ("waiting", "called")
 MIN_SERVICE_MIN = 0.1  # minutes: the shortest mean service time believed
@@ -35,7 +35,7 @@ class Capacity:
 
 
 class WaitPredictor(Protocol):
-    """What estimates a waiting ticket's range (queue_server.predictor.Predictor does)."""
+    """What estimates a waiting ticket's range (queue_server.core.predictor.Predictor does)."""
 
     def estimate(
         self,
@@ -56,10 +56,10 @@ class HallContext:
     service_times: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _shares: tuple[HallConfig, list[tuple[int, list[tuple[str, float]]]]] | None = None
     _capacity: Capacity | None = None
-    # The wait estimate (queue_server.predictor.Predictor); None: the Erlang range.
+    # The wait estimate (queue_server.core.predictor.Predictor); None: the Erlang range.
     predictor: WaitPredictor | None = None
     # Who is on duty where: window no -> wall-clock time a staff credential bound to it was last
-    # used (queue_server.hall.Hall.window_presence). None: nobody is known to be on duty.
+    # used (queue_server.runtime.hall.Hall.window_presence). None: nobody is known to be on duty.
     presence: Callable[[sqlite3.Connection], dict[int, float]] | None = None
     presence_ttl: float = 0.0  # seconds a presence answer may be reused (0: always ask)
     _presence_cache: tuple[float, frozenset[int]] | None = None

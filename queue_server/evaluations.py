@@ -22,12 +22,12 @@ from typing import Any
 import orjson
 
 from halldomain import ratings
-from queue_server import followup, upload
-from queue_server.appointments import check_phone, mask_phone
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import Conflict, Forbidden, Invalid
-from queue_server.tickets import get_row
+from queue_server.appointments.booking import check_phone, mask_phone
+from queue_server.base.db import Tx
+from queue_server.base.errors import Conflict, Forbidden, Invalid
+from queue_server.core.context import HallContext
+from queue_server.core.tickets import get_row
+from queue_server.ratings import followup, upload
 
 LEVELS = {n: zh for n, (zh, _en) in ratings.LEVELS.items()}
 CHANNELS = ("window", "kiosk", "qr")

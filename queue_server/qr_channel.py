@@ -13,8 +13,8 @@ from typing import Any
 
 from halldomain import places, ratings
 from halldomain.waits import no_wait, wait_phrase
-from queue_server.context import HallContext
-from queue_server.evaluations import SERVICE_CHANNELS
+from queue_server.core.context import HallContext
+from queue_server.ratings.evaluations import SERVICE_CHANNELS
 
 STATUS_TEXT = {
     "waiting": ("等候中", "Waiting"),

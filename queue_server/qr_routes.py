@@ -1,5 +1,5 @@
 """The QR channel's HTTP side: the ticket page `/t/{code}` and its JSON (no token: the code in
-the link is the credential; see queue_server.qr_channel)."""
+the link is the credential; see queue_server.ratings.qr_channel)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from queue_server.api.common import error, hall_of, json
-from queue_server.errors import NotFound
-from queue_server.qr_channel import public_view
-from queue_server.tickets import get_row_by_code
+from queue_server.base.errors import NotFound
+from queue_server.core.tickets import get_row_by_code
+from queue_server.ratings.qr_channel import public_view
 
 PAGE = Path(__file__).resolve().parent / "web" / "ticket.html"
 MAX_CODE = 64

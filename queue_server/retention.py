@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from queue_server import audit
-from queue_server.context import HallContext
-from queue_server.db import Tx
+from queue_server.base import audit
+from queue_server.base.db import Tx
+from queue_server.core.context import HallContext
 
 LAST_PURGE_KEY = "retention_last_purge"
 EVENT_RETENTION_DAYS = 180

@@ -1,6 +1,6 @@
 """Ticket operations: issue, recall, skip, finish, transfer, re-activate, cancel.
 
-Each function is one operation run by the single writer (queue_server.db): it either commits
+Each function is one operation run by the single writer (queue_server.base.db): it either commits
 whole, events included, or not at all.
 """
 
@@ -15,10 +15,10 @@ import orjson
 
 from halldomain import itemcodes
 from halldomain.idnumber import IdNumberError, mask_name, parse_id_number
-from queue_server import antiscalping, leases
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import Conflict, Forbidden, Invalid, NotFound
+from queue_server.base.db import Tx
+from queue_server.base.errors import Conflict, Forbidden, Invalid, NotFound
+from queue_server.core import antiscalping, leases
+from queue_server.core.context import HallContext
 
 CHANNELS = ("kiosk", "counter", "appointment")
 
@@ -36,7 +36,7 @@ class IssueRequest:
     seq: int | None = None
     issued_at: str | None = None
     # Offline sync: the kiosk's signed copy of its lease (for a lease a restore lost) and
-    # the ID card sealed to the server's key (queue_server.leases), instead of id_number.
+    # the ID card sealed to the server's key (queue_server.core.leases), instead of id_number.
     lease: dict[str, Any] | None = None
     id_card_sealed: str | None = None
     enforce_hours: bool = True

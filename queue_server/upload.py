@@ -3,7 +3,7 @@
 A record is queued in the same transaction as the rating (so it cannot be lost), with a
 stable `record_id` the platform deduplicates on (idempotent: sending twice is harmless).
 A background task posts due records; a failure schedules the next try with exponential
-backoff (`[upload]` backoff_base_s doubling up to backoff_max_s: queue_server.outbound's retry
+backoff (`[upload]` backoff_base_s doubling up to backoff_max_s: queue_server.base.outbound's retry
 policy) and never gives up. All state is in SQLite, so a restart resumes where it stopped.
 
 The national record carries (国办发〔2019〕51号): case/ticket number, 事项实施编码, service code,
@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from queue_server import outbound
-from queue_server.config import UploadSection
-from queue_server.context import HallContext
-from queue_server.db import Tx
+from queue_server.base import outbound
+from queue_server.base.config import UploadSection
+from queue_server.base.db import Tx
+from queue_server.core.context import HallContext
 
 if TYPE_CHECKING:
-    from queue_server.hall import Hall
+    from queue_server.runtime.hall import Hall
 
 log = logging.getLogger("hall.upload")
 RECORD_FIELDS = (

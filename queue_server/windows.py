@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from queue_server.config import Window
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import Conflict, NotFound
-from queue_server.routing import Candidate, Choice, call_order, choose
-from queue_server.tickets import find_for_call, finish_row, get_row, reason_json
+from queue_server.base.config import Window
+from queue_server.base.db import Tx
+from queue_server.base.errors import Conflict, NotFound
+from queue_server.core.context import HallContext
+from queue_server.core.routing import Candidate, Choice, call_order, choose
+from queue_server.core.tickets import find_for_call, finish_row, get_row, reason_json
 
 STATUS_LABELS = {"open": "办理中", "paused": "暂停服务", "closed": "已关闭"}
 

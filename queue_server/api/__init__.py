@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from queue_server import qr_routes
 from queue_server.api import (
     admin,
     appointments,
@@ -21,8 +20,9 @@ from queue_server.api import (
     tokens,
     windows,
 )
+from queue_server.api import qr as qr_routes
 from queue_server.api.common import install_error_handlers
-from queue_server.hall import Hall
+from queue_server.runtime.hall import Hall
 
 API = "/api/v1"
 

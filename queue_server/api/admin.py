@@ -19,20 +19,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server import (
-    accounts,
-    admin_config,
-    devices,
-    evaluations,
-    followup,
-    oversight,
-    stats,
-    upload,
-)
-from queue_server.accounts import Principal
+from queue_server.admin import accounts, devices, oversight, stats
+from queue_server.admin import hall_config as admin_config
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import app_state, hall_of, json, principal, require, source
-from queue_server.db import Tx
-from queue_server.errors import Invalid, NotFound
+from queue_server.base.db import Tx
+from queue_server.base.errors import Invalid, NotFound
+from queue_server.ratings import evaluations, followup, upload
 
 router = APIRouter()
 pages = APIRouter()
@@ -128,7 +121,7 @@ async def config_schema(who: Who) -> Response:
 
 @functools.cache
 def _config_schema() -> dict[str, Any]:
-    from queue_server.config import HallConfig
+    from queue_server.base.config import HallConfig
 
     return HallConfig.model_json_schema()
 

@@ -10,18 +10,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from halldomain import ratings
-from queue_server import accounts, evaluations
-from queue_server import devices as device_ops
-from queue_server.accounts import Principal
+from queue_server.admin import accounts
+from queue_server.admin import devices as device_ops
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import app_state, bearer, hall_of, json, principal, require
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
-from queue_server.db import Tx
-from queue_server.errors import (
+from queue_server.base.db import Tx
+from queue_server.base.errors import (
     STORAGE_MESSAGE,
     Invalid,
     StorageUnavailable,
     Unauthorized,
 )
+from queue_server.ratings import evaluations
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

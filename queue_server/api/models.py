@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.evaluations import MAX_REASON  # the domain answers 422 reason_too_long
+from queue_server.ratings.evaluations import MAX_REASON  # the domain answers 422 reason_too_long
 
 
 class Body(BaseModel):

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from queue_server import scope
-from queue_server import windows as ops
-from queue_server.accounts import Principal
+from queue_server.admin.accounts import Principal
 from queue_server.api.common import hall_of, json, principal, require, window_scope
 from queue_server.api.models import CallTicketIn, TicketOut
 from queue_server.api.tickets import with_qr
-from queue_server.db import Tx
-from queue_server.errors import Invalid
+from queue_server.base.db import Tx
+from queue_server.base.errors import Invalid
+from queue_server.core import scope
+from queue_server.core import windows as ops
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(principal)]

@@ -7,9 +7,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
-
-from queue_server import evaluations, tickets, windows
-from queue_server.admin_config import apply, validate
+from queue_server.admin.hall_config import apply, validate
+from queue_server.core import tickets, windows
+from queue_server.ratings import evaluations
 
 
 def set_config(hall, **sections: dict[str, Any]) -> None:

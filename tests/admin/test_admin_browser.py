@@ -26,8 +26,8 @@ ARGS = [
 
 
 def _seed(db: Path) -> dict[str, str]:
-    from queue_server.accounts import create_account, create_token
-    from queue_server.hall import Hall
+    from queue_server.admin.accounts import create_account, create_token
+    from queue_server.runtime.hall import Hall
 
     hall = Hall(db)
     try:

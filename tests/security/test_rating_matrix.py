@@ -162,7 +162,7 @@ def test_a_device_token_cannot_use_the_qr_channel(api):
 
 
 def test_the_callback_phone_is_checked_masked_everywhere_and_purged(api, hall, clock, caplog):
-    from queue_server import retention
+    from queue_server.admin import retention
 
     t = ticket_in(api, "done")
     bad = rate_qr(api, t["id"], code_of(t), contact_phone="1234567")

@@ -116,7 +116,7 @@ def test_without_a_token_every_endpoint_is_401(api):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_against_every_endpoint(api, hall, role):
-    from queue_server.accounts import create_token
+    from queue_server.admin.accounts import create_token
 
     # a ticket called at window 1 so that ticket 1 exists for the ticket actions
     setup = api.who("admin")
@@ -220,8 +220,8 @@ def test_a_waiting_ticket_cannot_be_rated_at_a_window(api):
 
 def test_one_rating_per_ticket_over_window_and_qr(api, hall):
     """一次一评: the QR page's rating and the window's evaluator share one rating."""
-    from queue_server import evaluations
-    from queue_server.errors import Conflict
+    from queue_server.base.errors import Conflict
+    from queue_server.ratings import evaluations
 
     t = served(api)
     assert rate(api, api.who("evaluator", 11), t["id"]).status_code == 201
@@ -276,8 +276,8 @@ def test_no_transfer_into_a_window_that_cannot_serve_it(api):
 
 
 def test_a_transfer_into_a_service_no_window_serves_is_refused(api, hall):
-    from queue_server import scope
-    from queue_server.errors import Invalid
+    from queue_server.base.errors import Invalid
+    from queue_server.core import scope
 
     t = api.post(f"{V1}/tickets", json={"service": "SW"}, headers=api.who("kiosk")).json()
     windows = [w for w in hall.config.windows if "BDC" not in w.services]
@@ -319,7 +319,7 @@ def test_a_kiosk_cannot_cancel_other_peoples_tickets(api, hall):
         assert r.status_code == 403 and r.json()["error"]["code"] == "not_ticket_holder", body
     assert api.get(f"{V1}/tickets/{mine['id']}", headers=k).json()["status"] == "waiting"
     assert act(api, k, mine["id"], "cancel", {"id_number": ID_YOUNG}).status_code == 200
-    from queue_server import scope
+    from queue_server.core import scope
 
     row = hall.db.row("SELECT * FROM tickets WHERE id = ?", (plain["id"],))
     code = scope.ticket_code(hall.ctx, row)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from queue_server.base.config import HallConfigError, load_config, parse_config
+from queue_server.base.schema import MIGRATIONS
 
 from halldomain import itemcodes, places
-from queue_server.config import HallConfigError, load_config, parse_config
-from queue_server.schema import MIGRATIONS
 
 V1 = "/api/v1"
 PASSWORD = "Zheng-Wu-2026!"
@@ -19,7 +19,7 @@ ITEM = "11440200MB2C92640Q4442117047000"
 
 
 def login(api, hall, username: str, name: str, staff_no: str, window: int = 11) -> dict:
-    from queue_server.accounts import create_account
+    from queue_server.admin.accounts import create_account
 
     hall.run_sync(
         lambda tx: create_account(tx, username, PASSWORD, "staff", name, window, staff_no)
@@ -76,7 +76,7 @@ def test_without_a_case_the_record_takes_the_services_only_item_code(api, hall):
 
 
 def test_a_token_without_an_account_records_no_guessed_staff_no(api, hall):
-    from queue_server.accounts import create_account
+    from queue_server.admin.accounts import create_account
 
     hall.run_sync(lambda tx: create_account(tx, "x", PASSWORD, "staff", "staff-11", 11, "GZ9"))
     t = serve(api, api.who("staff", 11))  # a device token named like the account

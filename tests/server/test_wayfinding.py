@@ -24,7 +24,7 @@ def test_services_windows_and_called_tickets_say_where_to_go(api):
 
 
 def test_without_a_location_the_guide_is_the_window_number_alone(tmp_path, clock):
-    from queue_server.config import parse_config
+    from queue_server.base.config import parse_config
 
     cfg = parse_config(
         {
