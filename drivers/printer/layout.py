@@ -29,6 +29,7 @@ class TicketPrint:
     notice: str = ""
     masked_name: str = ""  # already masked (张*), never the full name
     priority_label: str = ""  # e.g. 老年人优先
+    location: str = ""  # where the service is handled (智能引导), e.g. 1楼B区11–13号窗口
 
 
 def display_width(text: str) -> int:
@@ -77,7 +78,10 @@ def render_ticket(
     n = NUMBER_SIZE[paper_mm]
     out = bytearray(c.INIT + c.CHINESE_ON + c.align("center"))
     out += c.bold(True) + c.size(hall_width, 2) + lines(ticket.hall, hall_width) + c.bold(False)
-    out += c.size(1, 1) + lines(ticket.service_name) + c.feed(1)
+    out += c.size(1, 1) + lines(ticket.service_name)
+    if ticket.location:
+        out += lines(f"办理地点：{ticket.location}")
+    out += c.feed(1)
     out += c.size(n, n) + c.bold(True) + c.text_line(ticket.number, encoding) + c.bold(False)
     out += c.size(1, 1)
     if ticket.priority_label:
@@ -90,7 +94,7 @@ def render_ticket(
     if ticket.qr:
         module = QR_MODULE[paper_mm]
         out += c.qr_native(ticket.qr, module) if native_qr else c.qr_raster(ticket.qr, module)
-        out += c.text_line("", encoding) + lines("扫码查看排队进度")
+        out += c.text_line("", encoding) + lines("扫码查看排队进度，办结后可评价")
     if ticket.notice:
         out += c.align("left") + lines(ticket.notice)
     out += c.feed(2) + c.CHINESE_OFF + c.FEED_AND_CUT
@@ -111,4 +115,5 @@ def sample_ticket(now: datetime | None = None) -> TicketPrint:
         notice="请留意叫号：过号后30分钟内可到窗口重新激活。测试票：全角标点（）：！",
         masked_name="张*",
         priority_label="老年人优先",
+        location="1楼B区11–13号窗口",
     )

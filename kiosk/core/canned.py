@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from halldomain import ratings
+from halldomain import places, ratings
 from halldomain.idnumber import mask_name, parse_id_number
 
 from .api import Refused, Unreachable
@@ -41,6 +41,7 @@ class CannedServer:
         classes = cfg.get("routing", {}).get("classes", {})
         self.classes = {k: v.get("label", k) for k, v in classes.items()} or {"elderly": "老年人"}
         self.service_cfg: list[dict[str, Any]] = cfg["services"]
+        self.window_cfg: list[dict[str, Any]] = cfg.get("windows", [])
         self.appointments_cfg: dict[str, Any] = cfg.get("appointments", {})
         self.online = True
         self.lock = threading.Lock()
@@ -110,9 +111,22 @@ class CannedServer:
                         "hours": list(s.get("hours") or HOURS),
                         "waiting": n,
                         "wait_estimate": self._estimate(s["code"], n),
+                        "location": self._location(s["code"], "zh"),
+                        "location_en": self._location(s["code"], "en"),
                     }
                 )
             return out
+
+    def _location(self, code: str, lang: str) -> str:
+        """Where a service is handled, from the windows' floor and zone (as the server says)."""
+        return places.service_location(
+            (
+                (int(w["no"]), str(w.get("floor", "")), str(w.get("zone", "")))
+                for w in self.window_cfg
+                if code in (w.get("services") or {})
+            ),
+            lang,
+        )
 
     def issue(self, body: dict[str, Any]) -> dict[str, Any]:
         self._check()

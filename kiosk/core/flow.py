@@ -253,7 +253,8 @@ class KioskFlow:
 
         def job() -> tuple[IssuedTicket, PrintOutcome]:
             ticket = self.issuer.issue(key, service, card)
-            return ticket, self.printing.print_once(ticket, hall)
+            where = self._location(ticket.service, "zh")
+            return ticket, self.printing.print_once(ticket, hall, location=where)
 
         def ok(result: tuple[IssuedTicket, PrintOutcome]) -> None:
             ticket, outcome = result
@@ -291,7 +292,8 @@ class KioskFlow:
             done = self.checkins.check_in(key, card, qr)
             if not done.created:  # already checked in: the number is shown, not printed twice
                 return done, PrintOutcome(False, "already_attempted")
-            return done, self.printing.print_once(done.ticket, hall)
+            where = self._location(done.ticket.service, "zh")
+            return done, self.printing.print_once(done.ticket, hall, location=where)
 
         def ok(result: tuple[CheckedIn, PrintOutcome]) -> None:
             done, outcome = result
@@ -452,6 +454,9 @@ class KioskFlow:
         lines = [ticket.service_name if lang == "zh" else self._service_label(ticket.service)]
         checkin: CheckedIn | None = self.ctx.get("checkin")
         again = checkin is not None and not checkin.created  # the notice says it all
+        where = "" if again else self._location(ticket.service, lang)
+        if where:  # 智能引导: where the service is handled
+            lines.append(t("ticket.where", lang, where=where))
         if checkin is not None and not again:
             lines.insert(0, t("checkin.late" if checkin.late else "checkin.ok", lang))
         priority = priority_text(ticket.priority, ticket.priority_label, lang)
@@ -462,7 +467,7 @@ class KioskFlow:
         closing = self._closing(ticket.ahead, ticket.wait, ticket.service)
         if closing:
             lines.append(closing)
-        if not again:
+        if not again and outcome.printed:  # unprinted, the notice says to watch for the call
             lines.append(t("ticket.watch", lang))
         buttons = [Button("home", t("btn.done", lang), primary=True)]
         if ticket.key not in self.rated:
@@ -499,6 +504,13 @@ class KioskFlow:
     def _service_label(self, code: str) -> str:
         s = self.state.service(code)
         return s.label(self.lang) if s else code
+
+    def _location(self, code: str, lang: str) -> str:
+        """Where the service is handled (智能引导), "" when the hall has no locations set."""
+        s = self.state.service(code)
+        if s is None:
+            return ""
+        return (s.location_en or s.location) if lang == "en" else s.location
 
     def _screen_message(self) -> Screen:
         lang = self.lang
@@ -563,8 +575,9 @@ class KioskFlow:
             )
         tiles = []
         for f in found:
+            called = "status.called_at" if f.window_guide else "status.called"
             status = (
-                t("status.called", lang, window=f.window)
+                t(called, lang, window=f.window, guide=f.window_guide)
                 if f.status == "called"
                 else t(f"status.{f.status}", lang)
                 if f"status.{f.status}" in _STATUS_KEYS

@@ -22,6 +22,7 @@ class Found:
     window: str = ""
     service: str = ""  # the code, so a screen can name the service in its own language
     wait: WaitRange = WaitRange(0, 0)
+    window_guide: str = ""  # 智能引导 for a called ticket: "1楼B区11号窗口"
 
 
 class LookupFailed(Exception):
@@ -49,6 +50,7 @@ class Lookup:
             window=str(data.get("window") or ""),
             service=code,
             wait=WaitRange.from_json(data.get("wait_estimate")),
+            window_guide=str(data.get("window_guide") or ""),
         )
 
     def by_card(self, card: CardLike) -> list[Found]:

@@ -42,6 +42,8 @@ class ServiceInfo:
     guide_en: str = ""  # an English guide, where the hall's config has one
     open: bool = True
     hours: tuple[str, ...] = ()  # opening hours, local `HH:MM-HH:MM`
+    location: str = ""  # where it is handled (智能引导): "1楼B区11–13号窗口", "" if not configured
+    location_en: str = ""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServiceInfo:
@@ -57,6 +59,8 @@ class ServiceInfo:
             guide_en=str(data.get("guide_en") or ""),
             open=bool(data.get("open", True)),
             hours=tuple(str(h) for h in data.get("hours") or ()),
+            location=str(data.get("location") or ""),
+            location_en=str(data.get("location_en") or ""),
         )
 
     def label(self, lang: str) -> str:

@@ -44,7 +44,7 @@ class TicketPrinting:
             Health("unknown", "not_polled") if printer else Health("error", "no_printer")
         )
 
-    def build(self, ticket: IssuedTicket, hall: str, notice: str = "") -> Any:
+    def build(self, ticket: IssuedTicket, hall: str, notice: str = "", location: str = "") -> Any:
         from drivers.printer import TicketPrint
 
         try:
@@ -63,24 +63,30 @@ class TicketPrinting:
             notice=notice,
             masked_name=ticket.name_masked,
             priority_label=priority_text(ticket.priority, ticket.priority_label),
+            location=location,
         )
 
-    def print_once(self, ticket: IssuedTicket, hall: str, notice: str = "") -> PrintOutcome:
-        """Print this ticket unless this key was already sent to the printer."""
+    def print_once(
+        self, ticket: IssuedTicket, hall: str, notice: str = "", location: str = ""
+    ) -> PrintOutcome:
+        """Print this ticket unless this key was already sent to the printer. `location`: where
+        its service is handled (智能引导, "1楼B区11–13号窗口"), printed under the service."""
         with self._lock:
             if ticket.key in self._attempted:
                 return self._attempted[ticket.key]
-            outcome = self._print(ticket, hall, notice)
+            outcome = self._print(ticket, hall, notice, location)
             self._attempted[ticket.key] = outcome
             if len(self._attempted) > 500:
                 self._attempted.pop(next(iter(self._attempted)))
             return outcome
 
-    def _print(self, ticket: IssuedTicket, hall: str, notice: str) -> PrintOutcome:
+    def _print(
+        self, ticket: IssuedTicket, hall: str, notice: str, location: str = ""
+    ) -> PrintOutcome:
         if self.printer is None:
             return PrintOutcome(False, "no_printer", self.last_health)
         try:
-            result = self.printer.print_ticket(self.build(ticket, hall, notice))
+            result = self.printer.print_ticket(self.build(ticket, hall, notice, location))
         except Exception as err:  # a driver bug or a dead port: the number is shown on screen
             log.warning("printer failed: %s", type(err).__name__)
             self.last_health = Health("error", "exception", "打印机异常")

@@ -40,6 +40,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ticket.title": ("请取走您的号票", "Please take your ticket"),
     "ticket.number": ("您的号码", "Your number"),
     "ticket.ahead": ("前面还有 {n} 人", "{n} ahead of you"),
+    "ticket.where": ("办理地点：{where}", "Where: {where}"),
     "ticket.wait": ("预计等候 {low}–{high} 分钟", "Estimated wait {low}–{high} min"),
     "ticket.closing": (
         "预计等候可能超过今天的办理截止时间 {at}，如不能等候请咨询服务台",
@@ -53,7 +54,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The printer cannot print now, but your number is registered. Take a photo of it or "
         "remember it, and watch for your call or tell the service desk.",
     ),
-    "ticket.scan": ("扫码查看排队进度", "Scan to follow your place"),
+    "ticket.scan": ("扫码查看进度、办结后评价", "Scan to follow your place and rate us"),
     "message.title": ("暂时无法取号", "Cannot issue a ticket"),
     "message.duplicate": ("您已有排队号", "You already have a number"),
     "message.duplicate_hint": (
@@ -92,6 +93,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "status.waiting": ("等候中", "waiting"),
     "status.called": ("已叫号，请到 {window} 号窗口", "called: go to window {window}"),
+    "status.called_at": ("已叫号，请到 {guide}", "called: go to window {window}"),
     "status.no_show": ("已过号", "missed"),
     "status.done": ("已办结", "done"),
     "status.cancelled": ("已取消", "cancelled"),

@@ -3,7 +3,7 @@
 个人信息保护法 Art. 19 and GB/T 35273-2020 §6.1: keep personal information no longer than the
 purpose needs. A ticket's keyed ID hash and masked ID number and name serve "one active
 ticket per ID" and the staff console on the day; after the retention period they are set to
-NULL. The ticket itself (number, service, times, window) stays for statistics. The audit log
+NULL, and so is a phone number the citizen left with a rating for a 回访 (QR page). The ticket itself (number, service, times, window) stays for statistics. The audit log
 is kept. The event log (masked forms only) is kept `EVENT_RETENTION_DAYS` (180 days, 网络安全法
 Art. 21), device health events `DEVICE_EVENT_DAYS` (they only say how a device was; the device
 list keeps the latest). The purge runs at server start and then daily, and is itself audited.
@@ -44,6 +44,12 @@ def purge(ctx: HallContext, tx: Tx, actor: str = "system") -> int:
         " (SELECT id FROM evaluations WHERE business_day < ?)",
         (cutoff,),
     )  # the citizen's phone for a 差评's 回访 goes with the ticket's personal data
+    # a phone number a citizen left with a rating (QR page, for a 回访) is the ticket's too
+    phones = tx.execute(
+        "UPDATE evaluations SET contact_phone = NULL, contact_phone_masked = NULL"
+        " WHERE business_day < ? AND (contact_phone IS NOT NULL OR contact_phone_masked IS NOT NULL)",
+        (cutoff,),
+    ).rowcount
     events = purge_events(ctx, tx)
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?)"
@@ -58,6 +64,7 @@ def purge(ctx: HallContext, tx: Tx, actor: str = "system") -> int:
         f"tickets before {cutoff}",
         detail={
             "tickets": n,
+            "rating_phones": phones,
             "retention_days": ctx.config.security.retention_days,
             "events": events,
             "event_retention_days": EVENT_RETENTION_DAYS,

@@ -6,10 +6,9 @@ import contextlib
 import html
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
-from halldomain.waits import no_wait, wait_phrase
 from queue_server.api import (
     admin,
     appointments,
@@ -26,8 +25,8 @@ from queue_server.api import (
     window_screen,
     windows,
 )
-from queue_server.api.common import error, install_error_handlers
-from queue_server.base.errors import NotFound
+from queue_server.api import qr as qr_routes
+from queue_server.api.common import install_error_handlers
 from queue_server.runtime.hall import Hall
 from queue_server.web import pages
 
@@ -69,7 +68,9 @@ def create_app(hall: Hall) -> FastAPI:
     for router in routers:
         app.include_router(router, prefix=API)
     app.include_router(admin.pages)
-    app.include_router(tickets.pages)  # before /t/{ticket_id}: /t/offline-… is a key
+    app.include_router(tickets.pages)  # before /t/{code}: /t/offline-… is a key
+    app.include_router(qr_routes.pages)  # the ticket's QR page, no token
+    app.include_router(qr_routes.api, prefix=API)
     for router in (desk.router, voice.router, window_screen.router, appointments.router):
         app.include_router(router, prefix=API)
     pages.include(app)
@@ -91,41 +92,6 @@ def create_app(hall: Hall) -> FastAPI:
         return HTMLResponse(
             f"<!doctype html><html lang=zh><meta charset=utf-8><title>{name}</title>"
             f"<body style='font:18px sans-serif;margin:2em'><h1>{name}</h1><ul>{links}</ul>"
-        )
-
-    @app.get("/t/{code}", response_class=HTMLResponse, include_in_schema=False)
-    async def ticket_page(code: str, request: Request) -> Response:
-        """What a phone shows after scanning a ticket's QR code: number, state, people ahead.
-        The link carries the ticket's unguessable code, never its id."""
-        from queue_server.core.tickets import get_row_by_code
-
-        try:
-            row = get_row_by_code(hall.db.reader, code[:64])
-        except NotFound as err:
-            return error(404, err.code, err.message)
-        view = hall.ctx.ticket_view(hall.db.reader, row)
-        states = {
-            "waiting": "等候中，"
-            + ("" if no_wait(view["ahead"]) else f"前面还有 {view['ahead']} 人，")
-            + wait_phrase(
-                view["ahead"], view["wait_estimate"]["low_min"], view["wait_estimate"]["high_min"]
-            ),
-            "called": f"请到 {view['window']} 号窗口办理",
-            "done": "已办结，感谢您的耐心",
-            "no_show": "已过号，请到窗口咨询",
-            "cancelled": "已取消",
-            "expired": "已过期",
-        }
-        return HTMLResponse(
-            "<!doctype html><html lang=zh><meta charset=utf-8>"
-            "<meta name=viewport content='width=device-width,initial-scale=1'>"
-            "<meta http-equiv=refresh content=30>"
-            f"<title>{html.escape(view['number'])}</title>"
-            "<body style='font:22px sans-serif;text-align:center;padding:1em'>"
-            f"<p>{html.escape(hall.config.hall.name)}</p>"
-            f"<p style='font-size:64px;font-weight:bold;margin:.2em'>{html.escape(view['number'])}</p>"
-            f"<p>{html.escape(view['service_name'])}</p>"
-            f"<p>{html.escape(states.get(view['status'], view['status']))}</p>"
         )
 
     return app

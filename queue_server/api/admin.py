@@ -347,7 +347,7 @@ async def browse_evaluations(
     out = []
     reasons = hall.config.ratings.domain()
     for r in hall.db.rows(sql, params):
-        v = evaluations.evaluation_view(r, reasons)
+        v = evaluations.evaluation_view(r, reasons, hall.ctx)
         v["case_id"] = r["case_id"]
         v["case_status"] = r["case_status"]
         v["excluded"] = bool(r["excluded_at"])  # an upheld appeal: not counted in 好评率

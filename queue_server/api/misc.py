@@ -15,9 +15,12 @@ from queue_server.admin import devices as device_ops
 from queue_server.admin.accounts import Principal
 from queue_server.api.common import app_state, bearer, hall_of, json, principal, require
 from queue_server.api.models import EvaluationIn, HeartbeatIn, LoginIn
+from queue_server.base.db import Tx
 from queue_server.base.errors import (
     STORAGE_MESSAGE,
+    Invalid,
     StorageUnavailable,
+    Unauthorized,
 )
 from queue_server.ratings import evaluations
 
@@ -86,7 +89,8 @@ async def services(request: Request, who: Who) -> Response:
         ).fetchall()
     )
     out = []
-    for svc in hall.config.services:
+    cfg = hall.config
+    for svc in cfg.services:
         n = int(waiting.get(svc.code, 0))
         est = hall.ctx.estimate(conn, svc.code, n)
         out.append(
@@ -102,22 +106,45 @@ async def services(request: Request, who: Who) -> Response:
                 "hours": svc.hours,
                 "guide": svc.guide,
                 "forms": svc.forms,
+                # where it is handled (智能引导): "1楼B区11–13号窗口", "" without locations
+                "location": cfg.service_location(svc.code),
+                "location_en": cfg.service_location(svc.code, "en"),
             }
         )
     return json(out)
 
 
 @router.post("/evaluations", status_code=201)
-async def create_evaluation(body: EvaluationIn, request: Request, who: Who) -> Response:
-    """Store a 好差评 rating: an evaluator on `window` for its own window, a kiosk on `kiosk`.
-    Staff and administrators, the people rated, never rate (403)."""
+async def create_evaluation(body: EvaluationIn, request: Request) -> Response:
+    """Store a 好差评 rating: an evaluator on `window` for its own window, a kiosk on `kiosk` (the
+    terminal itself; the record names the kiosk). Channel `qr` is the citizen's phone: no
+    token, the ticket's code from its QR link (`code`) is the credential, for that ticket
+    only, once it is done and not yet rated. Staff and administrators, the people rated,
+    never rate (403)."""
+    hall = hall_of(request)
+    if body.channel == "qr" and bearer(request) is None:
+        if not body.code:
+            raise Unauthorized("请扫描号票上的二维码进行评价", "missing_token")
+        code = body.code
+
+        def by_code(tx: Tx) -> dict[str, Any]:
+            evaluations.check_code(tx, body.ticket_id, code)
+            return evaluations.create(
+                hall.ctx, tx, body.ticket_id, body.level, body.reasons, body.comment, "qr", None,
+                contact_phone=body.contact_phone,
+            )  # fmt: skip
+
+        return json(await hall.run(by_code), 201)
+    who = await principal(request)
     require(who, "evaluator", "kiosk")
     window = evaluations.authorise(who.role, who.window, body.channel)
-    hall = hall_of(request)
+    if body.contact_phone:
+        raise Invalid("只有扫码评价可以留下回访电话", "contact_phone_not_allowed")
+    device = who.name if who.role == "kiosk" else ""
     view = await hall.run(
         lambda tx: evaluations.create(
             hall.ctx, tx, body.ticket_id, body.level, body.reasons, body.comment, body.channel,
-            window,
+            window, device=device,
         )
     )  # fmt: skip
     return json(view, 201)
@@ -139,7 +166,8 @@ async def list_evaluations(
         params.append(window)
     sql += " ORDER BY id DESC LIMIT ?"
     params.append(max(1, min(limit, 1000)))
-    return json([evaluations.evaluation_view(r, reasons) for r in hall.db.rows(sql, params)])
+    rows = hall.db.rows(sql, params)
+    return json([evaluations.evaluation_view(r, reasons, hall.ctx) for r in rows])
 
 
 @router.post("/devices/heartbeat")

@@ -140,6 +140,18 @@ class EvaluationIn(Body):
     )
     comment: str = Field("", max_length=500)
     channel: Literal["window", "kiosk", "qr"] = "window"
+    code: str | None = Field(
+        None,
+        max_length=64,
+        description="Channel `qr` without a token: the code of the ticket's QR link (`/t/CODE`).",
+    )
+    contact_phone: str | None = Field(
+        None,
+        max_length=20,
+        description="Channel `qr`: an 11-digit mainland mobile number for a 回访 (optional); "
+        "stored for the follow-up, shown masked (138****1234), purged with the ticket's "
+        "personal data.",
+    )
 
 
 class LeaseIn(Body):

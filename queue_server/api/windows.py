@@ -39,7 +39,7 @@ async def call_next(no: int, request: Request, who: Who) -> Response:
     """Finish the current ticket and call the best waiting one (叫号); 204 when nobody waits."""
     require(who, "staff", "admin", window=no)
     hall = hall_of(request)
-    view = await hall.run(lambda tx: ops.call_next(hall.ctx, tx, no, who.name))
+    view = await hall.run(lambda tx: ops.call_next(hall.ctx, tx, no, who.name, who.account_id))
     if view is None:
         return Response(status_code=204)
     return json(with_qr(request, view))
@@ -55,7 +55,9 @@ async def call_ticket(no: int, body: CallTicketIn, request: Request, who: Who) -
 
     def op(tx: Tx) -> dict:
         scope.check_call(hall.ctx, tx, window_scope(who), no, body.number, body.ticket_id)
-        return ops.call_ticket(hall.ctx, tx, no, body.number, body.ticket_id, who.name)
+        return ops.call_ticket(
+            hall.ctx, tx, no, body.number, body.ticket_id, who.name, who.account_id
+        )
 
     view = await hall.run(op)
     return json(with_qr(request, view))

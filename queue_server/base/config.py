@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from halldomain import ratings
+from halldomain import itemcodes, places, ratings
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMO_CONFIG = ASSETS / "halls" / "demo.toml"
@@ -317,8 +317,8 @@ class UploadSection(Strict):
         default_factory=dict,
         description="Platform field name -> record field (record_id, case_no, case_nos, "
         "item_code, department, hall, ticket_number, business_day, service_code, service_name, "
-        "window, staff, staff_no, channel, level, level_label, reasons, comment, evaluated_at); "
-        "empty sends every record field under its own name.",
+        "window, staff, staff_no, staff_account, device, channel, level, level_label, reasons, "
+        "comment, evaluated_at); empty sends every record field under its own name.",
     )
     timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per upload.")
     backoff_base_s: float = Field(
@@ -434,7 +434,10 @@ class OversightSection(Strict):
 
 
 class Service(Strict):
-    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$", description="Service code (事项编码).")
+    code: str = Field(
+        pattern=r"^[A-Z][A-Z0-9_]{0,15}$",
+        description="Service code in this system, e.g. BDC (the national 事项实施编码 go in `item_codes`).",
+    )
     name: str = Field(min_length=1, description="Chinese name shown to citizens.")
     name_en: str = Field("", description="English name for the kiosk's English mode.")
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$", description="Ticket number prefix, e.g. A.")
@@ -463,6 +466,33 @@ class Service(Strict):
         default_factory=list,
         description="Sample forms (示例表单) shown with the guide: a title or a URL each.",
     )
+    item_codes: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The 事项实施编码 (GB/T 39554.1) of the items this service stands for: the "
+        "implementing body's 18-character 统一社会信用代码 and the item's basic code, 24–40 "
+        "capitals or digits, e.g. 11440200MB2C92640Q4442117047000. With exactly one, a 好差评 "
+        "record carries it when 办结 names none.",
+    )
+    department: str = Field(
+        "",
+        max_length=60,
+        description="The department (实施部门) whose items these are, e.g. 市公安局; on 好差评 records.",
+    )
+
+    @field_validator("item_codes")
+    @classmethod
+    def _item_codes(cls, v: list[str]) -> list[str]:
+        codes = [itemcodes.normalise(c) for c in v]
+        for code in codes:
+            if not itemcodes.is_item_code(code):
+                raise ValueError(
+                    f"item code {code!r} is not a 事项实施编码 (18-character credit code + basic "
+                    "code, 24-40 capitals or digits)"
+                )
+        if len(set(codes)) != len(codes):
+            raise ValueError("duplicate item code")
+        return codes
 
     @field_validator("hours")
     @classmethod
@@ -494,6 +524,26 @@ class Window(Strict):
         description="Service codes this window serves, each with a weight (higher = preferred)."
     )
     status: Literal["open", "paused", "closed"] = Field("open", description="State at start-up.")
+    department: str = Field(
+        "",
+        max_length=60,
+        description="The department staffing this window (进驻部门), e.g. 市人社局; on 好差评 "
+        "records of services without a department of their own.",
+    )
+    floor: str = Field(
+        "",
+        max_length=8,
+        description="Floor of the window, e.g. 3 (shown 3楼) or 负一楼; with `zone` the kiosk, the "
+        "printed ticket and the display guide citizens: 3楼B区12号窗口 (智能引导).",
+    )
+    zone: str = Field(
+        "", max_length=8, description="Zone of the floor, e.g. B (shown B区) or 东区."
+    )
+
+    @property
+    def guide(self) -> str:
+        """The way to this window: 3楼B区12号窗口, or 12号窗口 without a location."""
+        return places.window_guide(self.no, self.floor, self.zone)
 
 
 class AppointmentsSection(Strict):
@@ -762,6 +812,20 @@ class HallConfig(Strict):
 
     def service(self, code: str) -> Service | None:
         return self._services_by_code.get(code)
+
+    def window(self, no: int) -> Window | None:
+        return self._windows_by_no.get(no)
+
+    def service_location(self, code: str, lang: str = "zh") -> str:
+        """Where service `code` is handled (智能引导): its windows' floors and zones, e.g.
+        1楼B区11–13号窗口; "" when no window of it has a location."""
+        return places.service_location(
+            ((w.no, w.floor, w.zone) for w in self.windows if code in w.services), lang
+        )
+
+    @functools.cached_property
+    def _windows_by_no(self) -> dict[int, Window]:
+        return {w.no: w for w in self.windows}
 
     @functools.cached_property
     def _services_by_code(self) -> dict[str, Service]:

@@ -493,6 +493,65 @@ def m610_case_cycle(db: Database) -> None:
     )
 
 
+def _add_columns(db: Database, table: str, columns: dict[str, str]) -> None:
+    """ALTER TABLE … ADD COLUMN for each column the table does not have yet (idempotent)."""
+    have = {row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
+    for name, decl in columns.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+
+
+@MIGRATIONS()
+def m620_ticket_staff_account(db: Database) -> None:
+    """`tickets.staff_account` and `staff_no`: the login account (username) and 工号 of the staff
+    member who called the ticket, recorded at the call, so a 好差评 record names them without
+    matching a display name to an account later. Older tickets keep the name they had."""
+    _add_columns(db, "tickets", {"staff_account": "TEXT", "staff_no": "TEXT"})
+
+
+@MIGRATIONS()
+def m621_evaluation_record(db: Database) -> None:
+    """What a 好差评 record carries beyond the rating (GB/T 39734-2020, 国办发〔2019〕51号):
+
+    - `staff_account`, `staff_no`: the account and 工号 that served the ticket (from the call);
+      an older row takes the 工号 its upload record already had;
+    - `department`: the service's department, else the window's;
+    - `cases`: the 办件编号 and 事项实施编码 given at 办结, a JSON list;
+    - `device`: the kiosk a `kiosk` rating rates (the terminal itself);
+    - `contact_phone` / `contact_phone_masked`: a phone number the citizen left on the QR page
+      for a 回访, purged with the ticket's personal data;
+    - a unique index so the window evaluator and the QR page share one rating per ticket
+      (一次一评), where the stored rows allow it.
+    """
+    _add_columns(
+        db,
+        "evaluations",
+        {
+            "staff_account": "TEXT",
+            "staff_no": "TEXT",
+            "department": "TEXT",
+            "cases": "TEXT NOT NULL DEFAULT '[]'",
+            "device": "TEXT",
+            "contact_phone": "TEXT",
+            "contact_phone_masked": "TEXT",
+        },
+    )
+    db.execute(
+        "UPDATE evaluations SET staff_no = (SELECT json_extract(q.payload, '$.staff_no')"
+        " FROM upload_queue q WHERE q.evaluation_id = evaluations.id LIMIT 1)"
+        " WHERE staff_no IS NULL"
+    )
+    doubled = db.execute(
+        "SELECT 1 FROM evaluations WHERE channel IN ('window', 'qr')"
+        " GROUP BY ticket_id HAVING COUNT(*) > 1 LIMIT 1"
+    ).fetchone()
+    if doubled is None:
+        db.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS evaluations_one_per_visit ON evaluations (ticket_id)"
+            " WHERE channel IN ('window', 'qr')"
+        )
+
+
 @MIGRATIONS()
 def m630_upload_outcome(db: Database) -> None:
     """`upload_queue.outcome`: how the platform took a delivered record, `accepted` or

@@ -324,7 +324,15 @@ class HallContext:
             "call_reason": orjson.loads(row["call_reason"]) if row["call_reason"] else None,
             "id_masked": row["id_masked"],
             "name_masked": row["name_masked"],
+            "window_guide": self._window_guide(row["window"]),
         }
+
+    def _window_guide(self, no: int | None) -> str | None:
+        """The way to the ticket's window (智能引导, "3楼B区12号窗口"); None before a call."""
+        if no is None:
+            return None
+        win = self.config.window(no)
+        return win.guide if win else f"{no}号窗口"
 
 
 RECENT_S = 600.0  # see HallContext.ahead

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from halldomain import itemcodes
 from halldomain.idnumber import IdNumberError, mask_name, parse_id_number
 from queue_server.base.db import Tx
 from queue_server.base.errors import Conflict, Forbidden, Invalid, NotFound
@@ -246,6 +247,11 @@ def finish(
     if row["status"] != "called":
         raise Conflict(f"号票 {row['number']} 当前不是办理中，不能办结", "not_called")
     case: dict[str, str | None] | None = None
+    if item_code:
+        item_code = itemcodes.normalise(item_code)
+        bad = itemcodes.problem(item_code)
+        if bad:
+            raise Invalid(bad, "invalid_item_code")
     if case_no or item_code:
         if not case_no:
             raise Invalid("填写事项实施编码时请同时填写办件编号", "case_no_required")

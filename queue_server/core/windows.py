@@ -45,6 +45,10 @@ def window_view(ctx: HallContext, conn: sqlite3.Connection, row: sqlite3.Row) ->
         "status_since": row["status_since"],
         "staff": row["staff"],
         "current": dict(current) if current else None,
+        "department": w.department,
+        "floor": w.floor,
+        "zone": w.zone,
+        "guide": w.guide,
     }
 
 
@@ -214,14 +218,33 @@ def _queue_entry(
 
 
 def _call(
-    ctx: HallContext, tx: Tx, no: int, ticket_id: int, staff: str | None, reason: dict[str, Any]
+    ctx: HallContext,
+    tx: Tx,
+    no: int,
+    ticket_id: int,
+    staff: str | None,
+    reason: dict[str, Any],
+    account_id: int | None = None,
 ) -> dict[str, Any]:
+    """Call the ticket at window `no`. The staff member's account and 工号 (`account_id`: a
+    login session's account) are recorded now, for the ticket's 好差评 record."""
     now = ctx.clock.timestamp()
+    account = (
+        tx.one("SELECT username, staff_no FROM accounts WHERE id = ?", (account_id,))
+        if account_id is not None
+        else None
+    )
     tx.execute(
         "UPDATE tickets SET status = 'called', window = ?, target_window = NULL, called_at = ?,"
-        " called_ts = ?, call_count = call_count + 1, staff = ?, call_reason = ? WHERE id = ?",
-        (no, ctx.clock.iso(now), now, staff, reason_json(reason), ticket_id),
-    )
+        " called_ts = ?, call_count = call_count + 1, staff = ?, call_reason = ?,"
+        " staff_account = ?, staff_no = ? WHERE id = ?",
+        (
+            no, ctx.clock.iso(now), now, staff, reason_json(reason),
+            account["username"] if account else None,
+            (account["staff_no"] or None) if account else None,
+            ticket_id,
+        ),
+    )  # fmt: skip
     ctx.invalidate_capacity()
     view = ctx.ticket_view(tx.conn, get_row(tx.conn, ticket_id))
     view["window_name"] = window_config(ctx, no).name
@@ -237,7 +260,9 @@ def _require_open(tx: Tx, no: int) -> None:
         raise Conflict(f"{no} 号窗口已关闭", "window_closed")
 
 
-def call_next(ctx: HallContext, tx: Tx, no: int, staff: str | None) -> dict[str, Any] | None:
+def call_next(
+    ctx: HallContext, tx: Tx, no: int, staff: str | None, account_id: int | None = None
+) -> dict[str, Any] | None:
     """Finish the window's current ticket, then call the best waiting one (None: nobody waits)."""
     w = window_config(ctx, no)
     _require_open(tx, no)
@@ -256,11 +281,17 @@ def call_next(ctx: HallContext, tx: Tx, no: int, staff: str | None) -> dict[str,
         return None
     new_count = counter + 1 if choice.priority_call else 0
     tx.execute("UPDATE windows SET interleave_count = ? WHERE no = ?", (new_count, no))
-    return _call(ctx, tx, no, choice.candidate.ticket_id, staff, choice.reason)
+    return _call(ctx, tx, no, choice.candidate.ticket_id, staff, choice.reason, account_id)
 
 
 def call_ticket(
-    ctx: HallContext, tx: Tx, no: int, number: str | None, ticket_id: int | None, staff: str | None
+    ctx: HallContext,
+    tx: Tx,
+    no: int,
+    number: str | None,
+    ticket_id: int | None,
+    staff: str | None,
+    account_id: int | None = None,
 ) -> dict[str, Any]:
     """特呼: call a given waiting (or recently skipped) ticket out of order."""
     window_config(ctx, no)
@@ -281,7 +312,7 @@ def call_ticket(
         "waited_min": waited,
         "text": f"{row['number']}：窗口工作人员特呼，已等 {waited} 分钟",
     }
-    return _call(ctx, tx, no, row["id"], staff, reason)
+    return _call(ctx, tx, no, row["id"], staff, reason, account_id)
 
 
 def set_status(

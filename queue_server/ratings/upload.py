@@ -50,7 +50,7 @@ log = logging.getLogger("hall.upload")
 RECORD_FIELDS = (
     "record_id", "case_no", "case_nos", "item_code", "department", "hall", "ticket_number",
     "business_day", "service_code", "service_name", "window", "staff", "staff_no", "channel",
-    "level", "level_label", "reasons", "comment", "evaluated_at",
+    "level", "level_label", "reasons", "comment", "evaluated_at", "staff_account", "device",
 )  # fmt: skip
 DATETIME_FIELDS = ("evaluated_at",)
 DATE_FIELDS = ("business_day",)
@@ -93,7 +93,7 @@ def enqueue(ctx: HallContext, tx: Tx, evaluation: dict[str, Any]) -> str:
         "record_id": record_id,
         "case_no": case_no,
         "case_nos": case_nos,
-        "item_code": item_code or _configured(svc, "item_code"),
+        "item_code": item_code or next(iter(getattr(svc, "item_codes", None) or []), ""),
         "department": _department(ctx, svc, evaluation["window"]),
         "hall": ctx.config.hall.name,
         "ticket_number": evaluation["ticket_number"],
@@ -102,13 +102,16 @@ def enqueue(ctx: HallContext, tx: Tx, evaluation: dict[str, Any]) -> str:
         "service_name": svc.name if svc else evaluation["service"],
         "window": evaluation["window"],
         "staff": evaluation["staff"],
-        "staff_no": _staff_no(tx, evaluation["staff"]),
+        "staff_no": evaluation.get("staff_no") or "",
         "channel": evaluation["channel"],
         "level": evaluation["level"],
         "level_label": evaluation["level_label"],
         "reasons": evaluation["reasons"],
         "comment": evaluation["comment"],
         "evaluated_at": evaluation["created_at"],
+        # the staff account and 工号 recorded at the call; for a `kiosk` rating the terminal
+        "staff_account": evaluation.get("staff_account") or "",
+        "device": evaluation.get("device") or "",
     }
     tx.execute(
         "INSERT OR IGNORE INTO upload_queue (record_id, evaluation_id, payload, created_at)"
@@ -132,14 +135,6 @@ def _department(ctx: HallContext, svc: object, window: int | None) -> str:
         win = next((w for w in ctx.config.windows if w.no == window), None)
         found = _configured(win, "department")
     return found
-
-
-def _staff_no(tx: Tx, name: str | None) -> str:
-    """The staff member's number (工号) when the name belongs to exactly one account."""
-    if not name:
-        return ""
-    rows = tx.execute("SELECT staff_no FROM accounts WHERE name = ? LIMIT 2", (name,)).fetchall()
-    return str(rows[0]["staff_no"]) if len(rows) == 1 else ""
 
 
 def wire_body(record: dict[str, Any], cfg: UploadSection, timezone: str) -> dict[str, Any]:

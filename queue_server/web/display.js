@@ -207,6 +207,10 @@ function renderLatest(flash) {
   $("#welcome").hidden = Boolean(top);
   $("#latest-number").textContent = top ? top.number : "";
   $("#latest-window").textContent = top ? top.window : "";
+  // 智能引导: where the window is, when the hall file gives it a floor and zone
+  const where = top ? located(top.window) : "";
+  $("#latest-where").textContent = where;
+  $("#latest-where").hidden = !where;
   if (flash && top) {
     const box = $("#latest");
     box.classList.remove("flash");
@@ -220,6 +224,12 @@ function renderLatest(flash) {
       el("li", {}, el("span", { class: "n", text: c.number }), el("span", { text: `${c.window}号窗口` })),
     ),
   );
+}
+
+/** "3楼B区12号窗口" for a window with a configured location, else "". */
+function located(no) {
+  const w = state.windows.get(no);
+  return w && (w.floor || w.zone) ? w.guide : "";
 }
 
 function renderWindows() {

@@ -2,7 +2,8 @@
 // finishes a ticket with 办结 (ticket.finished, not an implicit finish by the next call) it asks
 // for one of the five national levels, nothing preselected; 不满意/非常不满意 need at least one
 // reason; then thanks, then idle again. Prompts are spoken; before going back to idle it offers
-// more time (再等一会).
+// more time (再等一会). A ticket rated first through its QR code is not rated again here: the
+// page says so (the server's 409 message) and goes back to idle.
 import { $, Api, EventStream, deviceToken, el, heartbeat } from "./common.js";
 
 const params = new URLSearchParams(location.search);
@@ -150,7 +151,9 @@ async function submit() {
     await api.post("/evaluations", body);
     thanks("感谢您的评价！", "您的意见是我们改进工作的动力。");
   } catch (err) {
-    if (err.status === 409) thanks("本次服务已评价", "一次办理只能评价一次，感谢您的参与。");
+    // A rating that came first (the citizen scanned the ticket's QR code) wins: say so, with
+    // the server's reason, never drop the tap silently.
+    if (err.status === 409) thanks("本次服务已评价", err.message || "一次办理只能评价一次，感谢您的参与。");
     else if (err.status === 422 && state.screen === "reasons") $("#reasons-error").textContent = err.message;
     else thanks("评价未能提交", `${err.message}。如需评价，请联系工作人员。`);
   }
@@ -204,6 +207,10 @@ function onEvent(ev) {
     // Only ask for a finish that just happened, not for one replayed after a long cut.
     const age = Date.now() - Date.parse(d.finished_at || 0);
     if (ev.live || age < RATE_TIMEOUT_S * 1000) askRating(d);
+  } else if (ev.type === "evaluation.created" && state.ticket && d.ticket_id === state.ticket.id &&
+             d.channel === "qr" && (state.screen === "rate" || state.screen === "reasons")) {
+    // Rated on the citizen's phone while this tablet was asking: one rating per visit.
+    thanks("本次服务已评价", `号票 ${d.ticket_number} 已通过扫码评价过，一次办理只能评价一次（一次一评）`);
   } else if ((ev.type === "ticket.called" && d.window === windowNo) ||
              (ev.type.startsWith("window.") && d.no === windowNo)) {
     refreshStaff();

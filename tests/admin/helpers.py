@@ -28,7 +28,11 @@ def issue(hall, service: str = "SW") -> dict[str, Any]:
 
 
 def call_next(hall, window: int, staff: str = "王芳") -> dict[str, Any] | None:
-    return hall.run_sync(lambda tx: windows.call_next(hall.ctx, tx, window, staff))
+    """Call at `window` as the staff account named `staff` when there is one (as a logged-in
+    session does: its account and 工号 are recorded with the call), else by name only."""
+    account = hall.db.rows("SELECT id FROM accounts WHERE name = ?", [staff])
+    account_id = account[0]["id"] if len(account) == 1 else None
+    return hall.run_sync(lambda tx: windows.call_next(hall.ctx, tx, window, staff, account_id))
 
 
 def finish(hall, ticket_id: int) -> dict[str, Any]:

@@ -166,6 +166,8 @@ def test_create_service_reaches_the_kiosk_list(server, page):
     page.fill(f"{form} [name=daily_quota]", "80")
     page.fill(f"{form} [name=guide]", "需携带：本人身份证、一寸照片一张")
     page.fill(f"{form} [name=forms]", "老年人优待证申请表")
+    page.fill(f"{form} [name=item_codes]", "11440203mb2c1p0x7g0001210010000")  # 事项实施编码
+    page.fill(f"{form} [name=department]", "区民政局")
     page.check("#svc-wins input[value='24']")
     shot(page, "04-service-form")
     page.click("#svc-save")
@@ -176,6 +178,12 @@ def test_create_service_reaches_the_kiosk_list(server, page):
     new = next(s for s in services if s["code"] == "LNYL")
     assert new["name"] == "老年优待证办理" and new["prefix"] == "M"
     assert new["guide"].startswith("需携带") and new["forms"] == ["老年人优待证申请表"]
+    assert new["location"] == "3楼A区24号窗口"  # 智能引导 from window 24's floor and zone
+    a = {"Authorization": f"Bearer {tokens['admin']}"}
+    cfg = httpx.get(f"{srv.url}/api/v1/admin/config", headers=a).json()["config"]
+    lnyl = next(s for s in cfg["services"] if s["code"] == "LNYL")
+    assert lnyl["item_codes"] == ["11440203MB2C1P0X7G0001210010000"]
+    assert lnyl["department"] == "区民政局"
     t = httpx.post(f"{srv.url}/api/v1/tickets", json={"service": "LNYL"}, headers=k)
     assert t.status_code == 201 and t.json()["number"] == "M001"
     assert page.errors == []

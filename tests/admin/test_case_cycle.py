@@ -182,10 +182,13 @@ def test_overdue_followup_then_rectification_alert_on_the_floor(api, hall, clock
 
 @pytest.fixture
 def with_phone(monkeypatch):
-    """Ratings carry a phone for the 回访, as the QR page passes it to `open_case`."""
+    """Every 差评 carries a phone for the 回访, as a QR rating that left one does (that path
+    end to end: tests/security/test_rating_matrix.py)."""
     real = followup.open_case
     monkeypatch.setattr(
-        evaluations.followup, "open_case", lambda ctx, tx, view: real(ctx, tx, view, PHONE)
+        evaluations.followup,
+        "open_case",
+        lambda ctx, tx, view, phone=None: real(ctx, tx, view, PHONE),
     )
 
 
@@ -244,7 +247,9 @@ def test_phone_is_masked_and_only_the_assigned_handler_reveals_it(api, hall, wit
 def test_a_wrong_phone_is_refused_with_the_rating(hall, monkeypatch):
     real = followup.open_case
     monkeypatch.setattr(
-        evaluations.followup, "open_case", lambda ctx, tx, view: real(ctx, tx, view, "12345")
+        evaluations.followup,
+        "open_case",
+        lambda ctx, tx, view, phone=None: real(ctx, tx, view, "12345"),
     )
     t = served_ticket(hall)
     with pytest.raises(Exception, match="手机号码"):

@@ -77,7 +77,9 @@ def secret_env(monkeypatch):
 def with_phone(monkeypatch):
     real = followup.open_case
     monkeypatch.setattr(
-        evaluations.followup, "open_case", lambda ctx, tx, view: real(ctx, tx, view, PHONE)
+        evaluations.followup,
+        "open_case",
+        lambda ctx, tx, view, phone=None: real(ctx, tx, view, PHONE),
     )
 
 

@@ -42,14 +42,14 @@ def test_names_values_dates_lists_and_constants_are_mapped():
     cfg = UploadSection(**upload_config("http://x", KEY, SECRET))
     record = {
         "record_id": "h-1", "case_no": "4401002026113000017", "case_nos": ["4401002026113000017"],
-        "item_code": "11440100MB2C123456", "department": "市民政局", "window": 11,
+        "item_code": "11440100MB2C1234560001140030000", "department": "市民政局", "window": 11,
         "staff_no": "GZ0111", "channel": "qr", "level": 2, "reasons": ["long_wait", "slow"],
         "comment": "等了很久", "evaluated_at": "2026-11-30T01:02:03+00:00",
         "business_day": "2026-11-30", "ticket_number": "A023",
     }  # fmt: skip
     body = upload.wire_body(record, cfg, "Asia/Shanghai")
     assert body == {
-        "projectNo": "4401002026113000017", "taskCode": "11440100MB2C123456",
+        "projectNo": "4401002026113000017", "taskCode": "11440100MB2C1234560001140030000",
         "deptName": "市民政局", "windowNo": 11, "staffNo": "GZ0111", "pf": "3",
         "satisfaction": "02", "alternate": "A01,A02", "appraisald": "等了很久",
         "assessTime": "20261130090203", "bizDay": "20261130",
@@ -88,7 +88,7 @@ def test_exactly_one_record_per_rating_through_failures_hangs_and_restarts(tmp_p
     cases = [f"44010020261130{n:05d}" for n in range(1, 7)]
     levels = [5, 2, 4, 1, 3, 5]
     for case, level in zip(cases, levels, strict=True):
-        t = served(hall, case, "11440100MB2C123456")
+        t = served(hall, case, "11440100MB2C1234560001140030000")
         rate(hall, t["id"], level, ["long_wait"] if level <= 2 else [])
     now = 1000.0
     try:

@@ -10,11 +10,15 @@ from fastapi.routing import APIRoute
 V1 = "/api/v1"
 ROLES = ("admin", "staff", "kiosk", "display", "evaluator")
 # Reached without a token by design: health checks, password login, device pairing (the
-# one-time pairing code is the credential there) and the 12345 outcome (its HMAC signature is).
+# one-time pairing code is the credential there), the 12345 outcome (its HMAC signature is) and
+# the ticket's QR page (the code in its link is; tests/security/test_rating_matrix.py attacks it).
 PUBLIC = {
-    ("GET", f"{V1}/health"), ("POST", f"{V1}/login"), ("POST", f"{V1}/devices/pair"),
+    ("GET", f"{V1}/health"),
+    ("POST", f"{V1}/login"),
+    ("POST", f"{V1}/devices/pair"),
     ("POST", f"{V1}/hotline/outcome"),
-}  # fmt: skip
+    ("GET", f"{V1}/public/tickets/{{code}}"),
+}
 ANY = set(ROLES)
 STAFF = {"staff", "admin"}
 # Who may call what (docs/API.md and the route modules). An endpoint missing here

@@ -89,7 +89,8 @@ def test_panel_shows_only_valid_calls(
         called[no] = r.json()
     n1, n2, n3 = (called[no]["number"] for no in (1, 2, 3))
     wait_panel(page, n3, [n2, n1])
-    assert panel(page)["latest"] == f"{n3} 请到 3 号窗口办理"
+    # 智能引导: the demo hall gives window 3 a floor and zone
+    assert panel(page)["latest"] == f"{n3} 请到 3 号窗口办理 1楼A区3号窗口"
     page.screenshot(path=str(artifacts / "display-three-calls.png"))
 
     # 过号 at window 3: its call goes; window 2's is now the one on the big panel.

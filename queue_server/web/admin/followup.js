@@ -117,10 +117,11 @@ async function drawRatings() {
   render(
     list.length
       ? list.map(
-          (e) => html`<tr><td>${when(e.created_at)}</td><td>${e.ticket_number}</td>
-      <td>${svcName(e.service)}</td><td>${fmt(e.window)}</td><td>${e.staff || "—"}</td><td>${CHANNELS[e.channel] || e.channel}</td>
+          (e) => html`<tr><td>${when(e.created_at)}</td><td>${e.ticket_number}${e.case_no ? html`<br><span class="muted">办件 ${e.case_no}</span>` : nothing}</td>
+      <td>${svcName(e.service)}</td><td>${fmt(e.window)}</td><td>${e.staff || "—"}${e.staff_no ? html`<br><span class="muted">工号 ${e.staff_no}</span>` : nothing}</td>
+      <td>${CHANNELS[e.channel] || e.channel}${e.device ? html`<br><span class="muted">${e.device}</span>` : nothing}</td>
       <td><span class="tag ${e.level <= 2 ? "bad" : e.level === 3 ? "warn" : "ok"}">${e.level_label}</span>${e.excluded ? html` <span class="tag info" title="申诉成立，不计入好评率">不计入</span>` : nothing}</td>
-      <td>${reasonText(e.reasons)}${e.comment ? html` <span class="muted">“${e.comment}”</span>` : nothing}</td>
+      <td>${reasonText(e.reasons)}${e.comment ? html` <span class="muted">“${e.comment}”</span>` : nothing}${e.contact_phone_masked ? html`<br><span class="muted">回访电话 ${e.contact_phone_masked}</span>` : nothing}</td>
       <td>${
         e.case_id
           ? html`<a href="#ratings" data-case=${e.case_id} @click=${(ev) => {

@@ -24,6 +24,8 @@ const HINTS = {
   daily_quota: "0 表示不限（以号段为准）",
   hours: "每行一个时段，HH:MM-HH:MM",
   forms: "每行一个表单名称或链接",
+  item_codes: "每行一个事项实施编码（实施主体统一社会信用代码18位 + 事项基本编码），好差评上报用",
+  department: "实施部门，如 区税务局；好差评上报用",
 };
 
 /** A new record's values: the schema's defaults (lists default by factory, given here). */
@@ -62,7 +64,7 @@ async function editService(i) {
   const def = model(await loadSchema(), "Service");
   const s = i >= 0 ? S.cfg.services[i] : defaults(def, { hours: ["08:30-12:00", "13:30-17:30"], forms: [] });
   openModal(html`<h2>${i >= 0 ? "编辑事项：" + s.name : "新增事项"}</h2>
-    ${schemaForm("svc-form", def, s, { hints: HINTS, textareas: ["guide"], rows: { hours: 2, forms: 2 }, placeholders: { code: "如 LNYL", name: "如 老年优待证办理", prefix: "如 M" } })}
+    ${schemaForm("svc-form", def, s, { hints: HINTS, textareas: ["guide"], rows: { hours: 2, forms: 2, item_codes: 2 }, placeholders: { code: "如 LNYL", name: "如 老年优待证办理", prefix: "如 M" } })}
     <h3>受理窗口</h3><div class="row" id="svc-wins" style="gap:8px 14px">${S.cfg.windows.map((w) => html`<label><input type="checkbox" name="win" value=${w.no} ?checked=${!!s.code && s.code in w.services}> ${w.no}</label> `)}</div>
     <div class="row" style="margin-top:14px"><span class="grow"></span><button id="svc-cancel" @click=${closeModal}>取消</button>
       <button class="primary" id="svc-save" @click=${() => save(def, i)}>保存并生效</button></div>`);

@@ -82,7 +82,7 @@ async function editWindow(i) {
         };
   const staffOpts = (S.accounts || []).filter((a) => a.role === "staff" && !a.disabled);
   openModal(html`<h2>${i >= 0 ? w.no + " 号窗口" : "新增窗口"}</h2>
-    ${schemaForm("win-form", def, w, { readonly: i >= 0 ? ["no"] : [], placeholders: { name: "如 综合窗口" } })}
+    ${schemaForm("win-form", def, w, { readonly: i >= 0 ? ["no"] : [], placeholders: { name: "如 综合窗口", floor: "如 3（显示为3楼）", zone: "如 B（显示为B区）", department: "如 区税务局" } })}
     <h3>受理事项与权重</h3><div class="scroll" style="max-height:230px"><table id="win-svcs"><tbody>
       ${S.cfg.services.map(
         (
