@@ -1,0 +1,241 @@
+"""The city gateway's FastAPI app: public pages for citizens' phones and their JSON.
+
+/                          the halls, by distance (`lat`/`lon` or `district`) or waiting
+/h/{hall_id}               one hall
+/h/{hall_id}/t/{code}      a ticket's page (the ticket's QR code lands here)
+/h/{hall_id}/t/{code}/events   its live progress (text/event-stream)
+POST /h/{hall_id}/t/{code}/rate  the QR rating, delivered to the hall through the broker
+/api/v1/halls, /api/v1/halls/{id}, /api/v1/halls/{id}/tickets/{code}, /api/v1/requests/{rid}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from city import pages
+from city.link import GatewayLink, GatewaySettings
+from city.state import HallState, distance_km
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+KEEPALIVE_S = 15.0
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json({"error": {"code": code, "message": message}}, status)
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "zh"
+
+
+def _float(v: str | None, lim: float) -> float | None:
+    try:
+        f = float(v) if v not in (None, "") else None
+    except ValueError:
+        return None
+    return f if f is not None and abs(f) <= lim else None
+
+
+def hall_summary(h: HallState, dist: float | None = None) -> dict[str, Any]:
+    return {
+        **(h.status or {}),
+        "online": h.online,
+        "last_seen": h.last_seen,
+        "distance_km": round(dist, 2) if dist is not None else None,
+    }
+
+
+def sorted_halls(
+    link: GatewayLink, sort: str, lat: float | None, lon: float | None, district: str
+) -> list[tuple[HallState, float | None]]:
+    out: list[tuple[HallState, float | None]] = []
+    for h in link.state.listing():
+        s = h.status or {}
+        d = None
+        if lat is not None and lon is not None and s.get("lat") is not None:
+            d = distance_km(lat, lon, s["lat"], s["lon"])
+        out.append((h, d))
+
+    def waiting_key(item: tuple[HallState, float | None]) -> tuple[Any, ...]:
+        h = item[0]
+        return (not h.online, not (h.status or {}).get("open_now"), h.waiting_total())
+
+    if sort == "distance" and lat is not None and lon is not None:
+        out.sort(key=lambda it: (it[1] is None, it[1] or 0.0, waiting_key(it)))
+    elif sort == "distance" and district:
+        out.sort(key=lambda it: ((it[0].status or {}).get("district") != district, waiting_key(it)))
+    else:
+        out.sort(key=waiting_key)
+    return out
+
+
+def create_app(settings: GatewaySettings, link: GatewayLink | None = None) -> FastAPI:
+    link = link or GatewayLink(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        link.start(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(link.stop)
+
+    app = FastAPI(title="政务服务地图 city gateway", lifespan=lifespan, docs_url="/api/docs")
+    app.state.link = link
+
+    @app.get("/health")
+    async def health() -> Response:
+        return _json(
+            {
+                "status": "ok" if link.connected else "broker_down",
+                "halls": len(link.state.halls),
+                "open_streams": link.open_streams(),
+            }
+        )
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(request: Request) -> HTMLResponse:
+        q = request.query_params
+        lat, lon = _float(q.get("lat"), 90), _float(q.get("lon"), 180)
+        district = (q.get("district") or "")[:40]
+        sort = q.get("sort") or ("distance" if lat is not None or district else "wait")
+        halls = sorted_halls(link, sort, lat, lon, district)
+        districts = sorted(
+            {
+                str(h.status.get("district"))
+                for h in link.state.listing()
+                if h.status and h.status.get("district")
+            }
+        )
+        html = pages.hall_list(_lang(request), halls, districts, sort, district, False)
+        return HTMLResponse(html)
+
+    @app.get("/h/{hall_id}", response_class=HTMLResponse)
+    async def hall_view(hall_id: str, request: Request) -> HTMLResponse:
+        h = link.state.halls.get(hall_id)
+        if h is None or h.status is None:
+            return HTMLResponse(pages.not_found(_lang(request), "hall_missing"), status_code=404)
+        return HTMLResponse(pages.hall_page(_lang(request), h))
+
+    @app.get("/h/{hall_id}/t/{code}", response_class=HTMLResponse)
+    async def ticket_view(hall_id: str, code: str, request: Request) -> HTMLResponse:
+        ticket = await link.lookup(hall_id, code)
+        if ticket is None:
+            return HTMLResponse(pages.not_found(_lang(request)), status_code=404)
+        hall = link.state.halls.get(hall_id)
+        lang = _lang(request)
+        return HTMLResponse(
+            pages.ticket_page(lang, hall_id, code, ticket, hall, settings.near_ahead)
+        )
+
+    @app.get("/h/{hall_id}/t/{code}/events")
+    async def ticket_events(hall_id: str, code: str, request: Request) -> Response:
+        ticket = await link.lookup(hall_id, code)
+        if ticket is None:
+            return _error(404, "ticket_not_found", "没有这张号票，请核对二维码")
+        link.watch(hall_id, code)
+        q = link.stream(hall_id, code)
+        ticket = link.state.tickets.get((hall_id, code)) or ticket  # newest since the look-up
+
+        async def frames() -> AsyncIterator[bytes]:
+            try:
+                yield b"retry: 3000\ndata: " + orjson.dumps(ticket) + b"\n\n"
+                while True:
+                    try:
+                        item = await asyncio.wait_for(q.get(), KEEPALIVE_S)
+                    except TimeoutError:
+                        yield b": keep-alive\n\n"
+                        continue
+                    if item is None:
+                        yield b"event: gone\ndata: {}\n\n"
+                        return
+                    yield b"data: " + orjson.dumps(item) + b"\n\n"
+            finally:
+                link.close_stream(hall_id, code, q)
+                link.unwatch(hall_id, code)
+
+        return StreamingResponse(
+            frames(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @app.post("/h/{hall_id}/t/{code}/rate")
+    async def rate(hall_id: str, code: str, request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error(422, "bad_request", "请求格式不正确")
+        if not isinstance(body, dict):
+            return _error(422, "bad_request", "请求格式不正确")
+        rid, level = body.get("request_id"), body.get("level")
+        reasons, comment = body.get("reasons") or [], body.get("comment") or ""
+        if not isinstance(rid, str) or not REQUEST_ID.match(rid):
+            return _error(422, "bad_request_id", "请求编号不正确")
+        if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
+            return _error(422, "invalid_level", "评价等级应为 1 到 5")
+        if (
+            not isinstance(reasons, list)
+            or len(reasons) > 20
+            or not all(isinstance(r, str) and len(r) <= 40 for r in reasons)
+        ):
+            return _error(422, "invalid_reasons", "评价原因格式不正确")
+        if not isinstance(comment, str) or len(comment) > 500:
+            return _error(422, "comment_too_long", "留言不能超过 500 字")
+        ticket = await link.lookup(hall_id, code)
+        if ticket is None:
+            return _error(404, "ticket_not_found", "没有这张号票，请核对二维码")
+        answer = await link.request(
+            hall_id,
+            "rate",
+            {"code": code, "level": level, "reasons": reasons, "comment": comment},
+            rid,
+        )
+        if answer is None:
+            return _json({"request_id": rid, "pending": True}, 202)
+        return _json(answer)
+
+    @app.get("/api/v1/requests/{rid}")
+    async def request_answer(rid: str) -> Response:
+        if not REQUEST_ID.match(rid):
+            return _error(422, "bad_request_id", "请求编号不正确")
+        answer = link.answer(rid)
+        if answer is None:
+            return _json({"request_id": rid, "pending": True}, 202)
+        return _json(answer)
+
+    @app.get("/api/v1/halls")
+    async def halls_json(request: Request) -> Response:
+        q = request.query_params
+        lat, lon = _float(q.get("lat"), 90), _float(q.get("lon"), 180)
+        district = (q.get("district") or "")[:40]
+        sort = q.get("sort") or ("distance" if lat is not None or district else "wait")
+        return _json([hall_summary(h, d) for h, d in sorted_halls(link, sort, lat, lon, district)])
+
+    @app.get("/api/v1/halls/{hall_id}")
+    async def hall_json(hall_id: str) -> Response:
+        h = link.state.halls.get(hall_id)
+        if h is None or h.status is None:
+            return _error(404, "hall_not_found", "没有这个大厅")
+        return _json(hall_summary(h))
+
+    @app.get("/api/v1/halls/{hall_id}/tickets/{code}")
+    async def ticket_json(hall_id: str, code: str) -> Response:
+        ticket = await link.lookup(hall_id, code)
+        if ticket is None:
+            return _error(404, "ticket_not_found", "没有这张号票，请核对二维码")
+        return _json(ticket)
+
+    return app
