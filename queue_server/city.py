@@ -115,8 +115,9 @@ class CityLink:
         self._host, self._port = host, port
         return c
 
-    def start(self) -> None:
-        """Connect in the background (a broker that is down only delays the city view)."""
+    def start(self, publisher: bool = True) -> None:
+        """Connect in the background (a broker that is down only delays the city view).
+        `publisher=False`: no publishing thread; the caller calls `publish_once` (tests)."""
         self._conn = dbmod.connect(self.hall.db.path, readonly=True)
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
@@ -124,8 +125,9 @@ class CityLink:
             self._host, self._port, keepalive=30, clean_start=False, properties=props
         )
         self.client.loop_start()
-        self._thread = threading.Thread(target=self._run, name="hall-city", daemon=True)
-        self._thread.start()
+        if publisher:
+            self._thread = threading.Thread(target=self._run, name="hall-city", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
         """Say offline (a clean stop sends no will), then disconnect."""
