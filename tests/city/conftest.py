@@ -71,7 +71,10 @@ def gateway(broker) -> Iterator[Any]:
         s = GatewaySettings(broker=broker.url, password=broker.gateway_password(), **kw)
         client = TestClient(create_app(s)).__enter__()
         made.append(client)
-        wait_for(lambda: client.app.state.link.connected, what="the gateway's link")
+        wait_for(
+            lambda: client.app.state.link.connected,  # type: ignore[attr-defined]
+            what="the gateway's link",
+        )
         return client
 
     yield make

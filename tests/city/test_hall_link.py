@@ -147,6 +147,7 @@ def test_a_killed_server_is_marked_offline_by_its_will(tmp_path: Path, broker, w
     try:
         wait_for(lambda: any(m["online"] for m in w.on("hall/v1/h2/online")), what="online")
         wait_for(lambda: w.on("hall/v1/h2/status"), what="the status")
+        assert server.proc is not None
         server.proc.kill()
         wait_for(lambda: w.on("hall/v1/h2/online")[-1]["online"] is False, what="the will")
     finally:
