@@ -124,7 +124,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 CSS = """
 :root{--fg:#1a1a1a;--mut:#555;--bg:#f4f6f8;--card:#fff;--ok:#0a7d32;--bad:#b3261e;--acc:#0b57d0}
-*{box-sizing:border-box}html{font-size:17px}html.big{font-size:23px}
+*{box-sizing:border-box}[hidden]{display:none!important}html{font-size:17px}html.big{font-size:23px}
 body{margin:0;font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;
 color:var(--fg);background:var(--bg);line-height:1.45}
 header{background:var(--acc);color:#fff;padding:.7rem .9rem}
@@ -142,7 +142,8 @@ padding:0 .4rem;border-radius:.3rem;margin-right:.3rem}
 .tag.ok{background:#dff3e4;color:var(--ok)}.tag.no{background:#eee;color:var(--mut)}
 .tag.off{background:#fde7e6;color:var(--bad)}
 table{width:100%;border-collapse:collapse;margin-top:.4rem;font-size:.9rem}
-td{padding:.25rem 0;border-top:1px solid #eee;vertical-align:top}td.n{text-align:right;white-space:nowrap}
+td{padding:.25rem .2rem .25rem 0;border-top:1px solid #eee;vertical-align:top;overflow-wrap:anywhere}
+td.n{text-align:right}td.w{white-space:nowrap}
 .big-no{font-size:3rem;font-weight:700;text-align:center;margin:.2rem 0;letter-spacing:.05em}
 .state{text-align:center;font-size:1.3rem;font-weight:600}.state.called{color:var(--ok)}
 .kv{display:flex;justify-content:space-between;padding:.35rem 0;border-top:1px solid #eee}
@@ -216,7 +217,7 @@ def _hall_card(h: HallState, t: dict[str, str], lang: str, dist: float | None, q
         else:
             right = wait_text(t, svc["waiting"], svc["wait_low_min"], svc["wait_high_min"])
         rows.append(
-            f"<tr><td>{esc(name)}</td><td class=n>{t['waiting']} {int(svc['waiting'])}"
+            f"<tr><td>{esc(name)}</td><td class='n w'>{t['waiting']} {int(svc['waiting'])}"
             f"{t['people']}</td><td class=n>{esc(right)}</td></tr>"
         )
     return (
@@ -332,7 +333,7 @@ def ticket_page(
 
 TICKET_JS = r"""
 (function(){
-var T=B.text,t=B.t,alerted=false,$=function(i){return document.getElementById(i)};
+var T=B.text,t=B.t,alerted=false,thanked=false,$=function(i){return document.getElementById(i)};
 var base='/h/'+B.hall+'/t/'+B.code;
 function show(x){t=x;$('svc').textContent=x.service_name||x.service;$('no').textContent=x.number;
 var st=T['status_'+x.status]||x.status;if(x.status==='called'&&x.window!=null)
@@ -343,6 +344,7 @@ $('ahead').textContent=x.ahead+(B.lang==='en'?'':' 人');
 $('est').textContent=(x.ahead===0&&x.wait_high_min<=0)?T.no_wait:
  Math.floor(x.wait_low_min)+'–'+Math.floor(x.wait_high_min)+' '+T.minutes;
 $('rate').hidden=!x.rateable;$('rated').hidden=!x.rated_level||!!x.rateable;
+if(x.rated_level&&!thanked)$('ratedmsg').textContent=T.rated+'：'+T.levels.split(',')[x.rated_level-1];
 if(w&&x.ahead<=B.near&&!alerted){alerted=true;near(x);}}
 function near(x){if(!('Notification' in window)||Notification.permission!=='granted')return;
 try{new Notification(T.near_title,{body:T.near_body.replace('{n}',x.ahead),tag:B.code});}catch(e){}}
@@ -360,6 +362,7 @@ function rid(){var k='rid-'+B.code,v=localStorage.getItem(k);if(!v){var a=new Ui
 crypto.getRandomValues(a);v=Array.from(a,function(b){return('0'+b.toString(16)).slice(-2)}).join('');
 localStorage.setItem(k,v);}return v;}
 function answer(a){var m=$('rmsg');if(a.ok){m.className='msg good';m.textContent=T.thanks;
+thanked=true;$('ratedmsg').textContent=T.thanks+'（'+a.level_label+'）';
 form.querySelector('button').disabled=true;}else if(a.pending){m.className='msg';m.textContent=T.queued;
 setTimeout(poll,3000);}else{m.className='msg bad';m.textContent=a.message||a.code;
 localStorage.removeItem('rid-'+B.code);}}

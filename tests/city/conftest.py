@@ -52,7 +52,8 @@ def city_config(broker: Any, hall_id: str, **city: Any) -> Any:
     }
     section = CitySection(**(fields | city))
     base = load_config()
-    hall = base.hall.model_copy(update={"public_base_url": f"https://city.example/h/{hall_id}"})
+    url = f"https://city.example/h/{hall_id}"
+    hall = base.hall.model_copy(update={"public_base_url": url, "staffing": "open"})
     return base.model_copy(update={"city": section, "hall": hall})
 
 
