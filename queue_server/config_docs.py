@@ -37,7 +37,7 @@ def _default(field: Any) -> str:
 def _type(field: Any) -> str:
     text = str(field.annotation).replace("typing.", "").replace("queue_server.config.", "")
     text = re.sub(r"Annotated\[(\w+), .*\]\]$", r"\1]", text)  # dict[str, Annotated[float, …]]
-    return text.replace("<class '", "").replace("'>", "")
+    return text.replace("<class '", "").replace("'>", "").replace(" | None", " (optional)")
 
 
 def _table(title: str, model: type[BaseModel], key_prefix: str) -> list[str]:
