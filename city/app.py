@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +27,8 @@ from city.state import HallState, distance_km
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 KEEPALIVE_S = 15.0
+LIST_LIMIT = 50  # halls on one list page (a province has thousands)
+LIST_CACHE_S = 1.0  # a list is reused this long for the same place (about 1 km) and choices
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -81,8 +84,51 @@ def sorted_halls(
     return out
 
 
+def _int(v: str | None, default: int, lo: int, hi: int) -> int:
+    try:
+        return max(lo, min(hi, int(v))) if v else default
+    except ValueError:
+        return default
+
+
+class ListCache:
+    """Rendered lists by (sort, place rounded to 0.01°, district, limit, lang) for a second:
+    phones in one neighbourhood share the sorting of thousands of halls."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[Any, ...], make: Any) -> Any:
+        now = time.monotonic()
+        hit = self._items.get(key)
+        if hit is not None and now - hit[0] < LIST_CACHE_S:
+            return hit[1]
+        if len(self._items) > 5000:
+            self._items.clear()
+        value = make()
+        self._items[key] = (now, value)
+        return value
+
+
 def create_app(settings: GatewaySettings, link: GatewayLink | None = None) -> FastAPI:
     link = link or GatewayLink(settings)
+    cache = ListCache()
+
+    def listing(request: Request) -> tuple[tuple[Any, ...], Any]:
+        q = request.query_params
+        lat, lon = _float(q.get("lat"), 90), _float(q.get("lon"), 180)
+        district = (q.get("district") or "")[:40]
+        sort = q.get("sort") or ("distance" if lat is not None or district else "wait")
+        limit = _int(q.get("limit"), LIST_LIMIT, 1, 500)
+        place = (round(lat, 2), round(lon, 2)) if lat is not None and lon is not None else None
+        if place is not None:
+            lat, lon = place
+        key = (sort, place, district, limit)
+
+        def make() -> list[tuple[HallState, float | None]]:
+            return sorted_halls(link, sort, lat, lon, district)[:limit]
+
+        return key, make
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -218,11 +264,13 @@ def create_app(settings: GatewaySettings, link: GatewayLink | None = None) -> Fa
 
     @app.get("/api/v1/halls")
     async def halls_json(request: Request) -> Response:
-        q = request.query_params
-        lat, lon = _float(q.get("lat"), 90), _float(q.get("lon"), 180)
-        district = (q.get("district") or "")[:40]
-        sort = q.get("sort") or ("distance" if lat is not None or district else "wait")
-        return _json([hall_summary(h, d) for h, d in sorted_halls(link, sort, lat, lon, district)])
+        key, make = listing(request)
+
+        def render() -> bytes:
+            return orjson.dumps([hall_summary(h, d) for h, d in make()])
+
+        body = cache.get(("json", *key), render)
+        return Response(body, media_type="application/json")
 
     @app.get("/api/v1/halls/{hall_id}")
     async def hall_json(hall_id: str) -> Response:

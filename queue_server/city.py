@@ -157,7 +157,8 @@ class CityLink:
                 if tid is not None:
                     self._tickets_dirty.add(tid)
                 svc = ev.data.get("service")
-                if svc:
+                # An ordinary ticket joins the end of its queue: nobody else's place changes.
+                if svc and not (t == "ticket.issued" and ev.data.get("priority") == "ordinary"):
                     self._services_dirty.add(svc)
             elif t == "evaluation.created":
                 tid = ev.data.get("ticket_id")
