@@ -49,6 +49,9 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 TICKET_CODE = re.compile(r"^[0-9a-f]{20}$")
 KINDS = ("rate",)
 MAX_REQUEST_BYTES = 4096
+FRONT = 10  # tickets this near the front get every change of their place
+FAR_STEP = 5  # further back: when the place moved this much ...
+FAR_REFRESH_S = 60.0  # ... or this long passed
 DAY_KEY = "city_published_day"  # meta: the business day whose tickets are on the broker
 PUBLIC_STATUSES = ("waiting", "called", "no_show", "done", "cancelled", "expired")
 
@@ -82,6 +85,7 @@ class CityLink:
         self._full_sweep = True
         self._last_status: bytes | None = None
         self._published: dict[str, bytes] = {}  # ticket code -> last payload sent
+        self._places: dict[str, tuple[int, float]] = {}  # code -> (ahead, when) last sent
         self._seq = 0
         self._day = ""
         self._conn: Any = None
@@ -326,8 +330,48 @@ class CityLink:
                 r = conn.execute("SELECT * FROM tickets WHERE id = ?", (tid,)).fetchone()
                 if r is not None:
                     rows[tid] = r
-        for r in rows.values():
+        swept = [r for tid, r in rows.items() if tid not in tickets]
+        places = {} if full else self._places_in_queue(swept)
+        now = time.monotonic()
+        for tid, r in rows.items():
+            if tid in places and not self._worth_sending(r["code"], places[tid], now):
+                continue
             self._publish_ticket(conn, r, today)
+
+    def _places_in_queue(self, rows: list[Any]) -> dict[int, int]:
+        """Each waiting ticket's place in its service's calling order, from the rows alone
+        (score = class offset + rate × minutes waited; strict: class, then arrival). Only to
+        choose what to send again: what is sent is `ticket_view`'s exact count."""
+        classes = self.hall.config.routing.classes
+        strict = self.hall.config.routing.policy == "strict"
+        now = self.hall.clock.timestamp()
+        by_service: dict[str, list[tuple[float, float, int]]] = {}
+        for r in rows:
+            if r["status"] != "waiting":
+                continue
+            cls = classes.get(r["priority"]) or classes["ordinary"]
+            if strict:
+                score = cls.offset
+            else:
+                score = cls.offset + cls.rate * max(0.0, now - r["issued_ts"]) / 60.0
+            by_service.setdefault(r["service"], []).append((-score, r["issued_ts"], r["id"]))
+        places: dict[int, int] = {}
+        for queue in by_service.values():
+            queue.sort()
+            for place, (_s, _t, tid) in enumerate(queue):
+                places[tid] = place
+        return places
+
+    def _worth_sending(self, code: str, place: int, now: float) -> bool:
+        """A ticket whose place moved only because others were called: near the front, on
+        every move (its holder watches the count; 即将到号 comes from it); further back, when
+        it moved `FAR_STEP` places or `FAR_REFRESH_S` passed, which keeps a long queue cheap."""
+        last = self._places.get(code)
+        if last is None:
+            return True
+        if place <= FRONT:
+            return place != last[0]
+        return abs(place - last[0]) >= FAR_STEP or now - last[1] >= FAR_REFRESH_S
 
     def _publish_status(self, conn: Any) -> None:
         body = self.status(conn)
@@ -414,7 +458,9 @@ class CityLink:
         code = row["code"]
         if not code or row["business_day"] != today or row["status"] not in PUBLIC_STATUSES:
             return
-        payload = orjson.dumps(self.ticket_payload(conn, row))
+        body = self.ticket_payload(conn, row)
+        self._places[code] = (body["ahead"], time.monotonic())
+        payload = orjson.dumps(body)
         if self._published.get(code) == payload:
             return
         self.client.publish(f"{self.base}/tickets/{code}", payload, qos=1, retain=True)
@@ -445,6 +491,7 @@ class CityLink:
         ):
             self.client.publish(f"{self.base}/tickets/{code}", b"", qos=1, retain=True)
             self._published.pop(code, None)
+            self._places.pop(code, None)
 
     def clear_ticket(self, code: str) -> None:
         """Empty one ticket's retained message (a ticket that was purged)."""

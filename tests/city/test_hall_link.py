@@ -152,3 +152,24 @@ def test_a_killed_server_is_marked_offline_by_its_will(tmp_path: Path, broker, w
         wait_for(lambda: w.on("hall/v1/h2/online")[-1]["online"] is False, what="the will")
     finally:
         server.stop()
+
+
+def test_far_back_a_place_is_sent_again_only_when_it_moved_enough(linked_hall, watcher_factory):
+    from queue_server.city import FAR_STEP, FRONT
+
+    hall, link = linked_hall("h1", publisher=False)
+    queue = [issue(hall) for _ in range(FRONT + FAR_STEP + 2)]
+    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/online")
+    link.publish_once()
+    settle(w, link)
+    near, last = queue[3], queue[-1]
+    finish(hall, queue[0]["id"])  # one called: everyone moves up one place
+    link.publish_once()
+    settle(w, link)
+    assert [m["ahead"] for m in w.on(f"hall/v1/h1/tickets/{near['code']}")] == [3, 2]
+    assert [m["ahead"] for m in w.on(f"hall/v1/h1/tickets/{last['code']}")] == [len(queue) - 1]
+    for t in queue[1:FAR_STEP]:
+        finish(hall, t["id"])
+    link.publish_once()
+    settle(w, link)
+    assert w.on(f"hall/v1/h1/tickets/{last['code']}")[-1]["ahead"] == len(queue) - 1 - FAR_STEP
