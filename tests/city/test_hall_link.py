@@ -173,3 +173,21 @@ def test_far_back_a_place_is_sent_again_only_when_it_moved_enough(linked_hall, w
     link.publish_once()
     settle(w, link)
     assert w.on(f"hall/v1/h1/tickets/{last['code']}")[-1]["ahead"] == len(queue) - 1 - FAR_STEP
+
+
+def test_after_a_broker_restart_the_hall_links_again_and_publishes(
+    linked_hall, broker, watcher_factory
+):
+    hall, link = linked_hall("h1", status_interval_s=0.2)
+    issue(hall)
+    wait_for(lambda: link.published_count > 0, what="a first publication")
+    broker.stop()
+    wait_for(lambda: not link.connected.is_set(), what="the link noticing")
+    issue(hall)  # the hall goes on while the broker is away
+    broker.start()
+    wait_for(link.connected.is_set, what="the link again")
+    w = watcher_factory("hall/v1/h1/status")
+    wait_for(
+        lambda: any(sw(s)["waiting"] == 2 for s in w.on("hall/v1/h1/status")),
+        what="the status with both tickets",
+    )
