@@ -11,6 +11,8 @@ POST /h/{hall_id}/t/{code}/rate  the QR rating, delivered to the hall through th
 from __future__ import annotations
 
 import asyncio
+import heapq
+import math
 import re
 import time
 from collections.abc import AsyncIterator
@@ -61,27 +63,49 @@ def hall_summary(h: HallState, dist: float | None = None) -> dict[str, Any]:
 
 
 def sorted_halls(
-    link: GatewayLink, sort: str, lat: float | None, lon: float | None, district: str
+    link: GatewayLink,
+    sort: str,
+    lat: float | None,
+    lon: float | None,
+    district: str,
+    limit: int = LIST_LIMIT,
 ) -> list[tuple[HallState, float | None]]:
-    out: list[tuple[HallState, float | None]] = []
-    for h in link.state.listing():
-        s = h.status or {}
-        d = None
-        if lat is not None and lon is not None and s.get("lat") is not None:
-            d = distance_km(lat, lon, s["lat"], s["lon"])
-        out.append((h, d))
+    """The first `limit` halls: nearest first (from a place, or the chosen district first),
+    else open and online halls with the fewest waiting first."""
 
-    def waiting_key(item: tuple[HallState, float | None]) -> tuple[Any, ...]:
-        h = item[0]
+    def waiting_key(h: HallState) -> tuple[bool, bool, int]:
         return (not h.online, not (h.status or {}).get("open_now"), h.waiting_total())
 
+    halls = link.state.listing()
     if sort == "distance" and lat is not None and lon is not None:
-        out.sort(key=lambda it: (it[1] is None, it[1] or 0.0, waiting_key(it)))
-    elif sort == "distance" and district:
-        out.sort(key=lambda it: ((it[0].status or {}).get("district") != district, waiting_key(it)))
+        here_lat, here_lon = lat, lon
+        rlat, rlon = math.radians(lat), math.radians(lon)
+        squeeze = math.cos(rlat)  # a province spans a few degrees: one factor is enough
+
+        def near_key(h: HallState) -> float:
+            p = h.place
+            if p is None:
+                return math.inf
+            return ((p[1] - rlon) * squeeze) ** 2 + (p[0] - rlat) ** 2
+
+        chosen = heapq.nsmallest(limit, halls, key=near_key)
+        out: list[tuple[HallState, float | None]] = []
+        for h in chosen:
+            s = h.status or {}
+            d = None
+            if s.get("lat") is not None and s.get("lon") is not None:
+                d = distance_km(here_lat, here_lon, s["lat"], s["lon"])
+            out.append((h, d))
+        return out
+    if sort == "distance" and district:
+        chosen = heapq.nsmallest(
+            limit,
+            halls,
+            key=lambda h: ((h.status or {}).get("district") != district, *waiting_key(h)),
+        )
     else:
-        out.sort(key=waiting_key)
-    return out
+        chosen = heapq.nsmallest(limit, halls, key=waiting_key)
+    return [(h, None) for h in chosen]
 
 
 def _int(v: str | None, default: int, lo: int, hi: int) -> int:
@@ -126,7 +150,7 @@ def create_app(settings: GatewaySettings, link: GatewayLink | None = None) -> Fa
         key = (sort, place, district, limit)
 
         def make() -> list[tuple[HallState, float | None]]:
-            return sorted_halls(link, sort, lat, lon, district)[:limit]
+            return sorted_halls(link, sort, lat, lon, district, limit)
 
         return key, make
 

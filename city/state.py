@@ -32,6 +32,8 @@ class HallState:
     online_at: str | None = None  # the hall's own time of its last heartbeat or goodbye
     seen_at: float = 0.0  # this gateway's wall time of the last message from the hall
     status_at: float = 0.0  # wall time the current status arrived (for staleness)
+    waiting: int = 0  # people waiting over all services, summed once per status
+    place: tuple[float, float] | None = None  # (lat, lon) in radians, for sorting by distance
 
     @property
     def last_seen(self) -> str | None:
@@ -40,7 +42,7 @@ class HallState:
         return max(times) if times else None
 
     def waiting_total(self) -> int:
-        return sum(s["waiting"] for s in (self.status or {}).get("services", []))
+        return self.waiting
 
 
 def _need(cond: bool, what: str) -> None:
@@ -121,6 +123,11 @@ class CityState:
                     return ("status", hall_id)
                 h = self.hall(hall_id)
                 h.status = check_status(hall_id, payload)
+                h.waiting = int(sum(s["waiting"] for s in h.status["services"]))
+                lat, lon = payload.get("lat"), payload.get("lon")
+                h.place = (
+                    None if lat is None or lon is None else (math.radians(lat), math.radians(lon))
+                )
                 h.seen_at = h.status_at = time.time()
                 return ("status", hall_id)
             if kind == "online" and len(parts) == 4:
