@@ -213,11 +213,19 @@ def gateway(args: argparse.Namespace) -> int:
     link.state.apply = timed  # type: ignore[method-assign]
     reset = Path(args.stats + ".reset")
 
-    def watch_reset() -> None:  # the bench starts counting once the halls have settled
+    dump = Path(args.stats + ".dump")
+
+    def watch_reset() -> None:
+        """`.reset`: start counting (the halls have settled); `.dump`: write the figures so
+        far to `.quiet` and count afresh (the phones come next)."""
         while True:
             time.sleep(0.2)
             if reset.exists():
                 reset.unlink()
+                stale.clear()
+            if dump.exists():
+                dump.unlink()
+                Path(args.stats + ".quiet").write_text(json.dumps({"stale": list(stale)}))
                 stale.clear()
 
     threading.Thread(target=watch_reset, daemon=True).start()
@@ -226,6 +234,7 @@ def gateway(args: argparse.Namespace) -> int:
         app, host="127.0.0.1", port=args.port, log_level="warning", loop="uvloop",
         http="httptools", access_log=False, limit_concurrency=20000, backlog=4096,
     )  # fmt: skip
+
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
             super().handle_exit(sig, frame)
@@ -474,11 +483,7 @@ def run_city(
         time.sleep(0.5)
         bproc, gproc = psutil.Process(broker.proc.pid), psutil.Process(gw.pid)  # type: ignore[union-attr]
         b0, g0, t0 = cpu_of(bproc), cpu_of(gproc), time.monotonic()
-        load_out: dict[str, Any] = {}
-        if load:
-            load_out = asyncio.run(phones(gw_port, n, rate, seconds, streams))
-        else:
-            time.sleep(seconds)
+        time.sleep(seconds)
         wall = time.monotonic() - t0
         out: dict[str, Any] = {
             "halls": n,
@@ -486,8 +491,21 @@ def run_city(
             "gateway_cpu": (cpu_of(gproc) - g0) / wall,
             "broker_rss": bproc.memory_info().rss / 2**20,
             "gateway_rss": gproc.memory_info().rss / 2**20,
-            **load_out,
         }
+        Path(str(stats) + ".dump").touch()
+        quiet = Path(str(stats) + ".quiet")
+        while not quiet.exists():
+            time.sleep(0.1)
+        time.sleep(0.2)
+        out["quiet_stale"] = Latency.of(json.loads(quiet.read_text())["stale"])
+        if load:
+            b0, g0, t0 = cpu_of(bproc), cpu_of(gproc), time.monotonic()
+            out.update(asyncio.run(phones(gw_port, n, rate, seconds, streams)))
+            wall = time.monotonic() - t0
+            out["load_broker_cpu"] = (cpu_of(bproc) - b0) / wall
+            out["load_gateway_cpu"] = (cpu_of(gproc) - g0) / wall
+            out["load_gateway_rss"] = gproc.memory_info().rss / 2**20
+            out["load_broker_rss"] = bproc.memory_info().rss / 2**20
         out["cpu"] = hall_cpu(broker, ops, busy_rate) if load else None
     finally:
         for s in sims:
@@ -504,7 +522,6 @@ def run_city(
                 s.kill()
         broker.remove()
     data: dict[str, Any] = {"stale": [], "junk": 0}
-    print(f"gateway stats: {stats} exists={stats.exists()} rc={gw.returncode}", file=sys.stderr)
     if stats.exists():
         data = json.loads(stats.read_text())
     out["stale"] = Latency.of(data["stale"])
@@ -514,12 +531,14 @@ def run_city(
 
 def markdown(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
     lines = [
-        "| halls | status msgs seen | staleness p50 / p95 / p99 ms | broker CPU (cores) | broker RSS MiB | gateway CPU (cores) | gateway RSS MiB |",
+        "| halls | status msgs seen | staleness p50 / p95 / p99 ms | broker CPU (cores) | "
+        "broker RSS MiB | gateway CPU (cores) | gateway RSS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in runs:
+        q = r["quiet_stale"]
         lines.append(
-            f"| {r['halls']:,} | {r['stale'].n:,} | {r['stale'].cells()} | {r['broker_cpu']:.2f} | "
+            f"| {r['halls']:,} | {q.n:,} | {q.cells()} | {r['broker_cpu']:.2f} | "
             f"{r['broker_rss']:.0f} | {r['gateway_cpu']:.2f} | {r['gateway_rss']:.0f} |"
         )
     loaded = [r for r in runs if "list" in r]
@@ -528,7 +547,10 @@ def markdown(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
             "",
             f"Under load at {r['halls']:,} halls: phones offered {args.rate:.0f} requests/s, "
             f"{r['achieved']:.0f}/s sent, {r['errors']} errors; "
-            f"{r['streams_open']:,} ticket event streams open ({r['stream_frames']:,} frames received).",
+            f"{r['streams_open']:,} ticket event streams open ({r['stream_frames']:,} frames "
+            f"received). Broker {r['load_broker_cpu']:.2f} cores, {r['load_broker_rss']:.0f} MiB; "
+            f"gateway {r['load_gateway_cpu']:.2f} cores, {r['load_gateway_rss']:.0f} MiB; "
+            f"status staleness meanwhile {r['stale'].cells()} ms (p50 / p95 / p99).",
             "",
             "| page | n | p50 / p95 / p99 ms (from when due) |",
             "|---|---|---|",
@@ -598,9 +620,7 @@ def main(argv: list[str] | None = None) -> int:
             args.busy_rate,
         )
         runs.append(r)
-        print(
-            f"{n} halls: staleness {r['stale'].cells()} ms over {r['stale'].n} messages", flush=True
-        )
+        print(f"{n} halls: staleness {r['quiet_stale'].cells()} ms (quiet)", flush=True)
     print()
     print(f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
     print(markdown(runs, args))
