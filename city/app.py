@@ -122,10 +122,10 @@ class ListCache:
     def __init__(self) -> None:
         self._items: dict[tuple[Any, ...], tuple[float, Any]] = {}
 
-    def get(self, key: tuple[Any, ...], make: Any) -> Any:
+    def get(self, key: tuple[Any, ...], make: Any, ttl: float = LIST_CACHE_S) -> Any:
         now = time.monotonic()
         hit = self._items.get(key)
-        if hit is not None and now - hit[0] < LIST_CACHE_S:
+        if hit is not None and now - hit[0] < ttl:
             return hit[1]
         if len(self._items) > 5000:
             self._items.clear()
@@ -137,6 +137,10 @@ class ListCache:
 def create_app(settings: GatewaySettings, link: GatewayLink | None = None) -> FastAPI:
     link = link or GatewayLink(settings)
     cache = ListCache()
+
+    def district_names() -> list[str]:
+        names = {str((h.status or {}).get("district") or "") for h in link.state.listing()}
+        return sorted(names - {""})
 
     def listing(request: Request) -> tuple[tuple[Any, ...], Any]:
         q = request.query_params
@@ -177,20 +181,14 @@ def create_app(settings: GatewaySettings, link: GatewayLink | None = None) -> Fa
 
     @app.get("/", response_class=HTMLResponse)
     async def index(request: Request) -> HTMLResponse:
-        q = request.query_params
-        lat, lon = _float(q.get("lat"), 90), _float(q.get("lon"), 180)
-        district = (q.get("district") or "")[:40]
-        sort = q.get("sort") or ("distance" if lat is not None or district else "wait")
-        halls = sorted_halls(link, sort, lat, lon, district)
-        districts = sorted(
-            {
-                str(h.status.get("district"))
-                for h in link.state.listing()
-                if h.status and h.status.get("district")
-            }
-        )
-        html = pages.hall_list(_lang(request), halls, districts, sort, district, False)
-        return HTMLResponse(html)
+        key, make = listing(request)
+        lang = _lang(request)
+
+        def render() -> str:
+            districts = cache.get(("districts",), district_names, ttl=30.0)
+            return pages.hall_list(lang, make(), districts, key[0], key[2], False)
+
+        return HTMLResponse(cache.get(("html", lang, *key), render))
 
     @app.get("/h/{hall_id}", response_class=HTMLResponse)
     async def hall_view(hall_id: str, request: Request) -> HTMLResponse:

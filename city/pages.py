@@ -186,6 +186,37 @@ def wait_text(t: dict[str, str], waiting: int, low: float, high: float) -> str:
     return f"{int(low)}–{int(high)} {t['minutes']}"
 
 
+# The services table of a hall's card, by (status object, language): rendered once per status
+# message, not once per phone (weak: it goes with the status it was made from).
+_ROWS: dict[tuple[int, str], tuple[Any, str]] = {}
+
+
+def _service_rows(h: HallState, t: dict[str, str], lang: str) -> str:
+    s = h.status or {}
+    key = (id(s), lang)
+    hit = _ROWS.get(key)
+    if hit is not None and hit[0] is s:
+        return hit[1]
+    rows = []
+    for svc in s.get("services", []):
+        name = svc.get("name_en") if lang == "en" and svc.get("name_en") else svc["name"]
+        if not svc["open"]:
+            right = t["closed"]
+        elif not svc["staffed_windows"]:
+            right = t["no_window"]
+        else:
+            right = wait_text(t, svc["waiting"], svc["wait_low_min"], svc["wait_high_min"])
+        rows.append(
+            f"<tr><td>{esc(name)}</td><td class='n w'>{t['waiting']} {int(svc['waiting'])}"
+            f"{t['people']}</td><td class=n>{esc(right)}</td></tr>"
+        )
+    html = "".join(rows)
+    if len(_ROWS) > 20000:
+        _ROWS.clear()
+    _ROWS[key] = (s, html)
+    return html
+
+
 def _hall_card(h: HallState, t: dict[str, str], lang: str, dist: float | None, q: str) -> str:
     s = h.status or {}
     tags = []
@@ -207,23 +238,11 @@ def _hall_card(h: HallState, t: dict[str, str], lang: str, dist: float | None, q
         )
         if x
     )
-    rows = []
-    for svc in s.get("services", []):
-        name = svc.get("name_en") if lang == "en" and svc.get("name_en") else svc["name"]
-        if not svc["open"]:
-            right = t["closed"]
-        elif not svc["staffed_windows"]:
-            right = t["no_window"]
-        else:
-            right = wait_text(t, svc["waiting"], svc["wait_low_min"], svc["wait_high_min"])
-        rows.append(
-            f"<tr><td>{esc(name)}</td><td class='n w'>{t['waiting']} {int(svc['waiting'])}"
-            f"{t['people']}</td><td class=n>{esc(right)}</td></tr>"
-        )
+    table = _service_rows(h, t, lang)
     return (
         f'<section class="card" data-hall="{esc(h.hall_id)}"><h2><a href="/h/{esc(h.hall_id)}{q}">'
         f"{esc(s.get('name', h.hall_id))}</a></h2><div class=meta>{where}</div>"
-        f"<div>{''.join(tags)}</div><table>{''.join(rows)}</table></section>"
+        f"<div>{''.join(tags)}</div><table>{table}</table></section>"
     )
 
 
