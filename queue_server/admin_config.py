@@ -43,6 +43,10 @@ class Change:
 
 def config_dict(cfg: HallConfig) -> dict[str, Any]:
     data = cfg.model_dump(mode="json")
+    # TOML has no null: the optional [city] section, and its unset keys, are left out.
+    city = data.pop("city", None)
+    if city is not None:
+        data["city"] = {k: v for k, v in city.items() if v is not None}
     return {k: data[k] for k in _SECTION_ORDER if k in data} | data
 
 
