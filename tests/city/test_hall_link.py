@@ -191,3 +191,15 @@ def test_after_a_broker_restart_the_hall_links_again_and_publishes(
         lambda: any(sw(s)["waiting"] == 2 for s in w.on("hall/v1/h1/status")),
         what="the status with both tickets",
     )
+
+
+def test_a_server_stopped_cleanly_says_it_is_offline(tmp_path: Path, broker, watcher_factory):
+    cfg = city_config(broker, "h2")
+    toml = tmp_path / "h2.toml"
+    toml.write_text(tomli_w.dumps(cfg.model_dump(mode="json", exclude_none=True)), "utf-8")
+    w = watcher_factory("hall/v1/h2/online")
+    server = LiveServer(tmp_path / "h2.db", "--config", str(toml))
+    wait_for(lambda: any(m["online"] for m in w.on("hall/v1/h2/online")), what="online")
+    assert server.stop() == 0
+    wait_for(lambda: w.on("hall/v1/h2/online")[-1]["online"] is False, what="the goodbye")
+    assert w.on("hall/v1/h2/online")[-1]["at"]  # its own goodbye (with the time), not the will
