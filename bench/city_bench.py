@@ -349,10 +349,10 @@ def hall_cpu(broker: Any, ops: int, busy_rate: float) -> dict[str, float]:
     with the city link: `quiet`, a publication after every operation (each more than the
     1 s coalescing apart: the most a publication can cost one ticket); `busy`, operations
     paced at `busy_rate`/s with the publishing thread coalescing as it does in a server."""
-    from queue_server import tickets, windows
-    from queue_server.city import CityLink
-    from queue_server.config import CitySection, load_config
-    from queue_server.hall import Hall
+    from queue_server.base.config import CitySection, load_config
+    from queue_server.core import tickets, windows
+    from queue_server.runtime.city import CityLink
+    from queue_server.runtime.hall import Hall
 
     def run(with_link: bool, paced: bool, workdir: Path) -> float:
         base = load_config()

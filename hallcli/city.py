@@ -104,8 +104,8 @@ def hall_config(hall_id: str, broker: str, password: str, gateway: str) -> dict[
 
 def seed_tickets(db: Path, count: int) -> list[str]:
     """Issue a few tickets in a new demo hall; their public codes."""
-    from queue_server import tickets
-    from queue_server.hall import Hall
+    from queue_server.core import tickets
+    from queue_server.runtime.hall import Hall
 
     hall = Hall(db)
     codes: list[str] = []
@@ -156,7 +156,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 cfg = work / f"{hid}.toml"
                 data = hall_config(hid, broker.url, broker.hall_password(hid), gateway)
                 cfg.write_text(tomli_w.dumps(data), encoding="utf-8")
-                from queue_server.hall import Hall
+                from queue_server.runtime.hall import Hall
 
                 Hall(db, cfg).close()
                 codes = seed_tickets(db, 4 + 6 * i)

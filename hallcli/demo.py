@@ -49,8 +49,8 @@ def free_port(host: str, preferred: int) -> int:
 
 def seed(db: Path) -> dict[str, str]:
     """Create the demo accounts and device tokens in a new demo database."""
-    from queue_server.accounts import create_account, create_token
-    from queue_server.hall import Hall
+    from queue_server.admin.accounts import create_account, create_token
+    from queue_server.runtime.hall import Hall
 
     hall = Hall(db)
     tokens: dict[str, str] = {}

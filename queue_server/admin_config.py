@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import tomli_w
 
-from queue_server import audit
-from queue_server.config import HallConfig, HallConfigError, parse_config
-from queue_server.context import HallContext
-from queue_server.db import Tx
-from queue_server.errors import Conflict, Invalid
+from queue_server.base import audit
+from queue_server.base.config import HallConfig, HallConfigError, parse_config
+from queue_server.base.db import Tx
+from queue_server.base.errors import Conflict, Invalid
+from queue_server.core.context import HallContext
 
 # Lists whose items have a natural key: diffs name the item, not its position.
 _KEYED_LISTS = {"services": "code", "windows": "no"}

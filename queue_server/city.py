@@ -32,15 +32,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from queue_server import db as dbmod
-from queue_server import evaluations
-from queue_server.config import CitySection
-from queue_server.errors import HallError, Invalid
-from queue_server.tickets import get_row_by_code
+from queue_server.base import db as dbmod
+from queue_server.base.config import CitySection
+from queue_server.base.errors import HallError, Invalid
+from queue_server.core.tickets import get_row_by_code
+from queue_server.ratings import evaluations
 
 if TYPE_CHECKING:
-    from queue_server.db import Event, Tx
-    from queue_server.hall import Hall
+    from queue_server.base.db import Event, Tx
+    from queue_server.runtime.hall import Hall
 
 log = logging.getLogger("hall.city")
 SCHEMA = 1

@@ -14,15 +14,17 @@ from typing import Any, TypeVar
 
 import orjson
 
-from queue_server import audit, notify, upkeep, upload
-from queue_server.accounts import Principal, lookup_token
-from queue_server.clock import Clock, FixedClock
-from queue_server.config import HallConfig, load_config, parse_config
-from queue_server.context import RECENT_SERVICE_TIMES, HallContext, WaitPredictor
-from queue_server.db import CommitListener, Database, Tx
-from queue_server.errors import Unauthorized
-from queue_server.events import Broadcaster
-from queue_server.predictor import Predictor
+from queue_server.admin.accounts import Principal, lookup_token
+from queue_server.base import audit
+from queue_server.base.clock import Clock, FixedClock
+from queue_server.base.config import HallConfig, load_config, parse_config
+from queue_server.base.db import CommitListener, Database, Tx
+from queue_server.base.errors import Unauthorized
+from queue_server.core.context import RECENT_SERVICE_TIMES, HallContext, WaitPredictor
+from queue_server.core.predictor import Predictor
+from queue_server.ratings import upload
+from queue_server.runtime import notify, upkeep
+from queue_server.runtime.events import Broadcaster
 
 log = logging.getLogger("hall")
 # Seconds the wait predictor may reuse hall-wide query results on a running server.
@@ -33,12 +35,12 @@ T = TypeVar("T")
 class Hall:
     """One hall's running state. Collaborators are given here or built here, and wired once:
 
-    - `predictor`: the wait estimate (default queue_server.predictor.Predictor);
+    - `predictor`: the wait estimate (default queue_server.core.predictor.Predictor);
     - `notify_sender`: how a 'your turn is near' message leaves (default: the webhook);
     - commit listeners (`add_commit_listener`): the event broadcaster and the notifier;
     - background work of a running server (`start_background`): the notifier's worker,
-      housekeeping (queue_server.upkeep), the provincial uploader (queue_server.upload) and,
-      with a `[city]` section, the link to the city broker (queue_server.city).
+      housekeeping (queue_server.runtime.upkeep), the provincial uploader (queue_server.ratings.upload) and,
+      with a `[city]` section, the link to the city broker (queue_server.runtime.city).
     """
 
     def __init__(
@@ -54,7 +56,7 @@ class Hall:
         self._clock_override = clock
         self._tokens: dict[str, Principal] = {}
         self._background: list[asyncio.Task[None]] = []
-        self.city: Any = None  # queue_server.city.CityLink while linked to a city broker
+        self.city: Any = None  # queue_server.runtime.city.CityLink while linked to a city broker
         self.db = Database(db_path, self._now_iso)
         self.config_ignored = False
         stored = self.db.row("SELECT value FROM meta WHERE key = 'config'")
@@ -203,7 +205,7 @@ class Hall:
                 self._tokens.pop(token, None)
 
     def revoke(self, token: str) -> concurrent.futures.Future[Any]:
-        from queue_server.accounts import token_hash
+        from queue_server.admin.accounts import token_hash
 
         gone = self._tokens.pop(token, None)
         if gone is not None and gone.window is not None:
@@ -249,7 +251,7 @@ class Hall:
             asyncio.create_task(upload.run_forever(self), name="hall-upload"),
         ]
         if self.config.city is not None and self.city is None:
-            from queue_server.city import CityLink  # only halls linked to a city load MQTT
+            from queue_server.runtime.city import CityLink  # only halls linked to a city load MQTT
 
             self.city = CityLink(self, self.config.city)
             self.add_commit_listener(self.city.on_commit)

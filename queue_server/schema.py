@@ -433,7 +433,7 @@ def m604_reason_codes(db: Database) -> None:
 def m650_city_requests(db: Database) -> None:
     """`city_requests`: phone actions that reached the hall through the city broker, each
     with the answer it got, so a request delivered twice is applied once and answered the
-    same (queue_server.city)."""
+    same (queue_server.runtime.city)."""
     db.executescript(
         """
         CREATE TABLE IF NOT EXISTS city_requests (

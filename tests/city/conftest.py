@@ -39,7 +39,7 @@ def broker(tmp_path: Path) -> Iterator[Any]:
 
 
 def city_config(broker: Any, hall_id: str, **city: Any) -> Any:
-    from queue_server.config import CitySection, load_config
+    from queue_server.base.config import CitySection, load_config
 
     fields: dict[str, Any] = {
         "broker": broker.url,
@@ -136,8 +136,8 @@ def watcher_factory(broker: Any) -> Iterator[Callable[..., Watcher]]:
 @pytest.fixture
 def linked_hall(tmp_path: Path, broker: Any, clock: Any) -> Iterator[Callable[..., Any]]:
     """make(hall_id, start=True, **city) -> (hall, link); links are stopped at the end."""
-    from queue_server.city import CityLink
-    from queue_server.hall import Hall
+    from queue_server.runtime.city import CityLink
+    from queue_server.runtime.hall import Hall
 
     made: list[tuple[Any, Any]] = []
     halls: dict[str, Any] = {}
@@ -163,7 +163,7 @@ def linked_hall(tmp_path: Path, broker: Any, clock: Any) -> Iterator[Callable[..
 
 
 def issue(hall: Any, service: str = "SW", id_number: str | None = None) -> dict[str, Any]:
-    from queue_server import tickets
+    from queue_server.core import tickets
 
     req = tickets.IssueRequest(service=service, id_number=id_number)
     view, _ = hall.run_sync(lambda tx: tickets.issue(hall.ctx, tx, req))
@@ -172,7 +172,7 @@ def issue(hall: Any, service: str = "SW", id_number: str | None = None) -> dict[
 
 
 def finish(hall: Any, ticket_id: int, window: int = SW_WINDOW) -> None:
-    from queue_server import tickets, windows
+    from queue_server.core import tickets, windows
 
     hall.run_sync(lambda tx: windows.call_ticket(hall.ctx, tx, window, None, ticket_id, "staff"))
     hall.run_sync(lambda tx: tickets.finish(hall.ctx, tx, ticket_id, window))

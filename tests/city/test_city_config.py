@@ -5,9 +5,8 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-
-from queue_server.admin_config import to_toml
-from queue_server.config import HallConfigError, load_config, parse_config
+from queue_server.admin.hall_config import to_toml
+from queue_server.base.config import HallConfigError, load_config, parse_config
 
 
 def test_a_city_section_exports_and_loads_back_the_same():

@@ -112,10 +112,11 @@ def test_tickets_are_cleared_when_their_day_ends(linked_hall, watcher_factory, c
 
 
 def test_the_hall_works_as_before_with_the_broker_down(tmp_path, broker, clock):
+    from queue_server.base.config import CitySection
+    from queue_server.runtime.city import CityLink
+    from queue_server.runtime.hall import Hall
+
     from city.broker import free_port
-    from queue_server.city import CityLink
-    from queue_server.config import CitySection
-    from queue_server.hall import Hall
 
     cfg = city_config(broker, "h1")
     cfg = cfg.model_copy(
@@ -155,7 +156,7 @@ def test_a_killed_server_is_marked_offline_by_its_will(tmp_path: Path, broker, w
 
 
 def test_far_back_a_place_is_sent_again_only_when_it_moved_enough(linked_hall, watcher_factory):
-    from queue_server.city import FAR_STEP, FRONT
+    from queue_server.runtime.city import FAR_STEP, FRONT
 
     hall, link = linked_hall("h1", publisher=False)
     queue = [issue(hall) for _ in range(FRONT + FAR_STEP + 2)]

@@ -68,7 +68,7 @@ def fits(page: Any, name: str) -> None:
 
 
 def test_phone_pages_list_follow_and_rate(linked_hall, live_gateway, phone_browser):
-    from queue_server import tickets, windows
+    from queue_server.core import tickets, windows
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     hall, _link = linked_hall("h1", status_interval_s=0.2)
