@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", action="store_true", help="start from an empty demo database")
     p.add_argument("--dir", default=str(DEMO_DIR), help="where the demo database lives")
     p.add_argument("--no-kiosk", action="store_true", help="do not open the kiosk window")
+    p.add_argument(
+        "--city",
+        action="store_true",
+        help="a demo city instead: Mosquitto, three linked halls and the city gateway",
+    )
     p.set_defaults(func=run)
 
 
@@ -82,6 +87,10 @@ def read_tokens(db: Path) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from hallcli import server
 
+    if args.city:
+        from hallcli import city
+
+        return city.run_demo(args)
     demo_dir = Path(args.dir)
     demo_dir.mkdir(parents=True, exist_ok=True)
     db = demo_dir / "demo.db"

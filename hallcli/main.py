@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "hallcli.maintenance",
     "hallcli.config_cmd",
     "hallcli.security",
+    "hallcli.city",
 ]
 
 

@@ -42,15 +42,19 @@ class Change:
 
 
 # Write-only settings: shown, exported, diffed and audited as MASK, never as themselves.
-SECRETS = (("upload", "app_secret"),)
+SECRETS = (("upload", "app_secret"), ("city", "password"))
 MASK = "********"
 _SECRET_PATHS = {f"{section}.{key}" for section, key in SECRETS}
 
 
 def config_dict(cfg: HallConfig) -> dict[str, Any]:
     data = cfg.model_dump(mode="json")
+    # TOML has no null: the optional [city] section, and its unset keys, are left out.
+    city = data.pop("city", None)
+    if city is not None:
+        data["city"] = {k: v for k, v in city.items() if v is not None}
     for section, key in SECRETS:
-        if data[section][key]:
+        if (data.get(section) or {}).get(key):
             data[section][key] = MASK
     return {k: data[k] for k in _SECTION_ORDER if k in data} | data
 
@@ -60,9 +64,9 @@ def keep_secrets(old: HallConfig, new: HallConfig) -> HallConfig:
     replaced by the live one."""
     for section, key in SECRETS:
         part = getattr(new, section)
-        if getattr(part, key) != MASK:
+        if part is None or getattr(part, key) != MASK:
             continue
-        current = getattr(getattr(old, section), key)
+        current = getattr(getattr(old, section), key, "")
         if not current:
             raise Invalid(f"{section}.{key}：请填写密钥", "secret_required")
         new = new.model_copy(update={section: part.model_copy(update={key: current})})
@@ -72,8 +76,8 @@ def keep_secrets(old: HallConfig, new: HallConfig) -> HallConfig:
 def _secret_changes(old: HallConfig, new: HallConfig) -> list[Change]:
     out = []
     for section, key in SECRETS:
-        before = getattr(getattr(old, section), key)
-        after = getattr(getattr(new, section), key)
+        before = getattr(getattr(old, section), key, "")
+        after = getattr(getattr(new, section), key, "")
         if before != after:
             out.append(Change(f"{section}.{key}", "changed", MASK if before else "", "(已更换)"))
     return out

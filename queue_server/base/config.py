@@ -726,6 +726,34 @@ class PostersSection(Strict):
     )
 
 
+class CitySection(Strict):
+    """The hall's link to the city's MQTT broker (docs/CITY.md); absent: no link."""
+
+    broker: str = Field(
+        pattern=r"^mqtts?://[^\s/:]+(:\d{1,5})?/?$",
+        description="The city broker, `mqtt://host:port` (`mqtts://` for TLS, port 8883 by default).",
+    )
+    hall_id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
+        description="This hall's id in the city, in its topics `hall/v1/{hall_id}/…`.",
+    )
+    username: str = Field("", description="Broker user (default `hall-{hall_id}`).")
+    password: str = Field("", description="Broker password of this hall's user.")
+    district: str = Field("", max_length=40, description="District (区/街道) shown on the map.")
+    address: str = Field("", max_length=120, description="Street address shown on the map.")
+    lat: float | None = Field(None, ge=-90, le=90, description="Latitude (WGS-84 degrees).")
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude (WGS-84 degrees).")
+    accepts_remote: bool = Field(
+        True, description="Accept phone actions through the broker (the QR rating)."
+    )
+    status_interval_s: float = Field(
+        1.0, ge=0.2, le=60, description="At most one status message per this many seconds."
+    )
+    heartbeat_s: float = Field(
+        30.0, ge=1, le=600, description="Seconds between heartbeats on `online`."
+    )
+
+
 class HallConfig(Strict):
     hall: HallSection = Field(default_factory=lambda: HallSection(), description="The hall itself.")
     routing: RoutingSection = Field(
@@ -774,6 +802,9 @@ class HallConfig(Strict):
     )
     posters: PostersSection = Field(
         default_factory=lambda: PostersSection(), description="Image notices (信息发布)."
+    )
+    city: CitySection | None = Field(
+        None, description="Link to the city's MQTT broker (政务服务地图); absent: none."
     )
 
     @model_validator(mode="after")

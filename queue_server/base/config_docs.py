@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from queue_server.base.config import HallConfig, PriorityClass, Service, Window
+from queue_server.base.config import CitySection, HallConfig, PriorityClass, Service, Window
 
 
 def _default(field: Any) -> str:
@@ -37,7 +37,7 @@ def _default(field: Any) -> str:
 def _type(field: Any) -> str:
     text = str(field.annotation).replace("typing.", "").replace("queue_server.base.config.", "")
     text = re.sub(r"Annotated\[(\w+), .*\]\]$", r"\1]", text)  # dict[str, Annotated[float, …]]
-    return text.replace("<class '", "").replace("'>", "")
+    return text.replace("<class '", "").replace("'>", "").replace(" | None", " (optional)")
 
 
 def _table(title: str, model: type[BaseModel], key_prefix: str) -> list[str]:
@@ -67,6 +67,8 @@ def render() -> str:
         ann = field.annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             out += _table(f"[{name}] — {field.description}", ann, f"{name}.")
+    city = HallConfig.model_fields["city"].description
+    out += _table(f"[city] — optional: {city}", CitySection, "city.")
     out += _table("[routing.classes.CODE] — one priority class", PriorityClass, "")
     out += _table("[[services]] — one per service (事项)", Service, "")
     out += _table("[[windows]] — one per window (窗口)", Window, "")

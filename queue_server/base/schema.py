@@ -618,3 +618,21 @@ def m641_posters(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m650_city_requests(db: Database) -> None:
+    """`city_requests`: phone actions that reached the hall through the city broker, each
+    with the answer it got, so a request delivered twice is applied once and answered the
+    same (queue_server.runtime.city)."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS city_requests (
+            request_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS city_requests_received ON city_requests (received_at);
+        """
+    )

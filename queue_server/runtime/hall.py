@@ -39,7 +39,8 @@ class Hall:
     - `notify_sender`: how a 'your turn is near' message leaves (default: the webhook);
     - commit listeners (`add_commit_listener`): the event broadcaster and the notifier;
     - background work of a running server (`start_background`): the notifier's worker,
-      housekeeping (queue_server.runtime.upkeep) and the provincial uploader (queue_server.ratings.upload).
+      housekeeping (queue_server.runtime.upkeep), the provincial uploader (queue_server.ratings.upload) and,
+      with a `[city]` section, the link to the city broker (queue_server.runtime.city).
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class Hall:
         self._clock_override = clock
         self._tokens: dict[str, Principal] = {}
         self._background: list[asyncio.Task[None]] = []
+        self.city: Any = None  # queue_server.runtime.city.CityLink while linked to a city broker
         self.db = Database(db_path, self._now_iso)
         self.config_ignored = False
         stored = self.db.row("SELECT value FROM meta WHERE key = 'config'")
@@ -249,9 +251,17 @@ class Hall:
             asyncio.create_task(upload.run_forever(self), name="hall-upload"),
             asyncio.create_task(hotline.run_forever(self), name="hall-hotline"),
         ]
+        if self.config.city is not None and self.city is None:
+            from queue_server.runtime.city import CityLink  # only halls linked to a city load MQTT
+
+            self.city = CityLink(self, self.config.city)
+            self.add_commit_listener(self.city.on_commit)
+            self.city.start()
 
     async def stop_background(self) -> None:
-        """Stop housekeeping and the senders; save session activity for the next start."""
+        """Stop housekeeping, the uploader and the city link; save session activity."""
+        if self.city is not None:
+            await asyncio.to_thread(self.city.stop)
         tasks, self._background = self._background, []
         for task in tasks:
             task.cancel()

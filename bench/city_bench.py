@@ -1,0 +1,631 @@
+"""A city of N simulated halls on a real Mosquitto, with the gateway under load from phones.
+
+    python -m bench.city_bench [--halls 100,1000,3000] [--seconds 20] [--rate 500]
+                               [--streams 2000] [--ops 400]
+
+- Simulated halls (child processes, many MQTT clients each on one selector loop, no thread
+  per hall) publish their retained status with realistic churn (a change every `--churn`
+  seconds on average per hall, as the hall's 1 s coalescing allows at most), a heartbeat every
+  30 s and one ticket each whose place in the queue moves;
+- the gateway (`city.app`, a child process under uvicorn) records, for every status it takes,
+  how long after the hall sent it (staleness: hall change → visible on the gateway);
+- phones (this process, asyncio) ask for list pages and ticket pages at `--rate` requests/s
+  (open loop) while `--streams` ticket pages stay open on their event streams;
+- CPU and RSS of the broker and the gateway by psutil;
+- the hall server's extra CPU per ticket from publishing: the same issue/call operations
+  in-process with and without the city link, a publication after every operation (the worst
+  case: each operation more than the 1 s coalescing apart).
+
+Prints a Markdown section for docs/BENCHMARKS.md. Not part of `./hall test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import heapq
+import json
+import os
+import random
+import resource
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+from bench.httpclient import Connection, HttpError
+from bench.stats import Latency
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACES = [(24.70 + 0.02 * (i % 10), 113.50 + 0.02 * (i // 10)) for i in range(50)]
+
+
+def hall_id(i: int) -> str:
+    return f"s{i:05d}"
+
+
+def ticket_code(i: int) -> str:
+    return hashlib.sha1(f"ticket-{i}".encode()).hexdigest()[:20]
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+# -- simulated halls (child process) ------------------------------------------------------------
+def simulate(args: argparse.Namespace) -> int:
+    """Halls args.first..args.last-1 until SIGTERM; each a real MQTT 5 client with its user."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    raise_fd_limit()
+    passwords = json.loads(Path(args.passwords).read_text())
+    host, port = args.broker.rsplit(":", 1)
+    rng = random.Random(args.first)
+    sel = selectors.DefaultSelector()
+    halls: list[dict[str, Any]] = []
+    stop = False
+
+    def on_term(*_a: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    for i in range(args.first, args.last):
+        hid = hall_id(i)
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hall-{hid}", protocol=mqtt.MQTTv5)
+        c.username_pw_set(f"hall-{hid}", passwords[f"hall-{hid}"])
+        c.will_set(
+            f"hall/v1/{hid}/online",
+            orjson.dumps({"v": 1, "hall_id": hid, "online": False}),
+            1,
+            True,
+        )
+        c.connect(host, int(port), keepalive=60)
+        sel.register(c.socket(), selectors.EVENT_READ, c)  # type: ignore[arg-type]
+        lat, lon = PLACES[i % len(PLACES)]
+        h: dict[str, Any] = {
+            "c": c,
+            "id": hid,
+            "lat": lat + rng.uniform(-0.01, 0.01),
+            "lon": lon + rng.uniform(-0.01, 0.01),
+            "waiting": rng.randint(0, 30),
+            "seq": 0,
+            "next": time.monotonic() + rng.uniform(0, args.churn),
+            "ahead": rng.randint(3, 20),
+        }
+        halls.append(h)
+    last_beat = last_misc = time.monotonic()
+
+    def status(h: dict[str, Any]) -> bytes:
+        h["seq"] += 1
+        services = [
+            {
+                "code": f"S{k}",
+                "name": f"业务{k}",
+                "waiting": max(0, h["waiting"] - 3 * k),
+                "wait_low_min": 2 * k,
+                "wait_high_min": 5 + 3 * k,
+                "staffed_windows": 2,
+                "open": True,
+            }
+            for k in range(6)
+        ]
+        return orjson.dumps(
+            {
+                "v": 1, "hall_id": h["id"], "name": f"模拟大厅{h['id']}", "address": "",
+                "district": f"区{int(h['id'][1:]) % 12}", "lat": h["lat"], "lon": h["lon"],
+                "hours": ["08:30-17:30"], "open_now": True, "accepts_remote": True,
+                "services": services, "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+                "seq": h["seq"], "bench_ts": time.time(),
+            }
+        )  # fmt: skip
+
+    def ticket(h: dict[str, Any]) -> bytes:
+        return orjson.dumps(
+            {
+                "v": 1, "hall_id": h["id"], "number": "A001", "service": "S0",
+                "service_name": "业务0", "status": "waiting", "ahead": h["ahead"],
+                "wait_low_min": h["ahead"], "wait_high_min": 3 * h["ahead"], "window": None,
+                "rateable": False, "rated_level": None,
+            }
+        )  # fmt: skip
+
+    time.sleep(0.5)
+    for _ in range(3):
+        for key, _ev in sel.select(0.2):
+            key.data.loop_read()
+    for n, h in enumerate(halls):
+        c = h["c"]
+        c.publish(
+            f"hall/v1/{h['id']}/online",
+            orjson.dumps({"v": 1, "hall_id": h["id"], "online": True}),
+            1,
+            True,
+        )
+        c.publish(f"hall/v1/{h['id']}/status", status(h), 1, True)
+        c.publish(f"hall/v1/{h['id']}/tickets/{ticket_code(args.first + n)}", ticket(h), 1, True)
+    print("simulated halls ready", flush=True)
+    due = [(h["next"], n) for n, h in enumerate(halls)]
+    heapq.heapify(due)
+    while not stop:
+        wait = max(0.0, min(0.05, due[0][0] - time.monotonic())) if due else 0.05
+        for key, _ev in sel.select(wait):
+            key.data.loop_read()
+        now = time.monotonic()
+        while due and due[0][0] <= now:
+            _t, n = heapq.heappop(due)
+            h = halls[n]
+            h["waiting"] = max(0, h["waiting"] + rng.choice((-1, 1)))
+            h["c"].publish(f"hall/v1/{h['id']}/status", status(h), 1, True)
+            if rng.random() < 0.3:
+                h["ahead"] = h["ahead"] - 1 if h["ahead"] > 0 else 20
+                code = ticket_code(args.first + n)
+                h["c"].publish(f"hall/v1/{h['id']}/tickets/{code}", ticket(h), 1, True)
+            h["next"] = now + rng.expovariate(1.0 / args.churn) + 1.0  # coalesced: ≥ 1 s
+            heapq.heappush(due, (h["next"], n))
+        if now - last_beat > 30:
+            last_beat = now
+            for h in halls:
+                beat = orjson.dumps({"v": 1, "hall_id": h["id"], "online": True})
+                h["c"].publish(f"hall/v1/{h['id']}/online", beat, 1, True)
+        if now - last_misc > 1:
+            last_misc = now
+            for h in halls:
+                h["c"].loop_misc()
+                if h["c"].want_write():
+                    h["c"].loop_write()
+    for h in halls:
+        h["c"].disconnect()
+    return 0
+
+
+# -- the gateway (child process) ----------------------------------------------------------------
+def gateway(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from city.app import create_app
+    from city.link import GatewayLink, GatewaySettings
+
+    raise_fd_limit()
+    settings = GatewaySettings(broker=args.broker, password=args.password, lookup_timeout_s=3.0)
+    link = GatewayLink(settings)
+    stale: list[float] = []
+    apply = link.state.apply
+
+    def timed(topic: str, payload: Any) -> Any:
+        out = apply(topic, payload)
+        if isinstance(payload, dict) and "bench_ts" in payload and topic.endswith("/status"):
+            stale.append(time.time() - payload["bench_ts"])
+        return out
+
+    link.state.apply = timed  # type: ignore[method-assign]
+    reset = Path(args.stats + ".reset")
+
+    dump = Path(args.stats + ".dump")
+
+    def watch_reset() -> None:
+        """`.reset`: start counting (the halls have settled); `.dump`: write the figures so
+        far to `.quiet` and count afresh (the phones come next)."""
+        while True:
+            time.sleep(0.2)
+            if reset.exists():
+                reset.unlink()
+                stale.clear()
+            if dump.exists():
+                dump.unlink()
+                Path(args.stats + ".quiet").write_text(json.dumps({"stale": list(stale)}))
+                stale.clear()
+
+    threading.Thread(target=watch_reset, daemon=True).start()
+    app = create_app(settings, link)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=args.port, log_level="warning", loop="uvloop",
+        http="httptools", access_log=False, limit_concurrency=20000, backlog=4096,
+    )  # fmt: skip
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()  # exit normally, so the figures are written
+
+    try:
+        Server(config).run()
+    finally:
+        Path(args.stats).write_text(json.dumps({"stale": stale, "junk": link.state.junk}))
+    return 0
+
+
+# -- phones (this process) ----------------------------------------------------------------------
+async def phones(
+    port: int, n_halls: int, rate: float, seconds: float, streams: int
+) -> dict[str, Any]:
+    """Open `streams` ticket event streams, then ask at `rate`/s for list and ticket pages."""
+    frames = 0
+    opened = 0
+    stream_tasks = []
+
+    async def stream(i: int) -> None:
+        nonlocal frames, opened
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return
+        path = f"/h/{hall_id(i)}/t/{ticket_code(i)}/events"
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            if b" 200 " not in head.split(b"\r\n", 1)[0]:
+                return
+            opened += 1
+            while True:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    return
+                frames += chunk.count(b"data: ")
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            return
+        finally:
+            writer.close()
+
+    for i in range(streams):
+        stream_tasks.append(asyncio.create_task(stream(i % n_halls)))
+        if i % 100 == 99:
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(2.0)
+    opened_at_start = opened
+    pool = [Connection("127.0.0.1", port) for _ in range(64)]
+    free: asyncio.Queue[Connection] = asyncio.Queue()
+    for c in pool:
+        free.put_nowait(c)
+    lat_list: list[float] = []
+    lat_ticket: list[float] = []
+    errors = 0
+    rng = random.Random(7)
+
+    async def one(k: int, scheduled: float) -> None:
+        nonlocal errors
+        conn = await free.get()
+        try:
+            if k % 2 == 0:
+                lat, lon = PLACES[rng.randrange(len(PLACES))]
+                path = f"/?lat={lat:.3f}&lon={lon:.3f}" if k % 4 == 0 else "/?sort=wait"
+                sink = lat_list
+            else:
+                i = rng.randrange(n_halls)
+                path = f"/h/{hall_id(i)}/t/{ticket_code(i)}"
+                sink = lat_ticket
+            r = await conn.request("GET", path)
+            if r.status != 200:
+                errors += 1
+            sink.append(time.monotonic() - scheduled)  # from when it was due: queueing counts
+        except HttpError:
+            errors += 1
+        finally:
+            free.put_nowait(conn)
+
+    t0 = time.monotonic()
+    tasks = []
+    k = 0
+    while time.monotonic() - t0 < seconds:
+        due = t0 + k / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(k, due)))
+        k += 1
+    await asyncio.gather(*tasks)
+    achieved = k / (time.monotonic() - t0)
+    frames_during = frames
+    for t in stream_tasks:
+        t.cancel()
+    await asyncio.gather(*stream_tasks, return_exceptions=True)
+    for c in pool:
+        await c.close()
+    return {
+        "list": Latency.of(lat_list),
+        "ticket": Latency.of(lat_ticket),
+        "errors": errors,
+        "achieved": achieved,
+        "streams_open": opened_at_start,
+        "stream_frames": frames_during,
+    }
+
+
+# -- the hall server's extra CPU per ticket -----------------------------------------------------
+def hall_cpu(broker: Any, ops: int, busy_rate: float) -> dict[str, float]:
+    """CPU per operation (issue or call, alternating, ~30 waiting), in-process, without and
+    with the city link: `quiet`, a publication after every operation (each more than the
+    1 s coalescing apart: the most a publication can cost one ticket); `busy`, operations
+    paced at `busy_rate`/s with the publishing thread coalescing as it does in a server."""
+    from queue_server.base.config import CitySection, load_config
+    from queue_server.core import tickets, windows
+    from queue_server.runtime.city import CityLink
+    from queue_server.runtime.hall import Hall
+
+    def run(with_link: bool, paced: bool, workdir: Path) -> float:
+        base = load_config()
+        section = CitySection(
+            broker=broker.url, hall_id="cpu", password=broker.hall_password("cpu")
+        )
+        cfg = base.model_copy(
+            update={"hall": base.hall.model_copy(update={"staffing": "open"}), "city": section}
+        )
+        hall = Hall(workdir / f"h-{time.monotonic_ns()}.db", config=cfg)
+        link = None
+        if with_link:
+            link = CityLink(hall, section)
+            hall.add_commit_listener(link.on_commit)
+            link.start(publisher=paced)
+            link.connected.wait(10)
+            link.publish_once()
+        for _ in range(30):
+            hall.run_sync(
+                lambda tx: tickets.issue(hall.ctx, tx, tickets.IssueRequest(service="SW"))
+            )
+        t0 = time.process_time()
+        start = time.monotonic()
+        for n in range(ops):
+            if paced:
+                delay = start + n / busy_rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            if n % 2 == 0:
+                hall.run_sync(
+                    lambda tx: tickets.issue(hall.ctx, tx, tickets.IssueRequest(service="SW"))
+                )
+            else:
+                no = 11 + (n // 2) % 3
+                hall.run_sync(lambda tx: windows.call_next(hall.ctx, tx, no, "s"))  # noqa: B023
+            if link is not None and not paced:
+                link.publish_once()
+        if paced:
+            time.sleep(1.2)  # the last coalesced publication
+        cpu = time.process_time() - t0
+        if link is not None:
+            link.stop()
+        hall.close()
+        return cpu / ops
+
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode, paced in (("quiet", False), ("busy", True)):
+            off = min(run(False, paced, Path(tmp)) for _ in range(2))
+            on = min(run(True, paced, Path(tmp)) for _ in range(2))
+            out[f"{mode}_off_ms"] = off * 1000
+            out[f"{mode}_on_ms"] = on * 1000
+            out[f"{mode}_extra_pct"] = 100 * (on - off) / off
+    return out
+
+
+# -- one run ------------------------------------------------------------------------------------
+def cpu_of(p: psutil.Process) -> float:
+    t = p.cpu_times()
+    return t.user + t.system
+
+
+def run_city(
+    n: int,
+    seconds: float,
+    rate: float,
+    streams: int,
+    churn: float,
+    load: bool,
+    ops: int = 400,
+    busy_rate: float = 20.0,
+) -> dict[str, Any]:
+    from city.broker import Broker, free_port
+
+    raise_fd_limit()
+    work = Path(tempfile.mkdtemp(prefix="city-bench-"))
+    ids = [hall_id(i) for i in range(n)] + ["cpu"]
+    broker = Broker(work / "broker", halls=ids).start()
+    pw_file = work / "passwords.json"
+    pw_file.write_text(json.dumps(broker.passwords))
+    gw_port = free_port()
+    stats = work / "gw-stats.json"
+    py = sys.executable
+    gw = subprocess.Popen(
+        [py, "-m", "bench.city_bench", "gateway", "--broker", broker.url, "--password",
+         broker.gateway_password(), "--port", str(gw_port), "--stats", str(stats)],
+        cwd=ROOT,
+    )  # fmt: skip
+    sims = []
+    per = 1000
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with __import__("socket").create_connection(("127.0.0.1", gw_port), 0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        for first in range(0, n, per):
+            sims.append(
+                subprocess.Popen(
+                    [
+                        py,
+                        "-m",
+                        "bench.city_bench",
+                        "simulate",
+                        "--broker",
+                        f"127.0.0.1:{broker.port}",
+                        "--passwords",
+                        str(pw_file),
+                        "--first",
+                        str(first),
+                        "--last",
+                        str(min(n, first + per)),
+                        "--churn",
+                        str(churn),
+                    ],
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )  # fmt: skip
+            )
+        for s in sims:
+            assert s.stdout is not None
+            s.stdout.readline()
+        time.sleep(3)  # the first statuses settle
+        Path(str(stats) + ".reset").touch()
+        time.sleep(0.5)
+        bproc, gproc = psutil.Process(broker.proc.pid), psutil.Process(gw.pid)  # type: ignore[union-attr]
+        b0, g0, t0 = cpu_of(bproc), cpu_of(gproc), time.monotonic()
+        time.sleep(seconds)
+        wall = time.monotonic() - t0
+        out: dict[str, Any] = {
+            "halls": n,
+            "broker_cpu": (cpu_of(bproc) - b0) / wall,
+            "gateway_cpu": (cpu_of(gproc) - g0) / wall,
+            "broker_rss": bproc.memory_info().rss / 2**20,
+            "gateway_rss": gproc.memory_info().rss / 2**20,
+        }
+        Path(str(stats) + ".dump").touch()
+        quiet = Path(str(stats) + ".quiet")
+        while not quiet.exists():
+            time.sleep(0.1)
+        time.sleep(0.2)
+        out["quiet_stale"] = Latency.of(json.loads(quiet.read_text())["stale"])
+        if load:
+            b0, g0, t0 = cpu_of(bproc), cpu_of(gproc), time.monotonic()
+            out.update(asyncio.run(phones(gw_port, n, rate, seconds, streams)))
+            wall = time.monotonic() - t0
+            out["load_broker_cpu"] = (cpu_of(bproc) - b0) / wall
+            out["load_gateway_cpu"] = (cpu_of(gproc) - g0) / wall
+            out["load_gateway_rss"] = gproc.memory_info().rss / 2**20
+            out["load_broker_rss"] = bproc.memory_info().rss / 2**20
+        out["cpu"] = hall_cpu(broker, ops, busy_rate) if load else None
+    finally:
+        for s in sims:
+            s.terminate()
+        gw.send_signal(signal.SIGTERM)
+        try:
+            gw.wait(20)
+        except subprocess.TimeoutExpired:
+            gw.kill()
+        for s in sims:
+            try:
+                s.wait(10)
+            except subprocess.TimeoutExpired:
+                s.kill()
+        broker.remove()
+    data: dict[str, Any] = {"stale": [], "junk": 0}
+    if stats.exists():
+        data = json.loads(stats.read_text())
+    out["stale"] = Latency.of(data["stale"])
+    out["junk"] = data["junk"]
+    return out
+
+
+def markdown(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        "| halls | status msgs seen | staleness p50 / p95 / p99 ms | broker CPU (cores) | "
+        "broker RSS MiB | gateway CPU (cores) | gateway RSS MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        q = r["quiet_stale"]
+        lines.append(
+            f"| {r['halls']:,} | {q.n:,} | {q.cells()} | {r['broker_cpu']:.2f} | "
+            f"{r['broker_rss']:.0f} | {r['gateway_cpu']:.2f} | {r['gateway_rss']:.0f} |"
+        )
+    loaded = [r for r in runs if "list" in r]
+    for r in loaded:
+        lines += [
+            "",
+            f"Under load at {r['halls']:,} halls: phones offered {args.rate:.0f} requests/s, "
+            f"{r['achieved']:.0f}/s sent, {r['errors']} errors; "
+            f"{r['streams_open']:,} ticket event streams open ({r['stream_frames']:,} frames "
+            f"received). Broker {r['load_broker_cpu']:.2f} cores, {r['load_broker_rss']:.0f} MiB; "
+            f"gateway {r['load_gateway_cpu']:.2f} cores, {r['load_gateway_rss']:.0f} MiB; "
+            f"status staleness meanwhile {r['stale'].cells()} ms (p50 / p95 / p99).",
+            "",
+            "| page | n | p50 / p95 / p99 ms (from when due) |",
+            "|---|---|---|",
+            f"| list (`/?lat=…`, `/?sort=wait`) | {r['list'].n:,} | {r['list'].cells()} |",
+            f"| ticket (`/h/{{hall}}/t/{{code}}`) | {r['ticket'].n:,} | {r['ticket'].cells()} |",
+        ]
+        c = r["cpu"]
+        lines += [
+            "",
+            "Hall server, CPU per operation (issue or call, alternating, in-process, about 30 "
+            "waiting), without → with the city link:",
+            "",
+            "| pace | without (ms) | with (ms) | extra |",
+            "|---|---|---|---|",
+            f"| quiet hall: a publication after every operation (worst case) | "
+            f"{c['quiet_off_ms']:.2f} | {c['quiet_on_ms']:.2f} | {c['quiet_extra_pct']:+.0f} % |",
+            f"| busy hall: {args.busy_rate:.0f} operations/s, publications coalesced to 1/s | "
+            f"{c['busy_off_ms']:.2f} | {c['busy_on_ms']:.2f} | {c['busy_extra_pct']:+.0f} % |",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="city_bench")
+    sub = p.add_subparsers(dest="cmd")
+    s = sub.add_parser("simulate")
+    s.add_argument("--broker")
+    s.add_argument("--passwords")
+    s.add_argument("--first", type=int)
+    s.add_argument("--last", type=int)
+    s.add_argument("--churn", type=float, default=5.0)
+    g = sub.add_parser("gateway")
+    g.add_argument("--broker")
+    g.add_argument("--password")
+    g.add_argument("--port", type=int)
+    g.add_argument("--stats")
+    p.add_argument("--halls", default="100,1000,3000")
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--rate", type=float, default=500.0)
+    p.add_argument("--streams", type=int, default=2000)
+    p.add_argument("--churn", type=float, default=5.0, help="mean seconds between a hall's changes")
+    p.add_argument("--ops", type=int, default=400, help="hall operations per CPU measurement")
+    p.add_argument("--busy-rate", type=float, default=20.0, help="operations/s of the busy hall")
+    p.add_argument(
+        "--load-at",
+        type=int,
+        default=0,
+        help="halls of the run under phone load (default: the largest)",
+    )
+    args = p.parse_args(argv)
+    if args.cmd == "simulate":
+        return simulate(args)
+    if args.cmd == "gateway":
+        return gateway(args)
+    sizes = [int(x) for x in args.halls.split(",")]
+    load_at = args.load_at or max(sizes)
+    runs = []
+    for n in sizes:
+        r = run_city(
+            n,
+            args.seconds,
+            args.rate,
+            args.streams,
+            args.churn,
+            n == load_at,
+            args.ops,
+            args.busy_rate,
+        )
+        runs.append(r)
+        print(f"{n} halls: staleness {r['quiet_stale'].cells()} ms (quiet)", flush=True)
+    print()
+    print(f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
+    print(markdown(runs, args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,525 @@
+"""The hall's link to the city broker over MQTT 5 (docs/CITY.md).
+
+Started by `Hall.start_background` when the hall's configuration has a `[city]` section. A
+commit listener only marks what changed (it runs on the writer thread and must not block);
+one background thread builds and publishes, at most once per `status_interval_s`:
+
+- `hall/v1/{hall_id}/status` (retained, QoS 1): the hall and its services, only on change;
+- `hall/v1/{hall_id}/online` (retained, QoS 1): a heartbeat; the connection's will says
+  `online: false` when the link dies;
+- `hall/v1/{hall_id}/tickets/{code}` (retained, QoS 1): the progress of each ticket with a
+  public code, never an ID number or a name; emptied when the ticket's business day ends.
+
+Phone actions arrive on `hall/v1/{hall_id}/req/{kind}` (QoS 1, a persistent session, so the
+broker keeps them while the link is down) and are answered on the MQTT 5 response topic with
+the correlation data. Each request id is applied once: its answer is kept in `city_requests`
+and given again for a duplicate. A request past its deadline is answered `expired`, never
+applied. With the broker down the hall works exactly as before; only the city view is stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from queue_server.base import db as dbmod
+from queue_server.base.config import CitySection
+from queue_server.base.errors import HallError, Invalid
+from queue_server.core.tickets import get_row_by_code
+from queue_server.ratings import evaluations
+
+if TYPE_CHECKING:
+    from queue_server.base.db import Event, Tx
+    from queue_server.runtime.hall import Hall
+
+log = logging.getLogger("hall.city")
+SCHEMA = 1
+SESSION_EXPIRY_S = 7 * 86400  # the broker keeps this hall's requests this long while it is away
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+TICKET_CODE = re.compile(r"^[0-9a-f]{20}$")
+KINDS = ("rate",)
+MAX_REQUEST_BYTES = 4096
+FRONT = 10  # tickets this near the front get every change of their place
+FAR_STEP = 5  # further back: when the place moved this much ...
+FAR_REFRESH_S = 60.0  # ... or this long passed
+DAY_KEY = "city_published_day"  # meta: the business day whose tickets are on the broker
+PUBLIC_STATUSES = ("waiting", "called", "no_show", "done", "cancelled", "expired")
+
+
+def response_topic_pattern(hall_id: str) -> re.Pattern[str]:
+    """Where this hall may answer: a gateway's response branch for this hall (see the ACL)."""
+    return re.compile(
+        rf"^gw/v1/[A-Za-z0-9_-]{{1,40}}/resp/{re.escape(hall_id)}/[A-Za-z0-9_-]{{8,64}}$"
+    )
+
+
+def broker_address(url: str) -> tuple[str, int, bool]:
+    parts = urlsplit(url)
+    tls = parts.scheme == "mqtts"
+    return parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls
+
+
+class CityLink:
+    """Publishes one hall's public state and answers phone actions (see the module doc)."""
+
+    def __init__(self, hall: Hall, cfg: CitySection) -> None:
+        self.hall = hall
+        self.cfg = cfg
+        self.base = f"hall/v1/{cfg.hall_id}"
+        self._resp_ok = response_topic_pattern(cfg.hall_id)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._status_dirty = True
+        self._tickets_dirty: set[int] = set()
+        self._services_dirty: set[str] = set()
+        self._full_sweep = True
+        self._last_status: bytes | None = None
+        self._published: dict[str, bytes] = {}  # ticket code -> last payload sent
+        self._places: dict[str, tuple[int, float]] = {}  # code -> (ahead, when) last sent
+        self._seq = 0
+        self._day = ""
+        self._conn: Any = None
+        self._thread: threading.Thread | None = None
+        self.connected = threading.Event()
+        self.published_count = 0
+        self.client = self._make_client()
+
+    # -- wiring ------------------------------------------------------------------------------
+    def _make_client(self) -> mqtt.Client:
+        c = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"hall-{self.cfg.hall_id}",
+            protocol=mqtt.MQTTv5,
+        )
+        c.username_pw_set(self.cfg.username or f"hall-{self.cfg.hall_id}", self.cfg.password)
+        host, port, tls = broker_address(self.cfg.broker)
+        if tls:
+            c.tls_set()
+        c.will_set(
+            f"{self.base}/online",
+            orjson.dumps({"v": SCHEMA, "hall_id": self.cfg.hall_id, "online": False}),
+            qos=1,
+            retain=True,
+        )
+        c.reconnect_delay_set(1, 30)
+        c.max_queued_messages_set(1000)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.message_callback_add(f"{self.base}/req/+", self._on_request)
+        self._host, self._port = host, port
+        return c
+
+    def start(self, publisher: bool = True) -> None:
+        """Connect in the background (a broker that is down only delays the city view).
+        `publisher=False`: no publishing thread; the caller calls `publish_once` (tests)."""
+        self._conn = dbmod.connect(self.hall.db.path, readonly=True)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self.client.connect_async(
+            self._host, self._port, keepalive=30, clean_start=False, properties=props
+        )
+        self.client.loop_start()
+        if publisher:
+            self._thread = threading.Thread(target=self._run, name="hall-city", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Say offline (a clean stop sends no will), then disconnect."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.connected.is_set():
+            info = self.client.publish(
+                f"{self.base}/online", self._online_payload(False), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(2)
+            except (RuntimeError, ValueError):
+                pass
+            self.client.disconnect()
+        self.client.loop_stop()
+        if self._conn is not None:
+            self._conn.close()
+
+    def on_commit(self, events: list[Event]) -> None:
+        """Commit listener (writer thread): note what changed; the publisher does the rest."""
+        for ev in events:
+            t = ev.type
+            if t.startswith("ticket."):
+                tid = ev.data.get("id")
+                if tid is not None:
+                    self._tickets_dirty.add(tid)
+                svc = ev.data.get("service")
+                # An ordinary ticket joins the end of its queue: nobody else's place changes.
+                if svc and not (t == "ticket.issued" and ev.data.get("priority") == "ordinary"):
+                    self._services_dirty.add(svc)
+            elif t == "evaluation.created":
+                tid = ev.data.get("ticket_id")
+                if tid is not None:
+                    self._tickets_dirty.add(tid)
+        self._status_dirty = True
+        self._wake.set()
+
+    # -- MQTT callbacks (the client's network thread) ----------------------------------------
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("city broker refused the connection: %s", reason)
+            return
+        client.subscribe(f"{self.base}/req/+", qos=1)
+        client.publish(f"{self.base}/online", self._online_payload(True), qos=1, retain=True)
+        self._last_status = None  # a new session: publish the status again
+        self._full_sweep = True
+        self.connected.set()
+        self._wake.set()
+        log.info("city link up: %s as %s", self.cfg.broker, self.cfg.hall_id)
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if self.connected.is_set():
+            log.warning("city link down (%s); the hall goes on, the city view waits", reason)
+        self.connected.clear()
+
+    def _on_request(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        kind = msg.topic.rsplit("/", 1)[-1]
+        props = msg.properties
+        resp_topic = getattr(props, "ResponseTopic", None)
+        corr = getattr(props, "CorrelationData", None)
+        try:
+            if len(msg.payload) > MAX_REQUEST_BYTES:
+                raise Invalid("请求过大", "too_large")
+            body = orjson.loads(msg.payload)
+            if not isinstance(body, dict):
+                raise Invalid("请求格式不正确", "bad_request")
+        except (orjson.JSONDecodeError, Invalid):
+            log.warning("ignored a malformed request on %s (%d bytes)", msg.topic, len(msg.payload))
+            return
+        try:
+            answer = self.handle_request(kind, body)
+        except Exception:  # a bad request must never stop the link
+            log.exception("city request on %s failed", msg.topic)
+            return
+        if not resp_topic or not self._resp_ok.match(resp_topic):
+            log.warning("request on %s has no usable response topic", msg.topic)
+            return
+        out = Properties(PacketTypes.PUBLISH)
+        if corr:
+            out.CorrelationData = corr
+        out.MessageExpiryInterval = 86400
+        client.publish(resp_topic, orjson.dumps(answer), qos=1, properties=out)
+
+    # -- requests ------------------------------------------------------------------------------
+    def handle_request(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply one phone action once; the same request id again gets the same answer."""
+        rid = body.get("request_id")
+        if not isinstance(rid, str) or not REQUEST_ID.match(rid):
+            return _refusal("", "bad_request", "请求编号不正确")
+        stored = self._conn.execute(
+            "SELECT answer FROM city_requests WHERE request_id = ?", (rid,)
+        ).fetchone()
+        if stored is not None:
+            return dict(orjson.loads(stored[0]), replayed=True)
+        deadline = body.get("expires_at")
+        if kind not in KINDS:
+            answer = _refusal(rid, "unknown_kind", "大厅不受理这类操作")
+        elif not isinstance(deadline, int | float) or deadline < time.time():
+            answer = _refusal(rid, "expired", "操作已过期，大厅未受理，请重新操作")
+        elif not self.cfg.accepts_remote:
+            answer = _refusal(rid, "not_accepted", "本大厅暂不受理手机端操作")
+        else:
+            try:
+                return self.hall.run_sync(lambda tx: self._apply_rating(tx, rid, body))
+            except HallError as err:
+                answer = _refusal(rid, err.code, err.message)
+        return self.hall.run_sync(lambda tx: _remember(tx, rid, kind, answer))
+
+    def _apply_rating(self, tx: Tx, rid: str, body: dict[str, Any]) -> dict[str, Any]:
+        again = tx.one("SELECT answer FROM city_requests WHERE request_id = ?", (rid,))
+        if again is not None:
+            return dict(orjson.loads(again[0]), replayed=True)
+        code = body.get("code")
+        level = body.get("level")
+        reasons = body.get("reasons") or []
+        comment = body.get("comment") or ""
+        if not isinstance(code, str) or not TICKET_CODE.match(code):
+            raise Invalid("号票二维码不正确", "bad_code")
+        if not isinstance(level, int) or isinstance(level, bool):
+            raise Invalid("评价等级应为 1 到 5", "invalid_level")
+        if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+            raise Invalid("评价原因格式不正确", "invalid_reasons")
+        if not isinstance(comment, str):
+            raise Invalid("留言格式不正确", "invalid_comment")
+        ticket = get_row_by_code(tx.conn, code)
+        view = evaluations.create(
+            self.hall.ctx, tx, ticket["id"], level, reasons, comment, "qr", None
+        )
+        answer = {
+            "v": SCHEMA,
+            "request_id": rid,
+            "ok": True,
+            "kind": "rate",
+            "ticket_number": view["ticket_number"],
+            "level": view["level"],
+            "level_label": view["level_label"],
+            "reason_labels": view["reason_labels"],
+            "created_at": view["created_at"],
+        }
+        return _remember(tx, rid, "rate", answer)
+
+    # -- publishing ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        last_beat = time.monotonic()  # on_connect says online first
+        last_pub = 0.0
+        while not self._stop.is_set():
+            beat_due = last_beat + self.cfg.heartbeat_s
+            self._wake.wait(max(0.05, min(beat_due - time.monotonic(), 30.0)))
+            if self._stop.is_set():
+                break
+            # Coalesce: a burst of commits becomes one publication per interval.
+            gap = last_pub + self.cfg.status_interval_s - time.monotonic()
+            if gap > 0 and self._stop.wait(gap):
+                break
+            self._wake.clear()
+            if not self.connected.is_set():
+                continue  # everything is published again on reconnect
+            try:
+                self.publish_once()
+            except Exception:  # the city view must never take the hall down
+                log.exception("city publication failed")
+            last_pub = time.monotonic()
+            if time.monotonic() >= beat_due:
+                self.client.publish(
+                    f"{self.base}/online", self._online_payload(True), qos=1, retain=True
+                )
+                last_beat = time.monotonic()
+
+    def publish_once(self) -> None:
+        conn = self._conn
+        today = self.hall.clock.business_day()
+        if today != self._day:
+            self._roll(today)
+        tickets, self._tickets_dirty = self._tickets_dirty, set()
+        services, self._services_dirty = self._services_dirty, set()
+        full, self._full_sweep = self._full_sweep, False
+        self._status_dirty = False
+        self._publish_status(conn)
+        rows: dict[int, Any] = {}
+        if full:
+            for r in conn.execute(
+                "SELECT * FROM tickets WHERE business_day = ? AND code IS NOT NULL", (today,)
+            ):
+                rows[r["id"]] = r
+        else:
+            for svc in services:  # the people ahead changed for everyone waiting there
+                for r in conn.execute(
+                    "SELECT * FROM tickets WHERE service = ? AND status = 'waiting'"
+                    " AND business_day = ?",
+                    (svc, today),
+                ):
+                    rows[r["id"]] = r
+            for tid in tickets - rows.keys():
+                r = conn.execute("SELECT * FROM tickets WHERE id = ?", (tid,)).fetchone()
+                if r is not None:
+                    rows[tid] = r
+        swept = [r for tid, r in rows.items() if tid not in tickets]
+        places = {} if full else self._places_in_queue(swept)
+        now = time.monotonic()
+        for tid, r in rows.items():
+            if tid in places and not self._worth_sending(r["code"], places[tid], now):
+                continue
+            self._publish_ticket(conn, r, today)
+
+    def _places_in_queue(self, rows: list[Any]) -> dict[int, int]:
+        """Each waiting ticket's place in its service's calling order, from the rows alone
+        (score = class offset + rate × minutes waited; strict: class, then arrival). Only to
+        choose what to send again: what is sent is `ticket_view`'s exact count."""
+        classes = self.hall.config.routing.classes
+        strict = self.hall.config.routing.policy == "strict"
+        now = self.hall.clock.timestamp()
+        by_service: dict[str, list[tuple[float, float, int]]] = {}
+        for r in rows:
+            if r["status"] != "waiting":
+                continue
+            cls = classes.get(r["priority"]) or classes["ordinary"]
+            if strict:
+                score = cls.offset
+            else:
+                score = cls.offset + cls.rate * max(0.0, now - r["issued_ts"]) / 60.0
+            by_service.setdefault(r["service"], []).append((-score, r["issued_ts"], r["id"]))
+        places: dict[int, int] = {}
+        for queue in by_service.values():
+            queue.sort()
+            for place, (_s, _t, tid) in enumerate(queue):
+                places[tid] = place
+        return places
+
+    def _worth_sending(self, code: str, place: int, now: float) -> bool:
+        """A ticket whose place moved only because others were called: near the front, on
+        every move (its holder watches the count; 即将到号 comes from it); further back, when
+        it moved `FAR_STEP` places or `FAR_REFRESH_S` passed, which keeps a long queue cheap."""
+        last = self._places.get(code)
+        if last is None:
+            return True
+        if place <= FRONT:
+            return place != last[0]
+        return abs(place - last[0]) >= FAR_STEP or now - last[1] >= FAR_REFRESH_S
+
+    def _publish_status(self, conn: Any) -> None:
+        body = self.status(conn)
+        key = orjson.dumps(body)
+        if key == self._last_status:
+            return
+        self._seq += 1
+        body["updated_at"] = self.hall.clock.iso(self.hall.clock.timestamp())
+        body["seq"] = self._seq
+        self.client.publish(f"{self.base}/status", orjson.dumps(body), qos=1, retain=True)
+        self._last_status = key
+        self.published_count += 1
+
+    def status(self, conn: Any) -> dict[str, Any]:
+        """The hall's public status (without `updated_at` and `seq`)."""
+        hall, cfg = self.hall, self.hall.config
+        waiting = dict(
+            conn.execute(
+                "SELECT service, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY service"
+            ).fetchall()
+        )
+        cap = hall.ctx.capacity(conn)
+        services = []
+        hours: list[str] = []
+        for svc in cfg.services:
+            n = int(waiting.get(svc.code, 0))
+            est = hall.ctx.estimate(conn, svc.code, n)
+            is_open = hall.clock.within(svc.hours)
+            services.append(
+                {
+                    "code": svc.code,
+                    "name": svc.name,
+                    "name_en": svc.name_en,
+                    "waiting": n,
+                    "wait_low_min": est.low_min,
+                    "wait_high_min": est.high_min,
+                    "staffed_windows": int(cap.staffed.get(svc.code, 0)),
+                    "open": is_open,
+                }
+            )
+            hours += [h for h in svc.hours if h not in hours]
+        return {
+            "v": SCHEMA,
+            "hall_id": self.cfg.hall_id,
+            "name": cfg.hall.name,
+            "address": self.cfg.address,
+            "district": self.cfg.district,
+            "lat": self.cfg.lat,
+            "lon": self.cfg.lon,
+            "hours": sorted(hours),
+            "open_now": any(s["open"] for s in services),
+            "accepts_remote": self.cfg.accepts_remote,
+            "rating_reasons": [{"code": r.code, "label": r.label} for r in cfg.ratings.domain()],
+            "services": services,
+        }
+
+    def ticket_payload(self, conn: Any, row: Any) -> dict[str, Any]:
+        """A ticket's public progress: what its holder sees, and nothing that names them."""
+        view = self.hall.ctx.ticket_view(conn, row)
+        rated = conn.execute(
+            "SELECT level FROM evaluations WHERE ticket_id = ? AND channel IN ('window', 'qr')",
+            (row["id"],),
+        ).fetchone()
+        return {
+            "v": SCHEMA,
+            "hall_id": self.cfg.hall_id,
+            "number": view["number"],
+            "service": view["service"],
+            "service_name": view["service_name"],
+            "status": view["status"],
+            "ahead": view["ahead"],
+            "wait_low_min": view["wait_estimate"]["low_min"],
+            "wait_high_min": view["wait_estimate"]["high_min"],
+            "window": view["window"],
+            "issued_at": view["issued_at"],
+            "called_at": view["called_at"],
+            "finished_at": view["finished_at"],
+            "business_day": view["business_day"],
+            "rateable": view["status"] == "done" and rated is None and self.cfg.accepts_remote,
+            "rated_level": rated[0] if rated else None,
+        }
+
+    def _publish_ticket(self, conn: Any, row: Any, today: str) -> None:
+        code = row["code"]
+        if not code or row["business_day"] != today or row["status"] not in PUBLIC_STATUSES:
+            return
+        body = self.ticket_payload(conn, row)
+        self._places[code] = (body["ahead"], time.monotonic())
+        payload = orjson.dumps(body)
+        if self._published.get(code) == payload:
+            return
+        self.client.publish(f"{self.base}/tickets/{code}", payload, qos=1, retain=True)
+        self._published[code] = payload
+        self.published_count += 1
+
+    def _roll(self, today: str) -> None:
+        """A new business day (or a start): empty the tickets of the day last published."""
+        stored = self._conn.execute("SELECT value FROM meta WHERE key = ?", (DAY_KEY,)).fetchone()
+        ended = self._day or (stored[0] if stored else "")
+        if ended and ended != today:
+            self._clear_day(ended)
+        if stored is None or stored[0] != today:
+            self.hall.db.submit(
+                lambda tx: tx.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (DAY_KEY, today),
+                )
+            )
+        self._day = today
+        self._full_sweep = True
+
+    def _clear_day(self, day: str) -> None:
+        """Empty the retained ticket messages of a business day that has ended."""
+        for (code,) in self._conn.execute(
+            "SELECT code FROM tickets WHERE business_day = ? AND code IS NOT NULL", (day,)
+        ):
+            self.client.publish(f"{self.base}/tickets/{code}", b"", qos=1, retain=True)
+            self._published.pop(code, None)
+            self._places.pop(code, None)
+
+    def clear_ticket(self, code: str) -> None:
+        """Empty one ticket's retained message (a ticket that was purged)."""
+        self.client.publish(f"{self.base}/tickets/{code}", b"", qos=1, retain=True)
+        self._published.pop(code, None)
+
+    def _online_payload(self, online: bool) -> bytes:
+        now = self.hall.clock.timestamp()
+        return orjson.dumps(
+            {
+                "v": SCHEMA,
+                "hall_id": self.cfg.hall_id,
+                "online": online,
+                "at": self.hall.clock.iso(now),
+            }
+        )
+
+
+def _refusal(rid: str, code: str, message: str) -> dict[str, Any]:
+    return {"v": SCHEMA, "request_id": rid, "ok": False, "code": code, "message": message}
+
+
+def _remember(tx: Tx, rid: str, kind: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """Keep a request's answer (the first one wins), and return the kept one."""
+    tx.execute(
+        "INSERT OR IGNORE INTO city_requests (request_id, kind, answer, received_at)"
+        " VALUES (?, ?, ?, ?)",
+        (rid, kind, orjson.dumps(answer).decode(), tx.now_iso),
+    )
+    row = tx.one("SELECT answer FROM city_requests WHERE request_id = ?", (rid,))
+    return dict(orjson.loads(row[0])) if row else answer

@@ -1,0 +1,105 @@
+"""The gateway: its picture rebuilt from retained messages after a restart, look-ups by code
+only, halls sorted by distance or waiting, and the ACL and junk from a rogue client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from tests.city.conftest import issue, wait_for
+
+
+def test_the_gateway_is_rebuilt_from_retained_messages_after_a_restart(linked_hall, gateway):
+    hall, link = linked_hall("h1")
+    issue(hall)
+    link.publish_once()
+    first = gateway()
+    wait_for(lambda: first.get("/api/v1/halls/h1").status_code == 200, what="the hall")
+    first.__exit__(None, None, None)  # the gateway stops; the hall goes offline meanwhile
+    link.stop()
+
+    second = gateway()
+    got = wait_for(
+        lambda: (r := second.get("/api/v1/halls/h1")).status_code == 200 and r.json(),
+        what="the hall from retained messages",
+    )
+    sw = next(s for s in got["services"] if s["code"] == "SW")
+    assert got["name"] == hall.config.hall.name and sw["waiting"] == 1
+    assert got["online"] is False and got["last_seen"]  # shown offline, with when
+    page = second.get("/")
+    assert page.status_code == 200 and "暂时离线" in page.text and "最后在线" in page.text
+
+
+def test_a_ticket_is_found_by_its_code_only(linked_hall, gateway):
+    hall, link = linked_hall("h1")
+    t = issue(hall)
+    link.publish_once()
+    gw = gateway(lookup_timeout_s=0.3)
+    wait_for(lambda: gw.get(f"/api/v1/halls/h1/tickets/{t['code']}").status_code == 200)
+    page = gw.get(f"/h/h1/t/{t['code']}")
+    assert page.status_code == 200 and t["number"] in page.text
+    wrong = gw.get(f"/h/h1/t/{'f' * 20}")
+    assert wrong.status_code == 404 and "没有找到这张号票" in wrong.text
+    for probe in ("%2B", "%23", "a" * 19, t["code"].upper()):  # wildcards cannot list tickets
+        assert gw.get(f"/api/v1/halls/h1/tickets/{probe}").status_code == 404
+    assert gw.get("/h/nohall").status_code == 404
+
+
+def test_halls_sort_by_distance_or_by_waiting(linked_hall, gateway):
+    near, near_link = linked_hall("h1", lat=24.80, lon=113.60, district="武江区")
+    far, far_link = linked_hall("h2", lat=25.50, lon=114.50, district="浈江区")
+    for _ in range(3):
+        issue(near)
+    near_link.publish_once()
+    far_link.publish_once()
+    gw = gateway()
+    wait_for(lambda: len(gw.get("/api/v1/halls").json()) == 2, what="both halls")
+    by_wait = [h["hall_id"] for h in gw.get("/api/v1/halls").json()]
+    assert by_wait == ["h2", "h1"]  # fewer waiting first
+    here = gw.get("/api/v1/halls?lat=24.81&lon=113.61").json()
+    assert [h["hall_id"] for h in here] == ["h1", "h2"]
+    assert here[0]["distance_km"] < 2 < here[1]["distance_km"]
+    district = gw.get("/api/v1/halls?district=浈江区").json()
+    assert district[0]["hall_id"] == "h2"
+    html = gw.get("/?lat=24.81&lon=113.61").text
+    assert html.index('data-hall="h1"') < html.index('data-hall="h2"')
+
+
+def test_a_hall_cannot_publish_into_another_halls_topics(broker, watcher_factory):
+    rogue = watcher_factory(user="hall-h1", pw=broker.hall_password("h1"))
+    info = rogue.client.publish("hall/v1/h2/status", b'{"v":1}', qos=1, retain=True)
+    wait_for(lambda: info.mid in rogue.acks, what="the broker's answer")
+    assert rogue.acks[info.mid].is_failure  # PUBACK: not authorised
+    own = rogue.client.publish("hall/v1/h1/status", b"junk", qos=1, retain=True)
+    wait_for(lambda: own.mid in rogue.acks)
+    assert not rogue.acks[own.mid].is_failure
+    read = watcher_factory("hall/v1/h2/status", "hall/v1/h1/status")
+    wait_for(lambda: read.messages, what="the retained junk")
+    assert [t for t, _, _ in read.messages] == ["hall/v1/h1/status"]
+
+
+def test_junk_in_a_halls_own_topics_is_ignored_with_a_log_line(
+    linked_hall,
+    gateway,
+    broker,
+    watcher_factory,
+    caplog: Any,
+):
+    hall, link = linked_hall("h1")
+    link.publish_once()
+    gw = gateway()
+    wait_for(lambda: gw.get("/api/v1/halls/h1").status_code == 200)
+    rogue = watcher_factory(user="hall-h1", pw=broker.hall_password("h1"))
+    junk = [
+        b"not json",
+        orjson.dumps({"v": 1, "hall_id": "h2", "name": "x"}),
+        orjson.dumps({"v": 1, "hall_id": "h1", "name": "x", "services": [{"code": 1}]}),
+    ]
+    for body in junk:
+        rogue.client.publish("hall/v1/h1/status", body, qos=1)
+    link_state = gw.app.state.link.state
+    wait_for(lambda: link_state.junk >= 3, what="the junk counted")
+    assert gw.get("/api/v1/halls/h1").json()["name"] == hall.config.hall.name
+    assert gw.get("/health").json()["status"] == "ok"
+    assert "ignored a message on hall/v1/h1/status" in caplog.text
