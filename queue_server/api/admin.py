@@ -22,14 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from queue_server.admin import accounts, devices, oversight, stats
 from queue_server.admin import hall_config as admin_config
 from queue_server.admin.accounts import Principal
-from queue_server.api.common import app_state, hall_of, json, principal, require, source
+from queue_server.api.common import Who, app_state, hall_of, json, require, source
 from queue_server.base.db import Tx
 from queue_server.base.errors import Invalid, NotFound
 from queue_server.ratings import evaluations, followup, upload
 
 router = APIRouter()
 pages = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 RowId = Annotated[int, PathParam(ge=1, le=2**62)]
 WEB = Path(__file__).resolve().parent.parent / "web" / "admin"
 STATIC = {"admin.css": "text/css"}  # the page's modules are under /web/admin/

@@ -8,14 +8,12 @@ docs/APPOINTMENTS.md documents every endpoint.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import Field
 
-from queue_server.admin.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require
+from queue_server.api.common import Who, hall_of, json, require
 from queue_server.api.models import Body
 from queue_server.api.tickets import with_qr
 from queue_server.appointments import booking as ops
@@ -24,7 +22,6 @@ from queue_server.core.policy import explain_policy
 from queue_server.runtime import notify
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 BOOKERS = ("booking", "admin")
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -54,6 +54,10 @@ async def principal(request: Request) -> Principal:
             at = hall_of(request).clock.iso(time.time())
             token_failures(request).record(source(request), at)
         raise
+
+
+#: A route parameter: the authenticated caller (401 without a valid token).
+Who = Annotated[Principal, Depends(principal)]
 
 
 def app_state(request: Request, name: str, make: Callable[[], T]) -> T:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from queue_server.admin.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require
+from queue_server.api.common import Who, hall_of, json, require
 from queue_server.core import windows as window_ops
 
 if TYPE_CHECKING:
     from queue_server.runtime.hall import Hall
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 
 
 @router.get("/windows/{no}/staff")

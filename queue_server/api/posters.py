@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.admin import posters
-from queue_server.admin.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require
+from queue_server.api.common import Who, hall_of, json, require
 from queue_server.base.db import Tx
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 RowId = Annotated[int, PathParam(ge=1, le=2**62)]
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from queue_server.admin.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require, window_scope
+from queue_server.api.common import Who, hall_of, json, require, window_scope
 from queue_server.api.models import (
     CancelIn,
     FinishIn,
@@ -26,7 +26,6 @@ from queue_server.core import antiscalping, leases, scope
 from queue_server.core import tickets as ops
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 TICKET = {"model": TicketOut}
 
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from queue_server.admin.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require, token_failures
+from queue_server.api.common import Who, hall_of, json, require, token_failures
 from queue_server.base.db import Tx
 from queue_server.base.errors import NotFound
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 COLUMNS = "id, kind, role, window, name, account_id, created_at, last_used_ts, revoked_at"
 
 

@@ -6,19 +6,17 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import Field
 
-from queue_server.admin.accounts import Principal
-from queue_server.api.common import hall_of, json, principal
+from queue_server.api.common import Who, hall_of, json
 from queue_server.api.models import Body
 from queue_server.base.errors import Invalid
 from queue_server.core import voice
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 _voice: voice.Voice | None = None
 
 

@@ -3,19 +3,17 @@ enables it, the staff member on duty."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from queue_server.admin.accounts import Principal
-from queue_server.api.common import hall_of, json, principal
+from queue_server.api.common import Who, hall_of, json
 from queue_server.api.desk import staff_on_duty
 from queue_server.core import windows as window_ops
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 
 
 @router.get("/windows/{no}/screen")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from queue_server.admin.accounts import Principal
-from queue_server.api.common import hall_of, json, principal, require, window_scope
+from queue_server.api.common import Who, hall_of, json, require, window_scope
 from queue_server.api.models import CallTicketIn, TicketOut
 from queue_server.api.tickets import with_qr
 from queue_server.base.db import Tx
@@ -17,7 +15,6 @@ from queue_server.core import scope
 from queue_server.core import windows as ops
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal)]
 
 
 @router.get("/windows")
