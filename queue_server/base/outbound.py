@@ -5,18 +5,26 @@ SMS gateway's webhook (queue_server.runtime.notify) and the 12345 hotline (queue
 A delivery is a JSON POST: any 2xx answer is success (and statuses the caller names, such as
 409 "already received" for an idempotent record); anything else raises `DeliveryFailed` with a
 short reason fit for a log or the admin page.
+
+A stored delivery (store and forward: `upload_queue`, `hotline_outbox`) is a row with
+`attempts`, `next_attempt_ts` and `last_error`; `schedule_retry` records a failed try on it and
+`keep_sending` is the background loop that sends what is due.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
 import requests
 import tenacity
+
+from queue_server.base.db import Tx
 
 T = TypeVar("T")
 REASON_CHARS = 300
@@ -98,3 +106,33 @@ class _When(tenacity.stop.stop_base):
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         return self.condition()
+
+
+# -- stored deliveries (store and forward) -------------------------------------------------
+
+
+def schedule_retry(
+    tx: Tx, table: str, key_column: str, key: object, error: str, now: float, policy: RetryPolicy
+) -> None:
+    """A stored delivery failed: count the try, keep the reason, set the next try by `policy`.
+    `table` and `key_column` are the caller's own constants, never input."""
+    row = tx.one(f"SELECT attempts FROM {table} WHERE {key_column} = ?", (key,))
+    attempts = (row["attempts"] if row else 0) + 1
+    tx.execute(
+        f"UPDATE {table} SET attempts = ?, next_attempt_ts = ?, last_error = ?"
+        f" WHERE {key_column} = ?",
+        (attempts, now + policy.delay(attempts), error[:REASON_CHARS], key),
+    )
+
+
+async def keep_sending(
+    send_due: Callable[[], Awaitable[object]], poll_s: float, log: logging.Logger, what: str
+) -> None:
+    """A background sender (started by Hall.start_background): send what is due every
+    `poll_s` seconds; a pass that fails is logged and the loop goes on, it never stops."""
+    while True:
+        try:
+            await send_due()
+        except Exception:  # noqa: BLE001 - the sender must never stop
+            log.exception("%s pass failed", what)
+        await asyncio.sleep(poll_s)

@@ -118,14 +118,8 @@ def _sent(tx: Tx, case_id: int) -> None:
 
 
 def _failed(tx: Tx, case_id: int, error: str, now: float, cfg: FollowupSection) -> None:
-    row = tx.one("SELECT attempts FROM hotline_outbox WHERE case_id = ?", (case_id,))
-    attempts = (row["attempts"] if row else 0) + 1
     policy = outbound.RetryPolicy(cfg.hotline_backoff_base_s, cfg.hotline_backoff_max_s)
-    tx.execute(
-        "UPDATE hotline_outbox SET attempts = ?, next_attempt_ts = ?, last_error = ?"
-        " WHERE case_id = ?",
-        (attempts, now + policy.delay(attempts), error[:300], case_id),
-    )
+    outbound.schedule_retry(tx, "hotline_outbox", "case_id", case_id, error, now, policy)
 
 
 def _post(url: str, body: dict[str, Any], key: bytes, record_id: str, timeout: float) -> str | None:
@@ -176,12 +170,7 @@ async def process_once(hall: HallHandle, now: float | None = None) -> tuple[int,
 
 async def run_forever(hall: HallHandle, poll_s: float = POLL_S) -> None:
     """The background sender (started by Hall.start_background)."""
-    while True:
-        try:
-            await process_once(hall)
-        except Exception:  # noqa: BLE001 - the sender must never stop
-            log.exception("12345 hand-off pass failed")
-        await asyncio.sleep(poll_s)
+    await outbound.keep_sending(lambda: process_once(hall), poll_s, log, "12345 hand-off")
 
 
 def verify(

@@ -198,9 +198,13 @@ def sign_headers(
     }
 
 
+def retry_policy(cfg: UploadSection) -> outbound.RetryPolicy:
+    return outbound.RetryPolicy(cfg.backoff_base_s, cfg.backoff_max_s)
+
+
 def backoff(attempts: int, cfg: UploadSection) -> float:
     """Delay before the next try after `attempts` failures: base × 2^(attempts-1), capped."""
-    return outbound.RetryPolicy(cfg.backoff_base_s, cfg.backoff_max_s).delay(attempts)
+    return retry_policy(cfg).delay(attempts)
 
 
 def due(conn: sqlite3.Connection, now: float, limit: int = BATCH) -> list[sqlite3.Row]:
@@ -226,12 +230,8 @@ def mark_sent(tx: Tx, record_id: str, outcome: str = "accepted") -> None:
 
 
 def mark_failed(tx: Tx, record_id: str, error: str, now: float, cfg: UploadSection) -> None:
-    row = tx.one("SELECT attempts FROM upload_queue WHERE record_id = ?", (record_id,))
-    attempts = (row["attempts"] if row else 0) + 1
-    tx.execute(
-        "UPDATE upload_queue SET attempts = ?, next_attempt_ts = ?, last_error = ?"
-        " WHERE record_id = ?",
-        (attempts, now + backoff(attempts, cfg), error[:300], record_id),
+    outbound.schedule_retry(
+        tx, "upload_queue", "record_id", record_id, error, now, retry_policy(cfg)
     )
 
 
@@ -308,12 +308,7 @@ async def process_once(hall: HallHandle, now: float | None = None) -> tuple[int,
 
 async def run_forever(hall: HallHandle, poll_s: float = POLL_S) -> None:
     """The background uploader (started by Hall.start_background)."""
-    while True:
-        try:
-            await process_once(hall)
-        except Exception:  # noqa: BLE001 - the uploader must never stop
-            log.exception("upload pass failed")
-        await asyncio.sleep(poll_s)
+    await outbound.keep_sending(lambda: process_once(hall), poll_s, log, "upload")
 
 
 def summary(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -7,8 +7,11 @@ taken at 1366×768, the smallest screen the page is designed for.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -58,8 +61,10 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def page(server):
+@contextlib.contextmanager
+def admin_page() -> Iterator[Any]:
+    """A Chromium page at the staff/admin PC size (1366×768); its script errors collect in
+    `page.errors`. Shared by the admin page's browser tests."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -71,6 +76,12 @@ def page(server):
         pg.errors = errors  # type: ignore[attr-defined]
         yield pg
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with admin_page() as pg:
+        yield pg
 
 
 def shot(page, name: str) -> None:

@@ -10,13 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.admin.test_admin_browser import admin_page, shot
 from tests.support import LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path("/test-artifacts/admin")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 PHONE = "13812341234"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -65,21 +63,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.errors = errors  # type: ignore[attr-defined]
+    with admin_page() as pg:
         yield pg
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def test_case_cycle_on_the_admin_page(server, page):
