@@ -188,6 +188,8 @@ function main() {
   $("#text-size").addEventListener("click", () =>
     largeText(!document.documentElement.classList.contains("large")));
   $("#submit").addEventListener("click", submit);
+  // a number being corrected: the error about the old one goes
+  $("#phone").addEventListener("input", () => { $("#rate-error").textContent = ""; });
   document.addEventListener("visibilitychange", () => { if (!document.hidden && !state.finished) refresh(); });
   refresh();
 }

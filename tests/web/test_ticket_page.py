@@ -110,6 +110,7 @@ def test_a_phone_follows_its_ticket_and_rates_it_once(
     page.click("#submit")
     assert "11位手机号" in page.inner_text("#rate-error")
     page.fill("#phone", "138 1234 1234")
+    assert page.inner_text("#rate-error").strip() == ""  # corrected: the old error goes
     assert page.evaluate(LOW_CONTRAST, 4.5) == []
     shot(page, artifacts, "rate-bad")
     page.click("#submit")
