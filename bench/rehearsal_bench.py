@@ -65,10 +65,13 @@ def _stop(proc: subprocess.Popen[Any] | None, wait: float = 10) -> None:
 class Xvfb:
     """A virtual X server of the kiosk's size; `display` is ":N" once started."""
 
-    def __init__(self, width: int = KIOSK_SIZE[0], height: int = KIOSK_SIZE[1]) -> None:
+    def __init__(
+        self, width: int = KIOSK_SIZE[0], height: int = KIOSK_SIZE[1], log: Path | None = None
+    ) -> None:
         self.size = (width, height)
         self.proc: subprocess.Popen[bytes] | None = None
         self.display = ""
+        self.log_path = log  # what the X server says (None: nowhere)
 
     def start(self, timeout: float = 15) -> Xvfb:
         exe = shutil.which("Xvfb")
@@ -79,14 +82,17 @@ class Xvfb:
             )
         r, w = os.pipe()
         w_, h_ = self.size
+        out = self.log_path.open("wb") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [exe, "-displayfd", str(w), "-screen", "0", f"{w_}x{h_}x24", "-nolisten", "tcp"],
             pass_fds=(w,),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
         os.close(w)
+        if self.log_path:
+            out.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + timeout
         got = b""
         try:
@@ -187,8 +193,21 @@ class KioskProcess:
         )
         return time.monotonic() - self.started_at
 
+    def ask(self, **req: Any) -> dict[str, Any]:
+        """One test-hook request; if the kiosk has gone, say how it ended and what it logged."""
+        try:
+            return dict(self.hook.ask(**req))
+        except (ConnectionError, OSError) as exc:
+            try:
+                code = self.proc.wait(5) if self.proc is not None else None
+            except subprocess.TimeoutExpired:
+                code = None  # still running: the hook itself broke
+            raise ConnectionError(
+                f"{exc} (exit code {code}); the kiosk's last lines:\n{self.log_tail(60)}"
+            ) from exc
+
     def state(self) -> dict[str, Any]:
-        return dict(self.hook.ask(cmd="state"))
+        return self.ask(cmd="state")
 
     def wait(
         self, ok: Callable[[dict[str, Any]], bool], timeout: float = 15, what: str = ""
@@ -203,7 +222,7 @@ class KioskProcess:
         raise AssertionError(f"kiosk: timed out waiting for {what or 'a screen'}; it shows {s}")
 
     def tap(self, text: str = "", name: str = "") -> dict[str, Any]:
-        r = dict(self.hook.ask(cmd="tap", text=text, name=name))
+        r = self.ask(cmd="tap", text=text, name=name)
         if not r.get("ok"):
             raise AssertionError(f"kiosk tap failed: {r}; screen {self.state()}")
         return r
@@ -230,7 +249,7 @@ class KioskProcess:
         return time.monotonic() - t0
 
     def grab(self, path: Path) -> bool:
-        return bool(self.hook.ask(cmd="grab", path=str(path)).get("ok"))
+        return bool(self.ask(cmd="grab", path=str(path)).get("ok"))
 
     def rss_mb(self) -> float:
         import psutil

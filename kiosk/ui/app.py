@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import shutil
@@ -254,6 +255,7 @@ def fill_screen(window: QWidget) -> None:
 def run(args: Any) -> int:
     """`hall kiosk …`: see hallcli/kiosk.py for the flags."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    faulthandler.enable()  # a crash leaves its Python stack in the kiosk's log
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("hall-kiosk")
     if args.screenshots:
@@ -301,8 +303,13 @@ def run(args: Any) -> int:
     from .testhook import install as install_testhook
 
     _hook = install_testhook(kiosk.window)  # None unless HALL_KIOSK_TESTHOOK is set (e2e tests)
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+
+    def stop_on(signum: int, _frame: Any) -> None:
+        log.warning("stopping on %s", signal.Signals(signum).name)
+        app.quit()
+
+    signal.signal(signal.SIGINT, stop_on)
+    signal.signal(signal.SIGTERM, stop_on)
     keep_python_awake = QTimer()  # lets Python see SIGINT while Qt's loop runs
     keep_python_awake.timeout.connect(lambda: None)
     keep_python_awake.start(250)

@@ -141,7 +141,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
     ARTIFACTS.mkdir(parents=True)
     print(f"rehearsal screenshots: {ARTIFACTS}")
     work = tmp_path_factory.mktemp("rehearsal")
-    x = Xvfb().start()
+    x = Xvfb(log=work / "xvfb.log").start()
     server = Server(work)
     emu = IdCardEmulator(transport="pty", place_first=False).start()
     out = work / "tickets.bin"
@@ -156,6 +156,13 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
             finally:
                 browser.close()
     finally:
+        for name, proc, log in (
+            ("kiosk", kiosk.proc, kiosk.log_path),
+            ("Xvfb", x.proc, x.log_path),
+        ):
+            if proc is not None and proc.poll() is not None:  # it ended before the teardown
+                tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+                print(f"{name} had exited with code {proc.returncode}; it said:\n{tail}")
         t0 = time.monotonic()
         kiosk.stop()
         emu.stop()
