@@ -7,8 +7,12 @@ one background thread builds and publishes, at most once per `status_interval_s`
 - `hall/v1/{hall_id}/status` (retained, QoS 1): the hall and its services, only on change;
 - `hall/v1/{hall_id}/online` (retained, QoS 1): a heartbeat; the connection's will says
   `online: false` when the link dies;
-- `hall/v1/{hall_id}/tickets/{code}` (retained, QoS 1): the progress of each ticket with a
-  public code, never an ID number or a name; emptied when the ticket's business day ends.
+- `hall/v1/{hall_id}/queues/{service}` (retained, QoS 1): the service's waiting order as
+  short keyed digests of the ticket codes and the wait range by place, only on change; the
+  gateway, which learns a code only from the phone holding it, finds the ticket's place;
+- `hall/v1/{hall_id}/tickets/{code}` (retained, QoS 1): a ticket's own state when it changes
+  (issued, called, finished, ...; not when its place moves), never an ID number or a name;
+  emptied when the ticket's business day ends.
 
 Phone actions arrive on `hall/v1/{hall_id}/req/{kind}` (QoS 1, a persistent session, so the
 broker keeps them while the link is down) and are answered on the MQTT 5 response topic with
@@ -19,6 +23,7 @@ applied. With the broker down the hall works exactly as before; only the city vi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -49,9 +54,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 TICKET_CODE = re.compile(r"^[0-9a-f]{20}$")
 KINDS = ("rate",)
 MAX_REQUEST_BYTES = 4096
-FRONT = 10  # tickets this near the front get every change of their place
-FAR_STEP = 5  # further back: when the place moved this much ...
-FAR_REFRESH_S = 60.0  # ... or this long passed
+QUEUE_REFRESH_S = 60.0  # every queue is rebuilt this often (priorities age, estimates drift)
+DIGEST_BYTES = 8  # of SHA-256 in a queue message: 64 bits, a code has 80
 DAY_KEY = "city_published_day"  # meta: the business day whose tickets are on the broker
 PUBLIC_STATUSES = ("waiting", "called", "no_show", "done", "cancelled", "expired")
 
@@ -61,6 +65,27 @@ def response_topic_pattern(hall_id: str) -> re.Pattern[str]:
     return re.compile(
         rf"^gw/v1/[A-Za-z0-9_-]{{1,40}}/resp/{re.escape(hall_id)}/[A-Za-z0-9_-]{{8,64}}$"
     )
+
+
+def code_digest(hall_id: str, day: str, code: str) -> str:
+    """A ticket's name in its queue message: the first `DIGEST_BYTES` of SHA-256 over the hall,
+    the business day and the code, in hex. Only who holds the code can find it; the code has
+    80 random bits, so the digest cannot be turned back into one (city/state.py: the same)."""
+    raw = f"{hall_id}|{day}|{code}".encode()
+    return hashlib.sha256(raw).digest()[:DIGEST_BYTES].hex()
+
+
+def wait_points(n: int) -> list[int]:
+    """The places whose wait range a queue message carries (the gateway interpolates between
+    them): each of the first four, then Fibonacci steps, and the last place."""
+    points = [p for p in (0, 1, 2, 3) if p < n]
+    a, b = 3, 5
+    while b < n:
+        points.append(b)
+        a, b = b, a + b
+    if n > 0 and points[-1] != n - 1:
+        points.append(n - 1)
+    return points
 
 
 def broker_address(url: str) -> tuple[str, int, bool]:
@@ -82,11 +107,14 @@ class CityLink:
         self._status_dirty = True
         self._tickets_dirty: set[int] = set()
         self._services_dirty: set[str] = set()
+        self._all_queues = True  # every service's queue to be rebuilt
+        self._queues_at = 0.0  # monotonic time all queues were last rebuilt
         self._full_sweep = True
         self._last_status: bytes | None = None
         self._published: dict[str, bytes] = {}  # ticket code -> last payload sent
-        self._places: dict[str, tuple[int, float]] = {}  # code -> (ahead, when) last sent
+        self._queues: dict[str, bytes] = {}  # service -> last queue payload (without seq)
         self._seq = 0
+        self._queue_seq = 0
         self._day = ""
         self._conn: Any = None
         self._thread: threading.Thread | None = None
@@ -160,14 +188,16 @@ class CityLink:
                 tid = ev.data.get("id")
                 if tid is not None:
                     self._tickets_dirty.add(tid)
-                svc = ev.data.get("service")
-                # An ordinary ticket joins the end of its queue: nobody else's place changes.
-                if svc and not (t == "ticket.issued" and ev.data.get("priority") == "ordinary"):
-                    self._services_dirty.add(svc)
+                for key in ("service", "from_service"):
+                    svc = ev.data.get(key)
+                    if isinstance(svc, str):
+                        self._services_dirty.add(svc)
             elif t == "evaluation.created":
                 tid = ev.data.get("ticket_id")
                 if tid is not None:
                     self._tickets_dirty.add(tid)
+            elif t.startswith("window.") or t.startswith("staff."):
+                self._all_queues = True  # staffing moves every wait estimate
         self._status_dirty = True
         self._wake.set()
 
@@ -179,6 +209,8 @@ class CityLink:
         client.subscribe(f"{self.base}/req/+", qos=1)
         client.publish(f"{self.base}/online", self._online_payload(True), qos=1, retain=True)
         self._last_status = None  # a new session: publish the status again
+        self._queues.clear()
+        self._all_queues = True
         self._full_sweep = True
         self.connected.set()
         self._wake.set()
@@ -310,68 +342,81 @@ class CityLink:
         tickets, self._tickets_dirty = self._tickets_dirty, set()
         services, self._services_dirty = self._services_dirty, set()
         full, self._full_sweep = self._full_sweep, False
+        now = time.monotonic()
+        if self._all_queues or now - self._queues_at >= QUEUE_REFRESH_S:
+            self._all_queues = False
+            self._queues_at = now
+            services = {s.code for s in self.hall.config.services}
         self._status_dirty = False
         self._publish_status(conn)
-        rows: dict[int, Any] = {}
+        # A ticket's own message first, then the queues: a called ticket says so before it
+        # leaves its queue (the gateway keeps the ticket's own figures when it is not there).
         if full:
-            for r in conn.execute(
+            rows = conn.execute(
                 "SELECT * FROM tickets WHERE business_day = ? AND code IS NOT NULL", (today,)
-            ):
-                rows[r["id"]] = r
+            ).fetchall()
         else:
-            for svc in services:  # the people ahead changed for everyone waiting there
-                for r in conn.execute(
-                    "SELECT * FROM tickets WHERE service = ? AND status = 'waiting'"
-                    " AND business_day = ?",
-                    (svc, today),
-                ):
-                    rows[r["id"]] = r
-            for tid in tickets - rows.keys():
+            rows = []
+            for tid in sorted(tickets):
                 r = conn.execute("SELECT * FROM tickets WHERE id = ?", (tid,)).fetchone()
                 if r is not None:
-                    rows[tid] = r
-        swept = [r for tid, r in rows.items() if tid not in tickets]
-        places = {} if full else self._places_in_queue(swept)
-        now = time.monotonic()
-        for tid, r in rows.items():
-            if tid in places and not self._worth_sending(r["code"], places[tid], now):
-                continue
+                    rows.append(r)
+        for r in rows:
             self._publish_ticket(conn, r, today)
+        for svc in sorted(services):
+            self._publish_queue(conn, svc, today)
 
-    def _places_in_queue(self, rows: list[Any]) -> dict[int, int]:
-        """Each waiting ticket's place in its service's calling order, from the rows alone
-        (score = class offset + rate × minutes waited; strict: class, then arrival). Only to
-        choose what to send again: what is sent is `ticket_view`'s exact count."""
+    def queue_order(self, conn: Any, service: str) -> list[Any]:
+        """The service's waiting tickets in calling order right now, as `HallContext.ahead`
+        counts them (score = class offset + rate × minutes waited, ties by arrival; strict:
+        the class's offset, then arrival): the codes (None for a ticket without one)."""
         classes = self.hall.config.routing.classes
         strict = self.hall.config.routing.policy == "strict"
         now = self.hall.clock.timestamp()
-        by_service: dict[str, list[tuple[float, float, int]]] = {}
-        for r in rows:
-            if r["status"] != "waiting":
-                continue
-            cls = classes.get(r["priority"]) or classes["ordinary"]
-            if strict:
-                score = cls.offset
-            else:
-                score = cls.offset + cls.rate * max(0.0, now - r["issued_ts"]) / 60.0
-            by_service.setdefault(r["service"], []).append((-score, r["issued_ts"], r["id"]))
-        places: dict[int, int] = {}
-        for queue in by_service.values():
-            queue.sort()
-            for place, (_s, _t, tid) in enumerate(queue):
-                places[tid] = place
-        return places
+        queue: list[tuple[float, float, int, Any]] = []
+        for tid, code, priority, ts in conn.execute(
+            "SELECT id, code, priority, issued_ts FROM tickets"
+            " WHERE status = 'waiting' AND service = ?",
+            (service,),
+        ):
+            cls = classes.get(priority) or classes["ordinary"]
+            score = cls.offset if strict else cls.offset + cls.rate * max(0.0, now - ts) / 60.0
+            queue.append((-score, ts, tid, code))
+        queue.sort()
+        return [q[3] for q in queue]
 
-    def _worth_sending(self, code: str, place: int, now: float) -> bool:
-        """A ticket whose place moved only because others were called: near the front, on
-        every move (its holder watches the count; 即将到号 comes from it); further back, when
-        it moved `FAR_STEP` places or `FAR_REFRESH_S` passed, which keeps a long queue cheap."""
-        last = self._places.get(code)
-        if last is None:
-            return True
-        if place <= FRONT:
-            return place != last[0]
-        return abs(place - last[0]) >= FAR_STEP or now - last[1] >= FAR_REFRESH_S
+    def queue_payload(self, conn: Any, service: str, today: str) -> dict[str, Any]:
+        """A service's queue: each waiting ticket by the digest of its code (null without a
+        code), in calling order, and the wait range at some places (`wait_points`)."""
+        hid = self.cfg.hall_id
+        codes = self.queue_order(conn, service)
+        order = [code_digest(hid, today, c) if c else None for c in codes]
+        waits = []
+        for place in wait_points(len(order)):
+            est = self.hall.ctx.estimate(conn, service, place)
+            waits.append([place, est.low_min, est.high_min])
+        return {
+            "v": SCHEMA,
+            "hall_id": hid,
+            "service": service,
+            "business_day": today,
+            "order": order,
+            "waits": waits,
+        }
+
+    def _publish_queue(self, conn: Any, service: str, today: str) -> None:
+        if self.hall.config.service(service) is None:
+            return
+        body = self.queue_payload(conn, service, today)
+        key = orjson.dumps(body)
+        if self._queues.get(service) == key:
+            return  # unchanged: no message
+        self._queue_seq += 1
+        body["updated_at"] = self.hall.clock.iso(self.hall.clock.timestamp())
+        body["seq"] = self._queue_seq
+        self.client.publish(f"{self.base}/queues/{service}", orjson.dumps(body), qos=1, retain=True)
+        self._queues[service] = key
+        self.published_count += 1
 
     def _publish_status(self, conn: Any) -> None:
         body = self.status(conn)
@@ -459,7 +504,6 @@ class CityLink:
         if not code or row["business_day"] != today or row["status"] not in PUBLIC_STATUSES:
             return
         body = self.ticket_payload(conn, row)
-        self._places[code] = (body["ahead"], time.monotonic())
         payload = orjson.dumps(body)
         if self._published.get(code) == payload:
             return
@@ -491,7 +535,6 @@ class CityLink:
         ):
             self.client.publish(f"{self.base}/tickets/{code}", b"", qos=1, retain=True)
             self._published.pop(code, None)
-            self._places.pop(code, None)
 
     def clear_ticket(self, code: str) -> None:
         """Empty one ticket's retained message (a ticket that was purged)."""

@@ -85,17 +85,63 @@ def test_ticket_progress_is_published_without_personal_data(linked_hall, watcher
     assert done["status"] == "done" and done["window"] == SW_WINDOW and done["rateable"] is True
 
 
-def test_a_ticket_behind_another_learns_its_new_place(linked_hall, watcher_factory):
+def test_places_move_in_the_queue_message_not_in_each_tickets(linked_hall, watcher_factory):
+    from queue_server.runtime.city import code_digest
+
     hall, link = linked_hall("h1", publisher=False)
-    first, second = issue(hall), issue(hall)
-    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/online")
+    queue = [issue(hall) for _ in range(4)]
+    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/queues/+", "hall/v1/h1/online")
     link.publish_once()
     settle(w, link)
-    assert w.on(f"hall/v1/h1/tickets/{second['code']}")[-1]["ahead"] == 1
-    finish(hall, first["id"])
+    day = hall.clock.business_day()
+    digests = [code_digest("h1", day, t["code"]) for t in queue]
+    q = w.on("hall/v1/h1/queues/SW")[-1]
+    assert q["order"] == digests and q["business_day"] == day
+    assert [p for p, _lo, _hi in q["waits"]] == [0, 1, 2, 3]
+    last = f"hall/v1/h1/tickets/{queue[-1]['code']}"
+    assert [m["ahead"] for m in w.on(last)] == [3]
+
+    finish(hall, queue[0]["id"])  # one called and done: everyone moves up one place
     link.publish_once()
     settle(w, link)
-    assert w.on(f"hall/v1/h1/tickets/{second['code']}")[-1]["ahead"] == 0
+    assert w.on("hall/v1/h1/queues/SW")[-1]["order"] == digests[1:]
+    assert [m["ahead"] for m in w.on(last)] == [3]  # its own message did not change
+    done = w.on(f"hall/v1/h1/tickets/{queue[0]['code']}")[-1]
+    assert done["status"] == "done"  # the ticket that changed itself is sent
+
+
+def test_a_queue_message_holds_no_code_nor_number(linked_hall, watcher_factory):
+    hall, link = linked_hall("h1", publisher=False)
+    named = issue(hall, "SB", id_number=ID_YOUNG)
+    tickets = [issue(hall) for _ in range(3)]
+    w = watcher_factory("hall/v1/h1/queues/+", "hall/v1/h1/online")
+    link.publish_once()
+    settle(w, link)
+    raw = b"".join(p for t, p, _ in w.messages if t.startswith("hall/v1/h1/queues/"))
+    assert b'"order"' in raw
+    for t in [named, *tickets]:
+        assert t["code"].encode() not in raw and t["code"][:10].encode() not in raw
+        assert t["number"].encode() not in raw
+    for secret in (ID_YOUNG[:6], ID_YOUNG[-4:], "id_masked", "name_masked"):
+        assert secret.encode() not in raw
+
+
+def test_an_unchanged_queue_sends_nothing(linked_hall, watcher_factory):
+    hall, link = linked_hall("h1", publisher=False)
+    issue(hall)
+    issue(hall, "QYKB")
+    w = watcher_factory("hall/v1/h1/queues/+", "hall/v1/h1/online")
+    link.publish_once()
+    settle(w, link)
+    assert len(w.on("hall/v1/h1/queues/SW")) == 1 and len(w.on("hall/v1/h1/queues/QYKB")) == 1
+    link.publish_once()  # nothing changed
+    settle(w, link)
+    assert len(w.on("hall/v1/h1/queues/SW")) == 1
+    issue(hall)  # only SW changes
+    link._all_queues = True  # even when every queue is rebuilt, only a changed one is sent
+    link.publish_once()
+    settle(w, link)
+    assert len(w.on("hall/v1/h1/queues/SW")) == 2 and len(w.on("hall/v1/h1/queues/QYKB")) == 1
 
 
 def test_tickets_are_cleared_when_their_day_ends(linked_hall, watcher_factory, clock):
@@ -152,27 +198,6 @@ def test_a_killed_server_is_marked_offline_by_its_will(tmp_path: Path, broker, w
         wait_for(lambda: w.on("hall/v1/h2/online")[-1]["online"] is False, what="the will")
     finally:
         server.stop()
-
-
-def test_far_back_a_place_is_sent_again_only_when_it_moved_enough(linked_hall, watcher_factory):
-    from queue_server.runtime.city import FAR_STEP, FRONT
-
-    hall, link = linked_hall("h1", publisher=False)
-    queue = [issue(hall) for _ in range(FRONT + FAR_STEP + 2)]
-    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/online")
-    link.publish_once()
-    settle(w, link)
-    near, last = queue[3], queue[-1]
-    finish(hall, queue[0]["id"])  # one called: everyone moves up one place
-    link.publish_once()
-    settle(w, link)
-    assert [m["ahead"] for m in w.on(f"hall/v1/h1/tickets/{near['code']}")] == [3, 2]
-    assert [m["ahead"] for m in w.on(f"hall/v1/h1/tickets/{last['code']}")] == [len(queue) - 1]
-    for t in queue[1:FAR_STEP]:
-        finish(hall, t["id"])
-    link.publish_once()
-    settle(w, link)
-    assert w.on(f"hall/v1/h1/tickets/{last['code']}")[-1]["ahead"] == len(queue) - 1 - FAR_STEP
 
 
 def test_after_a_broker_restart_the_hall_links_again_and_publishes(
