@@ -409,6 +409,27 @@ def hall_cpu(broker: Any, ops: int, busy_rate: float) -> dict[str, float]:
     return out
 
 
+def hall_cpu_only(args: argparse.Namespace) -> int:
+    """`hall-cpu`: the hall's extra CPU alone, on its own Mosquitto (no simulated city)."""
+    from city.broker import Broker
+
+    work = Path(tempfile.mkdtemp(prefix="city-bench-cpu-"))
+    broker = Broker(work / "broker", halls=["cpu"]).start()
+    try:
+        c = hall_cpu(broker, args.ops, args.busy_rate)
+    finally:
+        broker.remove()
+    print(f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
+    print(
+        "| pace | without (ms) | with (ms) | extra |\n|---|---|---|---|\n"
+        f"| quiet hall: a publication after every operation (worst case) | "
+        f"{c['quiet_off_ms']:.2f} | {c['quiet_on_ms']:.2f} | {c['quiet_extra_pct']:+.0f} % |\n"
+        f"| busy hall: {args.busy_rate:.0f} operations/s, publications coalesced to 1/s | "
+        f"{c['busy_off_ms']:.2f} | {c['busy_on_ms']:.2f} | {c['busy_extra_pct']:+.0f} % |"
+    )
+    return 0
+
+
 # -- one run ------------------------------------------------------------------------------------
 def cpu_of(p: psutil.Process) -> float:
     t = p.cpu_times()
@@ -600,7 +621,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="halls of the run under phone load (default: the largest)",
     )
+    c = sub.add_parser("hall-cpu", help="only the hall server's extra CPU from publishing")
+    c.add_argument("--ops", type=int, default=400)
+    c.add_argument("--busy-rate", type=float, default=20.0)
     args = p.parse_args(argv)
+    if args.cmd == "hall-cpu":
+        return hall_cpu_only(args)
     if args.cmd == "simulate":
         return simulate(args)
     if args.cmd == "gateway":

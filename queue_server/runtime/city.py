@@ -75,17 +75,26 @@ def code_digest(hall_id: str, day: str, code: str) -> str:
     return hashlib.sha256(raw).digest()[:DIGEST_BYTES].hex()
 
 
+WAIT_POINTS = (0, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
 def wait_points(n: int) -> list[int]:
     """The places whose wait range a queue message carries (the gateway interpolates between
-    them): each of the first four, then Fibonacci steps, and the last place."""
-    points = [p for p in (0, 1, 2, 3) if p < n]
-    a, b = 3, 5
-    while b < n:
-        points.append(b)
-        a, b = b, a + b
-    if n > 0 and points[-1] != n - 1:
-        points.append(n - 1)
-    return points
+    them): a few steps that widen down the queue, and `n`, the place of a ticket issued now
+    (the status's figure). Each is one estimate, the costly part of a queue message."""
+    return [p for p in WAIT_POINTS if p < n] + [n]
+
+
+def wait_at(waits: list[list[Any]], place: int) -> tuple[int, int]:
+    """The wait range at `place`, interpolated between the points (city/state.py: the same)."""
+    if not waits:
+        return (0, 0)
+    for (p0, lo0, hi0), (p1, lo1, hi1) in zip(waits, waits[1:], strict=False):
+        if p0 <= place <= p1:
+            f = (place - p0) / (p1 - p0) if p1 > p0 else 0.0
+            return (round(lo0 + f * (lo1 - lo0)), round(hi0 + f * (hi1 - hi0)))
+    p, lo, hi = waits[0] if place < waits[0][0] else waits[-1]
+    return (round(lo), round(hi))
 
 
 def broker_address(url: str) -> tuple[str, int, bool]:
@@ -115,6 +124,7 @@ class CityLink:
         self._queues: dict[str, bytes] = {}  # service -> last queue payload (without seq)
         self._seq = 0
         self._queue_seq = 0
+        self._waits: dict[str, list[Any]] = {}  # service -> [n waiting, low, high] for a new one
         self._day = ""
         self._conn: Any = None
         self._thread: threading.Thread | None = None
@@ -343,28 +353,42 @@ class CityLink:
         services, self._services_dirty = self._services_dirty, set()
         full, self._full_sweep = self._full_sweep, False
         now = time.monotonic()
-        if self._all_queues or now - self._queues_at >= QUEUE_REFRESH_S:
+        if full or self._all_queues or now - self._queues_at >= QUEUE_REFRESH_S:
             self._all_queues = False
             self._queues_at = now
             services = {s.code for s in self.hall.config.services}
         self._status_dirty = False
+        # The queues first (the status and the tickets' places come from them), published
+        # last: a called ticket says so before it leaves its queue (the gateway keeps the
+        # ticket's own figures while it is in no queue).
+        queues = {}
+        for svc in sorted(services):
+            if self.hall.config.service(svc) is not None:
+                queues[svc] = self.queue_payload(conn, svc, today)
+                self._waits[svc] = queues[svc]["waits"][-1]
         self._publish_status(conn)
-        # A ticket's own message first, then the queues: a called ticket says so before it
-        # leaves its queue (the gateway keeps the ticket's own figures when it is not there).
         if full:
             rows = conn.execute(
                 "SELECT * FROM tickets WHERE business_day = ? AND code IS NOT NULL", (today,)
             ).fetchall()
         else:
+            ids = sorted(tickets)
             rows = []
-            for tid in sorted(tickets):
-                r = conn.execute("SELECT * FROM tickets WHERE id = ?", (tid,)).fetchone()
-                if r is not None:
-                    rows.append(r)
+            for i in range(0, len(ids), 500):  # one statement per 500 changed tickets
+                part = ids[i : i + 500]
+                rows += conn.execute(
+                    f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+        places: dict[str, dict[str, int]] = {}
         for r in rows:
-            self._publish_ticket(conn, r, today)
-        for svc in sorted(services):
-            self._publish_queue(conn, svc, today)
+            q = queues.get(r["service"])
+            if r["status"] == "waiting" and q is None:  # not refreshed: rebuild it now
+                q = queues[r["service"]] = self.queue_payload(conn, r["service"], today)
+            if q is not None and r["service"] not in places:
+                places[r["service"]] = {d: i for i, d in enumerate(q["order"]) if d}
+            self._publish_ticket(conn, r, today, q, places.get(r["service"], {}))
+        for svc, body in queues.items():
+            self._publish_queue(svc, body)
 
     def queue_order(self, conn: Any, service: str) -> list[Any]:
         """The service's waiting tickets in calling order right now, as `HallContext.ahead`
@@ -404,17 +428,14 @@ class CityLink:
             "waits": waits,
         }
 
-    def _publish_queue(self, conn: Any, service: str, today: str) -> None:
-        if self.hall.config.service(service) is None:
-            return
-        body = self.queue_payload(conn, service, today)
+    def _publish_queue(self, service: str, body: dict[str, Any]) -> None:
         key = orjson.dumps(body)
         if self._queues.get(service) == key:
             return  # unchanged: no message
         self._queue_seq += 1
-        body["updated_at"] = self.hall.clock.iso(self.hall.clock.timestamp())
-        body["seq"] = self._queue_seq
-        self.client.publish(f"{self.base}/queues/{service}", orjson.dumps(body), qos=1, retain=True)
+        out = dict(body, updated_at=self.hall.clock.iso(self.hall.clock.timestamp()))
+        out["seq"] = self._queue_seq
+        self.client.publish(f"{self.base}/queues/{service}", orjson.dumps(out), qos=1, retain=True)
         self._queues[service] = key
         self.published_count += 1
 
@@ -443,7 +464,12 @@ class CityLink:
         hours: list[str] = []
         for svc in cfg.services:
             n = int(waiting.get(svc.code, 0))
-            est = hall.ctx.estimate(conn, svc.code, n)
+            known = self._waits.get(svc.code)  # the queue's figure for a ticket issued now
+            if known is not None and known[0] == n:
+                low, high = known[1], known[2]
+            else:
+                est = hall.ctx.estimate(conn, svc.code, n)
+                low, high = est.low_min, est.high_min
             is_open = hall.clock.within(svc.hours)
             services.append(
                 {
@@ -451,8 +477,8 @@ class CityLink:
                     "name": svc.name,
                     "name_en": svc.name_en,
                     "waiting": n,
-                    "wait_low_min": est.low_min,
-                    "wait_high_min": est.high_min,
+                    "wait_low_min": low,
+                    "wait_high_min": high,
                     "staffed_windows": int(cap.staffed.get(svc.code, 0)),
                     "open": is_open,
                 }
@@ -473,38 +499,49 @@ class CityLink:
             "services": services,
         }
 
-    def ticket_payload(self, conn: Any, row: Any) -> dict[str, Any]:
-        """A ticket's public progress: what its holder sees, and nothing that names them."""
-        view = self.hall.ctx.ticket_view(conn, row)
-        rated = conn.execute(
-            "SELECT level FROM evaluations WHERE ticket_id = ? AND channel IN ('window', 'qr')",
-            (row["id"],),
-        ).fetchone()
+    def ticket_payload(
+        self, conn: Any, row: Any, queue: dict[str, Any] | None, places: dict[str, int]
+    ) -> dict[str, Any]:
+        """A ticket's public progress: what its holder sees, and nothing that names them.
+        A waiting ticket's place and wait come from its service's queue of this cycle."""
+        ahead, low, high = 0, 0, 0
+        if row["status"] == "waiting" and queue is not None:
+            digest = code_digest(self.cfg.hall_id, queue["business_day"], row["code"])
+            ahead = places.get(digest, len(queue["order"]))
+            low, high = wait_at(queue["waits"], ahead)
+        rated = None  # only a finished ticket is rated
+        if row["status"] == "done":
+            rated = conn.execute(
+                "SELECT level FROM evaluations WHERE ticket_id = ? AND channel IN ('window', 'qr')",
+                (row["id"],),
+            ).fetchone()
+        svc = self.hall.config.service(row["service"])
         return {
             "v": SCHEMA,
             "hall_id": self.cfg.hall_id,
-            "number": view["number"],
-            "service": view["service"],
-            "service_name": view["service_name"],
-            "status": view["status"],
-            "ahead": view["ahead"],
-            "wait_low_min": view["wait_estimate"]["low_min"],
-            "wait_high_min": view["wait_estimate"]["high_min"],
-            "window": view["window"],
-            "issued_at": view["issued_at"],
-            "called_at": view["called_at"],
-            "finished_at": view["finished_at"],
-            "business_day": view["business_day"],
-            "rateable": view["status"] == "done" and rated is None and self.cfg.accepts_remote,
+            "number": row["number"],
+            "service": row["service"],
+            "service_name": svc.name if svc else row["service"],
+            "status": row["status"],
+            "ahead": ahead,
+            "wait_low_min": low,
+            "wait_high_min": high,
+            "window": row["window"],
+            "issued_at": row["issued_at"],
+            "called_at": row["called_at"],
+            "finished_at": row["finished_at"],
+            "business_day": row["business_day"],
+            "rateable": row["status"] == "done" and rated is None and self.cfg.accepts_remote,
             "rated_level": rated[0] if rated else None,
         }
 
-    def _publish_ticket(self, conn: Any, row: Any, today: str) -> None:
+    def _publish_ticket(
+        self, conn: Any, row: Any, today: str, queue: dict[str, Any] | None, places: dict[str, int]
+    ) -> None:
         code = row["code"]
         if not code or row["business_day"] != today or row["status"] not in PUBLIC_STATUSES:
             return
-        body = self.ticket_payload(conn, row)
-        payload = orjson.dumps(body)
+        payload = orjson.dumps(self.ticket_payload(conn, row, queue, places))
         if self._published.get(code) == payload:
             return
         self.client.publish(f"{self.base}/tickets/{code}", payload, qos=1, retain=True)
