@@ -7,12 +7,17 @@ one background thread builds and publishes, at most once per `status_interval_s`
 - `hall/v1/{hall_id}/status` (retained, QoS 1): the hall and its services, only on change;
 - `hall/v1/{hall_id}/online` (retained, QoS 1): a heartbeat; the connection's will says
   `online: false` when the link dies;
-- `hall/v1/{hall_id}/queues/{service}` (retained, QoS 1): the service's waiting order as
+- `hall/v1/{hall_id}/queues/{service}` (retained, QoS 0): the service's waiting order as
   short keyed digests of the ticket codes and the wait range by place, only on change; the
   gateway, which learns a code only from the phone holding it, finds the ticket's place;
-- `hall/v1/{hall_id}/tickets/{code}` (retained, QoS 1): a ticket's own state when it changes
+- `hall/v1/{hall_id}/tickets/{code}` (retained, QoS 0): a ticket's own state when it changes
   (issued, called, finished, ...; not when its place moves), never an ID number or a name;
   emptied when the ticket's business day ends.
+
+Queue and ticket messages go at QoS 0: the many small messages of a busy hall then cost no
+acknowledgement each. What a broken connection may lose is published again on the next
+connection (every queue and every ticket of the day), so the retained picture on the broker
+still ends right; the status, the heartbeat, requests and answers keep QoS 1.
 
 Phone actions arrive on `hall/v1/{hall_id}/req/{kind}` (QoS 1, a persistent session, so the
 broker keeps them while the link is down) and are answered on the MQTT 5 response topic with
@@ -56,6 +61,7 @@ KINDS = ("rate",)
 MAX_REQUEST_BYTES = 4096
 QUEUE_REFRESH_S = 60.0  # every queue is rebuilt this often (priorities age, estimates drift)
 DIGEST_BYTES = 8  # of SHA-256 in a queue message: 64 bits, a code has 80
+ESTIMATE_REUSE_S = 10.0  # a queue's wait at a place is estimated again after this (or staffing)
 DAY_KEY = "city_published_day"  # meta: the business day whose tickets are on the broker
 PUBLIC_STATUSES = ("waiting", "called", "no_show", "done", "cancelled", "expired")
 
@@ -124,12 +130,19 @@ class CityLink:
         self._queues: dict[str, bytes] = {}  # service -> last queue payload (without seq)
         self._seq = 0
         self._queue_seq = 0
+        self._session = 0  # counts connections: a publication that spans a new one is redone
         self._waits: dict[str, list[Any]] = {}  # service -> [n waiting, low, high] for a new one
+        self._estimates: dict[tuple[str, int], tuple[float, int, int]] = {}  # (svc, place) ->
+        self._digests: dict[str, str] = {}  # ticket code -> its digest today
+        self._reasons_of: Any = None
+        self._reasons_list: list[dict[str, str]] = []
         self._day = ""
         self._conn: Any = None
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
         self.published_count = 0
+        self.cycles = 0  # publications made by the publishing thread
+        self.cycle_cpu_s = 0.0  # and the CPU they took (that thread's own time)
         self.client = self._make_client()
 
     # -- wiring ------------------------------------------------------------------------------
@@ -218,13 +231,20 @@ class CityLink:
             return
         client.subscribe(f"{self.base}/req/+", qos=1)
         client.publish(f"{self.base}/online", self._online_payload(True), qos=1, retain=True)
-        self._last_status = None  # a new session: publish the status again
-        self._queues.clear()
-        self._all_queues = True
-        self._full_sweep = True
+        self._session += 1
+        self._forget_published()
         self.connected.set()
         self._wake.set()
         log.info("city link up: %s as %s", self.cfg.broker, self.cfg.hall_id)
+
+    def _forget_published(self) -> None:
+        """Publish everything again: after a new connection, the QoS 0 messages sent around the
+        old one's end may be lost (and a broker without persistence has lost them all)."""
+        self._last_status = None
+        self._published.clear()
+        self._queues.clear()
+        self._all_queues = True
+        self._full_sweep = True
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if self.connected.is_set():
@@ -333,10 +353,13 @@ class CityLink:
             self._wake.clear()
             if not self.connected.is_set():
                 continue  # everything is published again on reconnect
+            cpu = time.thread_time()
             try:
                 self.publish_once()
             except Exception:  # the city view must never take the hall down
                 log.exception("city publication failed")
+            self.cycles += 1
+            self.cycle_cpu_s += time.thread_time() - cpu
             last_pub = time.monotonic()
             if time.monotonic() >= beat_due:
                 self.client.publish(
@@ -345,6 +368,12 @@ class CityLink:
                 last_beat = time.monotonic()
 
     def publish_once(self) -> None:
+        session = self._session
+        self._publish_changes()
+        if self._session != session:  # reconnected meanwhile: what went out may be lost
+            self._forget_published()
+
+    def _publish_changes(self) -> None:
         conn = self._conn
         today = self.hall.clock.business_day()
         if today != self._day:
@@ -354,6 +383,8 @@ class CityLink:
         full, self._full_sweep = self._full_sweep, False
         now = time.monotonic()
         if full or self._all_queues or now - self._queues_at >= QUEUE_REFRESH_S:
+            if self._all_queues:
+                self._estimates.clear()  # staffing changed: every wait moves
             self._all_queues = False
             self._queues_at = now
             services = {s.code for s in self.hall.config.services}
@@ -380,13 +411,24 @@ class CityLink:
                     f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(part))})", part
                 ).fetchall()
         places: dict[str, dict[str, int]] = {}
+        done = [r["id"] for r in rows if r["status"] == "done"]
+        rated: dict[int, int] = {}
+        for i in range(0, len(done), 500):
+            part = done[i : i + 500]
+            rated.update(
+                conn.execute(
+                    "SELECT ticket_id, level FROM evaluations WHERE channel IN ('window', 'qr')"
+                    f" AND ticket_id IN ({','.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+            )
         for r in rows:
             q = queues.get(r["service"])
             if r["status"] == "waiting" and q is None:  # not refreshed: rebuild it now
                 q = queues[r["service"]] = self.queue_payload(conn, r["service"], today)
             if q is not None and r["service"] not in places:
                 places[r["service"]] = {d: i for i, d in enumerate(q["order"]) if d}
-            self._publish_ticket(conn, r, today, q, places.get(r["service"], {}))
+            self._publish_ticket(r, today, q, places.get(r["service"], {}), rated.get(r["id"]))
         for svc, body in queues.items():
             self._publish_queue(svc, body)
 
@@ -414,11 +456,20 @@ class CityLink:
         code), in calling order, and the wait range at some places (`wait_points`)."""
         hid = self.cfg.hall_id
         codes = self.queue_order(conn, service)
-        order = [code_digest(hid, today, c) if c else None for c in codes]
+        digests = self._digests
+        order = []
+        for c in codes:
+            if c and c not in digests:
+                digests[c] = code_digest(hid, today, c)
+            order.append(digests[c] if c else None)
         waits = []
+        now = time.monotonic()
         for place in wait_points(len(order)):
-            est = self.hall.ctx.estimate(conn, service, place)
-            waits.append([place, est.low_min, est.high_min])
+            known = self._estimates.get((service, place))
+            if known is None or now - known[0] > ESTIMATE_REUSE_S:
+                est = self.hall.ctx.estimate(conn, service, place)
+                known = self._estimates[(service, place)] = (now, est.low_min, est.high_min)
+            waits.append([place, known[1], known[2]])
         return {
             "v": SCHEMA,
             "hall_id": hid,
@@ -435,7 +486,7 @@ class CityLink:
         self._queue_seq += 1
         out = dict(body, updated_at=self.hall.clock.iso(self.hall.clock.timestamp()))
         out["seq"] = self._queue_seq
-        self.client.publish(f"{self.base}/queues/{service}", orjson.dumps(out), qos=1, retain=True)
+        self.client.publish(f"{self.base}/queues/{service}", orjson.dumps(out), qos=0, retain=True)
         self._queues[service] = key
         self.published_count += 1
 
@@ -462,6 +513,7 @@ class CityLink:
         cap = hall.ctx.capacity(conn)
         services = []
         hours: list[str] = []
+        open_now: dict[tuple[str, ...], bool] = {}  # most services share their hours
         for svc in cfg.services:
             n = int(waiting.get(svc.code, 0))
             known = self._waits.get(svc.code)  # the queue's figure for a ticket issued now
@@ -470,7 +522,10 @@ class CityLink:
             else:
                 est = hall.ctx.estimate(conn, svc.code, n)
                 low, high = est.low_min, est.high_min
-            is_open = hall.clock.within(svc.hours)
+            key = tuple(svc.hours)
+            is_open = open_now.get(key)
+            if is_open is None:
+                is_open = open_now[key] = hall.clock.within(svc.hours)
             services.append(
                 {
                     "code": svc.code,
@@ -495,26 +550,35 @@ class CityLink:
             "hours": sorted(hours),
             "open_now": any(s["open"] for s in services),
             "accepts_remote": self.cfg.accepts_remote,
-            "rating_reasons": [{"code": r.code, "label": r.label} for r in cfg.ratings.domain()],
+            "rating_reasons": self._reasons(cfg),
             "services": services,
         }
 
+    def _reasons(self, cfg: Any) -> list[dict[str, str]]:
+        """The 差评 reason list of the status, built once per configuration."""
+        if self._reasons_of is not cfg:
+            self._reasons_list = [{"code": r.code, "label": r.label} for r in cfg.ratings.domain()]
+            self._reasons_of = cfg
+        return self._reasons_list
+
     def ticket_payload(
-        self, conn: Any, row: Any, queue: dict[str, Any] | None, places: dict[str, int]
+        self,
+        row: Any,
+        queue: dict[str, Any] | None,
+        places: dict[str, int],
+        rated_level: int | None = None,
     ) -> dict[str, Any]:
         """A ticket's public progress: what its holder sees, and nothing that names them.
-        A waiting ticket's place and wait come from its service's queue of this cycle."""
+        A waiting ticket's place and wait come from its service's queue of this cycle;
+        `rated_level`, the level of its window or QR rating if it has one."""
         ahead, low, high = 0, 0, 0
         if row["status"] == "waiting" and queue is not None:
-            digest = code_digest(self.cfg.hall_id, queue["business_day"], row["code"])
+            digest = self._digests.get(row["code"]) or code_digest(
+                self.cfg.hall_id, queue["business_day"], row["code"]
+            )
             ahead = places.get(digest, len(queue["order"]))
             low, high = wait_at(queue["waits"], ahead)
-        rated = None  # only a finished ticket is rated
-        if row["status"] == "done":
-            rated = conn.execute(
-                "SELECT level FROM evaluations WHERE ticket_id = ? AND channel IN ('window', 'qr')",
-                (row["id"],),
-            ).fetchone()
+        done = row["status"] == "done"  # only a finished ticket is rated
         svc = self.hall.config.service(row["service"])
         return {
             "v": SCHEMA,
@@ -531,20 +595,25 @@ class CityLink:
             "called_at": row["called_at"],
             "finished_at": row["finished_at"],
             "business_day": row["business_day"],
-            "rateable": row["status"] == "done" and rated is None and self.cfg.accepts_remote,
-            "rated_level": rated[0] if rated else None,
+            "rateable": done and rated_level is None and self.cfg.accepts_remote,
+            "rated_level": rated_level if done else None,
         }
 
     def _publish_ticket(
-        self, conn: Any, row: Any, today: str, queue: dict[str, Any] | None, places: dict[str, int]
+        self,
+        row: Any,
+        today: str,
+        queue: dict[str, Any] | None,
+        places: dict[str, int],
+        rated_level: int | None,
     ) -> None:
         code = row["code"]
         if not code or row["business_day"] != today or row["status"] not in PUBLIC_STATUSES:
             return
-        payload = orjson.dumps(self.ticket_payload(conn, row, queue, places))
+        payload = orjson.dumps(self.ticket_payload(row, queue, places, rated_level))
         if self._published.get(code) == payload:
             return
-        self.client.publish(f"{self.base}/tickets/{code}", payload, qos=1, retain=True)
+        self.client.publish(f"{self.base}/tickets/{code}", payload, qos=0, retain=True)
         self._published[code] = payload
         self.published_count += 1
 
@@ -563,6 +632,7 @@ class CityLink:
                 )
             )
         self._day = today
+        self._digests.clear()  # a digest names the day
         self._full_sweep = True
 
     def _clear_day(self, day: str) -> None:

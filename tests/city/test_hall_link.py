@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import tomli_w
 
 from tests.city.conftest import SW_WINDOW, city_config, finish, issue, wait_for
@@ -14,15 +15,25 @@ from tests.conftest import ID_YOUNG
 from tests.support import LiveServer
 
 
-def marker(link: Any) -> None:
-    """A heartbeat after what was published: once it arrives, everything before it has."""
-    link.client.publish(f"{link.base}/online", link._online_payload(True), qos=1, retain=True)
+def marker(link: Any) -> str:
+    """A heartbeat after what was published, with a nonce (a reader ignores fields it does not
+    know): once the watcher has it, everything the link sent before it has arrived too."""
+    import secrets
+
+    nonce = secrets.token_hex(4)
+    body = dict(orjson.loads(link._online_payload(True)), nonce=nonce)
+    link.client.publish(f"{link.base}/online", orjson.dumps(body), qos=1, retain=True)
+    return nonce
 
 
 def settle(watcher: Any, link: Any) -> None:
-    seen = len(watcher.on("hall/v1/h1/online"))
-    marker(link)
-    wait_for(lambda: len(watcher.on("hall/v1/h1/online")) > seen, what="the marker")
+    """Wait for this marker itself: counting heartbeats would also count the retained one the
+    broker hands a new subscriber, which may arrive just after the count."""
+    nonce = marker(link)
+    wait_for(
+        lambda: any((m or {}).get("nonce") == nonce for m in watcher.on(f"{link.base}/online")),
+        what="the marker",
+    )
 
 
 def sw(status: dict[str, Any]) -> dict[str, Any]:
@@ -216,6 +227,34 @@ def test_after_a_broker_restart_the_hall_links_again_and_publishes(
         lambda: any(sw(s)["waiting"] == 2 for s in w.on("hall/v1/h1/status")),
         what="the status with both tickets",
     )
+
+
+def test_a_new_connection_publishes_every_ticket_and_queue_again(
+    linked_hall, broker, watcher_factory
+):
+    """Queue and ticket messages go at QoS 0: what a broken connection lost, or a broker that
+    lost its retained messages (here: its persistence wiped), is sent again on reconnect, even
+    though nothing in the hall changed meanwhile."""
+    import shutil
+
+    hall, link = linked_hall("h1", publisher=False)
+    tickets = [issue(hall) for _ in range(2)]
+    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/queues/+", "hall/v1/h1/online")
+    link.publish_once()
+    settle(w, link)
+    assert all(w.on(f"hall/v1/h1/tickets/{t['code']}") for t in tickets)
+    broker.stop()
+    shutil.rmtree(broker.workdir / "data")
+    (broker.workdir / "data").mkdir()
+    wait_for(lambda: not link.connected.is_set(), what="the link noticing")
+    broker.start()
+    wait_for(link.connected.is_set, what="the link again")
+    link.publish_once()
+    fresh = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/queues/+", "hall/v1/h1/online")
+    settle(fresh, link)
+    for t in tickets:
+        assert fresh.on(f"hall/v1/h1/tickets/{t['code']}"), f"ticket {t['number']} not retained"
+    assert len(fresh.on("hall/v1/h1/queues/SW")[-1]["order"]) == 2
 
 
 def test_a_server_stopped_cleanly_says_it_is_offline(tmp_path: Path, broker, watcher_factory):
