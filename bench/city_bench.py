@@ -1,7 +1,8 @@
 """A city of N simulated halls on a real Mosquitto, with the gateway under load from phones.
 
     python -m bench.city_bench [--halls 100,1000,3000] [--seconds 20] [--rate 500]
-                               [--streams 2000] [--ops 400]
+                               [--streams 2000] [--ops 400] [--no-hall-cpu]
+    python -m bench.city_bench hall-cpu [--ops 400] [--busy-rate 20]
 
 - Simulated halls (child processes, many MQTT clients each on one selector loop, no thread
   per hall) publish their retained status with realistic churn (a change every `--churn`
@@ -12,9 +13,9 @@
 - phones (this process, asyncio) ask for list pages and ticket pages at `--rate` requests/s
   (open loop) while `--streams` ticket pages stay open on their event streams;
 - CPU and RSS of the broker and the gateway by psutil;
-- the hall server's extra CPU per ticket from publishing: the same issue/call operations
-  in-process with and without the city link, a publication after every operation (the worst
-  case: each operation more than the 1 s coalescing apart).
+- after the city has stopped, the hall server's extra CPU per operation from publishing:
+  `hall server` with and without `[city]`, tickets issued and called over HTTP at a busy
+  and at a quiet pace (`hall_cpu`), and the publishing thread's own CPU (`publisher_cpu`).
 
 Prints a Markdown section for docs/BENCHMARKS.md. Not part of `./hall test`.
 """
@@ -344,69 +345,178 @@ async def phones(
 
 
 # -- the hall server's extra CPU per ticket -----------------------------------------------------
-def hall_cpu(broker: Any, ops: int, busy_rate: float) -> dict[str, float]:
-    """CPU per operation (issue or call, alternating, ~30 waiting), in-process, without and
-    with the city link: `quiet`, a publication after every operation (each more than the
-    1 s coalescing apart: the most a publication can cost one ticket); `busy`, operations
-    paced at `busy_rate`/s with the publishing thread coalescing as it does in a server."""
+CPU_WINDOWS = (11, 12, 13)  # the demo hall's tax windows, calling the SW tickets issued
+
+
+async def _hall_ops(
+    host: str, port: int, kiosk: str, staff: dict[int, str], ops: int, rate: float
+) -> int:
+    """`ops` operations at `rate`/s, alternating: a SW ticket issued at the kiosk, the next
+    called at one of the tax windows (which finishes the one before); with `ops` negative,
+    -`ops` tickets issued. Returns the failures."""
+    issue_only = ops < 0
+    ops = abs(ops)
+    k = Connection(host, port, kiosk)
+    w = {no: Connection(host, port, tok) for no, tok in staff.items()}
+    failed = 0
+    start = time.monotonic()
+    try:
+        for n in range(ops):
+            await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
+            if issue_only or n % 2 == 0:
+                r = await k.request("POST", "/api/v1/tickets", {"service": "SW"})
+            else:
+                no = CPU_WINDOWS[(n // 2) % len(CPU_WINDOWS)]
+                r = await w[no].request("POST", f"/api/v1/windows/{no}/call-next")
+            failed += r.status not in (200, 201)
+    finally:
+        for c in (k, *w.values()):
+            await c.close()
+    return failed
+
+
+def publisher_cpu(broker: Any, ops: int, rate: float) -> dict[str, float]:
+    """The publishing thread's own CPU (`time.thread_time`, so no other thread's work and no
+    noise from the machine counts), in-process, `ops` operations at `rate`/s as in `hall_cpu`:
+    per publication and per operation."""
     from queue_server.base.config import CitySection, load_config
     from queue_server.core import tickets, windows
     from queue_server.runtime.city import CityLink
     from queue_server.runtime.hall import Hall
 
-    def run(with_link: bool, paced: bool, workdir: Path) -> float:
-        base = load_config()
-        section = CitySection(
-            broker=broker.url, hall_id="cpu", password=broker.hall_password("cpu")
-        )
-        cfg = base.model_copy(
-            update={"hall": base.hall.model_copy(update={"staffing": "open"}), "city": section}
-        )
-        hall = Hall(workdir / f"h-{time.monotonic_ns()}.db", config=cfg)
-        link = None
-        if with_link:
-            link = CityLink(hall, section)
-            hall.add_commit_listener(link.on_commit)
-            link.start(publisher=paced)
-            link.connected.wait(10)
-            link.publish_once()
-        for _ in range(30):
-            hall.run_sync(
-                lambda tx: tickets.issue(hall.ctx, tx, tickets.IssueRequest(service="SW"))
-            )
-        t0 = time.process_time()
-        start = time.monotonic()
-        for n in range(ops):
-            if paced:
-                delay = start + n / busy_rate - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+    section = CitySection(broker=broker.url, hall_id="cpu", password=broker.hall_password("cpu"))
+    base = load_config()
+    services = [s.model_copy(update={"daily_quota": 0}) for s in base.services]
+    cfg = base.model_copy(
+        update={
+            "hall": base.hall.model_copy(update={"staffing": "open"}),
+            "services": services,
+            "city": section,
+        }
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        hall = Hall(Path(tmp) / "hall.db", config=cfg)
+        link = CityLink(hall, section)
+        hall.add_commit_listener(link.on_commit)
+        link.start()
+        link.connected.wait(10)
+
+        def op(n: int) -> None:
             if n % 2 == 0:
                 hall.run_sync(
                     lambda tx: tickets.issue(hall.ctx, tx, tickets.IssueRequest(service="SW"))
                 )
             else:
-                no = 11 + (n // 2) % 3
-                hall.run_sync(lambda tx: windows.call_next(hall.ctx, tx, no, "s"))  # noqa: B023
-            if link is not None and not paced:
-                link.publish_once()
-        if paced:
-            time.sleep(1.2)  # the last coalesced publication
-        cpu = time.process_time() - t0
-        if link is not None:
-            link.stop()
-        hall.close()
-        return cpu / ops
+                no = CPU_WINDOWS[(n // 2) % len(CPU_WINDOWS)]
+                hall.run_sync(lambda tx: windows.call_next(hall.ctx, tx, no, "s"))
 
-    out: dict[str, float] = {}
+        for _ in range(30):
+            op(0)
+        time.sleep(1.5)
+        cycles, cpu = link.cycles, link.cycle_cpu_s
+        start = time.monotonic()
+        for n in range(ops):
+            time.sleep(max(0.0, start + n / rate - time.monotonic()))
+            op(n)
+        time.sleep(1.2)
+        cycles, cpu = link.cycles - cycles, link.cycle_cpu_s - cpu
+        link.stop()
+        hall.close()
+    return {
+        "publications": cycles,
+        "per_publication_ms": 1000 * cpu / max(cycles, 1),
+        "publisher_ms_per_op": 1000 * cpu / ops,
+    }
+
+
+def hall_cpu(
+    broker: Any, ops: int, busy_rate: float, quiet_ops: int = 40, quiet_rate: float = 1.0
+) -> dict[str, float]:
+    """The hall server's CPU per operation (`hall server`, real HTTP: a ticket issued at the
+    kiosk or the next called at a window, ~30 waiting), without and with the `[city]` link.
+    `busy`: `busy_rate` operations/s, the link coalescing its publications to 1/s; `quiet`:
+    `quiet_rate`/s, so nearly every operation is a publication of its own (the most
+    publishing can cost one operation). Runs alternate without/with; the median of each."""
+    from bench.halls import load_test_hall
+    from bench.serverproc import ServerProcess, TokenSpec
+
+    def run(with_link: bool, n_ops: int, rate: float, root: Path) -> float:
+        config = load_test_hall()
+        if with_link:
+            config["city"] = {
+                "broker": broker.url, "hall_id": "cpu", "password": broker.hall_password("cpu"),
+            }  # fmt: skip
+        work = Path(tempfile.mkdtemp(dir=root))
+        server = ServerProcess(work, config)
+        specs = [TokenSpec("kiosk", name="kiosk-cpu")]
+        specs += [TokenSpec("staff", window=no) for no in CPU_WINDOWS]
+        kiosk, *staff = server.create_tokens(specs)
+        server.start()
+        host, port, windows = server.host, server.port, dict(zip(CPU_WINDOWS, staff, strict=True))
+        try:
+            failed = asyncio.run(_hall_ops(host, port, kiosk, windows, -30, 30.0))  # 30 waiting
+            failed += asyncio.run(_hall_ops(host, port, kiosk, windows, 40, 30.0))  # warm
+            time.sleep(1.5)  # the warm-up's publications done
+            span = server.span()
+            failed += asyncio.run(_hall_ops(host, port, kiosk, windows, n_ops, rate))
+            time.sleep(1.2)  # the last coalesced publication
+            usage = span.end()
+        finally:
+            server.stop()
+        if failed:
+            raise RuntimeError(f"{failed} of {n_ops} operations failed")
+        return usage.cpu_s / n_ops
+
+    out: dict[str, float] = publisher_cpu(broker, ops, busy_rate)
     with tempfile.TemporaryDirectory() as tmp:
-        for mode, paced in (("quiet", False), ("busy", True)):
-            off = min(run(False, paced, Path(tmp)) for _ in range(2))
-            on = min(run(True, paced, Path(tmp)) for _ in range(2))
-            out[f"{mode}_off_ms"] = off * 1000
-            out[f"{mode}_on_ms"] = on * 1000
-            out[f"{mode}_extra_pct"] = 100 * (on - off) / off
+        for mode, n_ops, rate in (("busy", ops, busy_rate), ("quiet", quiet_ops, quiet_rate)):
+            off: list[float] = []
+            on: list[float] = []
+            for _ in range(3):
+                off.append(run(False, n_ops, rate, Path(tmp)))
+                on.append(run(True, n_ops, rate, Path(tmp)))
+            a, b = sorted(off)[1], sorted(on)[1]
+            out[f"{mode}_off_ms"] = a * 1000
+            out[f"{mode}_on_ms"] = b * 1000
+            out[f"{mode}_extra_pct"] = 100 * (b - a) / a
     return out
+
+
+def cpu_table(c: dict[str, float], ops: int, busy_rate: float) -> list[str]:
+    """The hall's extra CPU from publishing, as Markdown lines."""
+    share = 100 * c["publisher_ms_per_op"] / c["busy_off_ms"]
+    return [
+        "Hall server (`hall server`, real HTTP), CPU per operation (a ticket issued or the next "
+        "called, alternating, about 30 waiting), without → with the `[city]` link, the median "
+        "of 3 alternating runs each:",
+        "",
+        "| pace | without (ms) | with (ms) | extra |",
+        "|---|---|---|---|",
+        f"| busy hall: {busy_rate:.0f} operations/s, publications coalesced to 1/s | "
+        f"{c['busy_off_ms']:.2f} | {c['busy_on_ms']:.2f} | {c['busy_extra_pct']:+.0f} % |",
+        "| quiet hall: 1 operation/s, nearly each its own publication (the most per operation) | "
+        f"{c['quiet_off_ms']:.2f} | {c['quiet_on_ms']:.2f} | {c['quiet_extra_pct']:+.0f} % |",
+        "",
+        f"The publishing thread's own CPU (`time.thread_time`, in-process, {ops} operations at "
+        f"{busy_rate:.0f}/s): {c['per_publication_ms']:.2f} ms per publication "
+        f"({c['publications']:.0f} publications), {c['publisher_ms_per_op']:.3f} ms per "
+        f"operation = **{share:.1f} % of the issue path** ({c['busy_off_ms']:.2f} ms above).",
+    ]
+
+
+def hall_cpu_only(args: argparse.Namespace) -> int:
+    """`hall-cpu`: the hall's extra CPU alone, on its own Mosquitto (no simulated city)."""
+    from city.broker import Broker
+
+    work = Path(tempfile.mkdtemp(prefix="city-bench-cpu-"))
+    broker = Broker(work / "broker", halls=["cpu"]).start()
+    try:
+        c = hall_cpu(broker, args.ops, args.busy_rate)
+    finally:
+        broker.remove()
+    print(f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
+    print("\n".join(cpu_table(c, args.ops, args.busy_rate)))
+    return 0
 
 
 # -- one run ------------------------------------------------------------------------------------
@@ -422,14 +532,12 @@ def run_city(
     streams: int,
     churn: float,
     load: bool,
-    ops: int = 400,
-    busy_rate: float = 20.0,
 ) -> dict[str, Any]:
     from city.broker import Broker, free_port
 
     raise_fd_limit()
     work = Path(tempfile.mkdtemp(prefix="city-bench-"))
-    ids = [hall_id(i) for i in range(n)] + ["cpu"]
+    ids = [hall_id(i) for i in range(n)]
     broker = Broker(work / "broker", halls=ids).start()
     pw_file = work / "passwords.json"
     pw_file.write_text(json.dumps(broker.passwords))
@@ -506,7 +614,6 @@ def run_city(
             out["load_gateway_cpu"] = (cpu_of(gproc) - g0) / wall
             out["load_gateway_rss"] = gproc.memory_info().rss / 2**20
             out["load_broker_rss"] = bproc.memory_info().rss / 2**20
-        out["cpu"] = hall_cpu(broker, ops, busy_rate) if load else None
     finally:
         for s in sims:
             s.terminate()
@@ -557,19 +664,6 @@ def markdown(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"| list (`/?lat=…`, `/?sort=wait`) | {r['list'].n:,} | {r['list'].cells()} |",
             f"| ticket (`/h/{{hall}}/t/{{code}}`) | {r['ticket'].n:,} | {r['ticket'].cells()} |",
         ]
-        c = r["cpu"]
-        lines += [
-            "",
-            "Hall server, CPU per operation (issue or call, alternating, in-process, about 30 "
-            "waiting), without → with the city link:",
-            "",
-            "| pace | without (ms) | with (ms) | extra |",
-            "|---|---|---|---|",
-            f"| quiet hall: a publication after every operation (worst case) | "
-            f"{c['quiet_off_ms']:.2f} | {c['quiet_on_ms']:.2f} | {c['quiet_extra_pct']:+.0f} % |",
-            f"| busy hall: {args.busy_rate:.0f} operations/s, publications coalesced to 1/s | "
-            f"{c['busy_off_ms']:.2f} | {c['busy_on_ms']:.2f} | {c['busy_extra_pct']:+.0f} % |",
-        ]
     return "\n".join(lines)
 
 
@@ -600,7 +694,15 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="halls of the run under phone load (default: the largest)",
     )
+    p.add_argument(
+        "--no-hall-cpu", action="store_true", help="skip the hall's CPU runs (`hall-cpu`)"
+    )
+    c = sub.add_parser("hall-cpu", help="only the hall server's extra CPU from publishing")
+    c.add_argument("--ops", type=int, default=400)
+    c.add_argument("--busy-rate", type=float, default=20.0)
     args = p.parse_args(argv)
+    if args.cmd == "hall-cpu":
+        return hall_cpu_only(args)
     if args.cmd == "simulate":
         return simulate(args)
     if args.cmd == "gateway":
@@ -616,14 +718,15 @@ def main(argv: list[str] | None = None) -> int:
             args.streams,
             args.churn,
             n == load_at,
-            args.ops,
-            args.busy_rate,
         )
         runs.append(r)
         print(f"{n} halls: staleness {r['quiet_stale'].cells()} ms (quiet)", flush=True)
     print()
     print(f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
     print(markdown(runs, args))
+    if not args.no_hall_cpu:  # after the city has stopped: nothing else on the machine
+        print()
+        return hall_cpu_only(args)
     return 0
 
 

@@ -215,7 +215,7 @@ def create_app(settings: GatewaySettings, link: GatewayLink | None = None) -> Fa
             return _error(404, "ticket_not_found", "没有这张号票，请核对二维码")
         link.watch(hall_id, code)
         q = link.stream(hall_id, code)
-        ticket = link.state.tickets.get((hall_id, code)) or ticket  # newest since the look-up
+        ticket = link.state.view((hall_id, code)) or ticket  # newest since the look-up
 
         async def frames() -> AsyncIterator[bytes]:
             try:

@@ -4,6 +4,8 @@ The client runs in paho's network thread; what it learns goes into `CityState` t
 handed to the asyncio loop (event streams, waiting look-ups and requests) with
 `call_soon_threadsafe`. The gateway follows every hall's status and heartbeat, but a ticket's
 topic only while a phone asks for it: it cannot list tickets, only look one up by its code.
+While it follows a ticket it also follows that ticket's service queue (the place of each
+waiting ticket by a digest of its code), which moves the ticket's place on its page.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class GatewayLink:
         self._watch: dict[tuple[str, str], int] = {}
         self._linger: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._arrived: dict[tuple[str, str], asyncio.Event] = {}
+        self._queue_of: dict[tuple[str, str], tuple[str, str]] = {}  # ticket -> its queue
+        self._queue_tickets: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self._queue_arrived: dict[tuple[str, str], asyncio.Event] = {}
         self._streams: dict[tuple[str, str], set[asyncio.Queue[dict[str, Any] | None]]] = {}
         self._status_waiters: set[asyncio.Queue[str]] = set()
         self.answers: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -95,6 +100,7 @@ class GatewayLink:
             return
         subs = [("hall/v1/+/status", 1), ("hall/v1/+/online", 1), (f"{self.resp_base}/#", 1)]
         subs += [(f"hall/v1/{h}/tickets/{c}", 1) for h, c in list(self._watch)]
+        subs += [(f"hall/v1/{h}/queues/{s}", 1) for h, s in list(self._queue_tickets)]
         client.subscribe(subs)
         self.connected = True
         log.info("gateway connected to %s", self.settings.broker)
@@ -121,6 +127,8 @@ class GatewayLink:
             return
         if changed[0] == "ticket":
             self.loop.call_soon_threadsafe(self._ticket_changed, changed[1])
+        elif changed[0] == "queue":
+            self.loop.call_soon_threadsafe(self._queue_changed, changed[1])
         else:
             self.loop.call_soon_threadsafe(self._hall_changed, changed[1])
 
@@ -140,12 +148,49 @@ class GatewayLink:
 
     # -- on the asyncio loop -----------------------------------------------------------------
     def _ticket_changed(self, key: tuple[str, str]) -> None:
+        payload = self.state.tickets.get(key)
+        if key in self._watch and payload is not None:
+            self._follow_queue(key, (key[0], str(payload.get("service"))))
         ev = self._arrived.get(key)
         if ev is not None:
             ev.set()
-        payload = self.state.tickets.get(key)
+        view = self.state.view(key)
         for q in self._streams.get(key, ()):
-            q.put_nowait(payload)
+            q.put_nowait(view)
+
+    def _queue_changed(self, qkey: tuple[str, str]) -> None:
+        ev = self._queue_arrived.get(qkey)
+        if ev is not None:
+            ev.set()
+        for key in self._queue_tickets.get(qkey, ()):
+            streams = self._streams.get(key)
+            if streams:
+                view = self.state.view(key)
+                for q in streams:
+                    q.put_nowait(view)
+
+    def _follow_queue(self, key: tuple[str, str], qkey: tuple[str, str]) -> None:
+        """Follow the queue of a followed ticket's service (a transfer changes it)."""
+        old = self._queue_of.get(key)
+        if old == qkey:
+            return
+        if old is not None:
+            self._unfollow_queue(key, old)
+        self._queue_of[key] = qkey
+        tickets = self._queue_tickets.setdefault(qkey, set())
+        tickets.add(key)
+        if len(tickets) == 1:
+            self.client.subscribe(f"hall/v1/{qkey[0]}/queues/{qkey[1]}", qos=1)
+
+    def _unfollow_queue(self, key: tuple[str, str], qkey: tuple[str, str]) -> None:
+        tickets = self._queue_tickets.get(qkey)
+        if tickets is None:
+            return
+        tickets.discard(key)
+        if not tickets:
+            self._queue_tickets.pop(qkey, None)
+            self.state.queues.pop(qkey, None)
+            self.client.unsubscribe(f"hall/v1/{qkey[0]}/queues/{qkey[1]}")
 
     def _hall_changed(self, hall_id: str) -> None:
         for q in self._status_waiters:
@@ -190,12 +235,16 @@ class GatewayLink:
             return
         self._watch.pop(key, None)
         self.state.tickets.pop(key, None)
+        qkey = self._queue_of.pop(key, None)
+        if qkey is not None:
+            self._unfollow_queue(key, qkey)
         self.client.unsubscribe(f"hall/v1/{key[0]}/tickets/{key[1]}")
 
     async def lookup(self, hall_id: str, code: str) -> dict[str, Any] | None:
-        """The ticket's progress from its retained message; None when none comes in time
-        (a wrong code, or a ticket whose day has ended). The topic stays followed for
-        `LINGER_S` after, so the page's event stream that follows starts at once."""
+        """The ticket's progress from its retained message, its place from its queue's (see
+        `CityState.view`); None when no ticket message comes in time (a wrong code, or a
+        ticket whose day has ended). The topics stay followed for `LINGER_S` after, so the
+        page's event stream that follows starts at once."""
         if not HALL_ID.match(hall_id) or not TICKET_CODE.match(code):
             return None
         key = (hall_id, code)
@@ -203,18 +252,34 @@ class GatewayLink:
             return None
         self.watch(hall_id, code)
         try:
-            if key in self.state.tickets:
-                return self.state.tickets[key]
-            ev = self._arrived.setdefault(key, asyncio.Event())
-            try:
-                await asyncio.wait_for(ev.wait(), self.settings.lookup_timeout_s)
-            except TimeoutError:
-                pass
-            finally:
-                self._arrived.pop(key, None)
-            return self.state.tickets.get(key)
+            if key not in self.state.tickets:
+                ev = self._arrived.setdefault(key, asyncio.Event())
+                try:
+                    await asyncio.wait_for(ev.wait(), self.settings.lookup_timeout_s)
+                except TimeoutError:
+                    return None
+                finally:
+                    self._arrived.pop(key, None)
+            ticket = self.state.tickets.get(key)
+            qkey = self._queue_of.get(key)
+            if ticket and ticket.get("status") == "waiting" and qkey:
+                await self._queue_ready(qkey)
+            return self.state.view(key)
         finally:
             self.unwatch(hall_id, code)
+
+    async def _queue_ready(self, qkey: tuple[str, str]) -> None:
+        """Wait (at most `lookup_timeout_s`) for a newly followed queue's retained message;
+        without one the page shows the ticket's own figures."""
+        if qkey in self.state.queues:
+            return
+        ev = self._queue_arrived.setdefault(qkey, asyncio.Event())
+        try:
+            await asyncio.wait_for(ev.wait(), self.settings.lookup_timeout_s)
+        except TimeoutError:
+            log.info("no queue message for %s/%s; showing the ticket's own place", *qkey)
+        finally:
+            self._queue_arrived.pop(qkey, None)
 
     def stream(self, hall_id: str, code: str) -> asyncio.Queue[dict[str, Any] | None]:
         q: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()

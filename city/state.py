@@ -6,6 +6,7 @@ Every message is checked before it is believed: a hall publishing junk into its 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -18,6 +19,15 @@ SCHEMA = 1
 HALL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 TICKET_CODE = re.compile(r"^[0-9a-f]{20}$")
 TICKET_STATUSES = ("waiting", "called", "no_show", "done", "cancelled", "expired")
+SERVICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+DIGEST = re.compile(r"^[0-9a-f]{16}$")
+MAX_QUEUE = 20_000
+
+
+def code_digest(hall_id: str, day: str, code: str) -> str:
+    """A ticket's name in its hall's queue message (the hall computes the same:
+    queue_server/runtime/city.py): 8 bytes of SHA-256 over hall, business day and code."""
+    return hashlib.sha256(f"{hall_id}|{day}|{code}".encode()).digest()[:8].hex()
 
 
 class Junk(ValueError):
@@ -94,13 +104,67 @@ def check_ticket(hall_id: str, p: Any) -> dict[str, Any]:
     return p
 
 
+def check_queue(hall_id: str, service: str, p: Any) -> dict[str, Any]:
+    _need(isinstance(p, dict) and p.get("v") == SCHEMA, "not a v1 object")
+    _need(p.get("hall_id") == hall_id and p.get("service") == service, "differs from the topic")
+    _need(isinstance(p.get("business_day"), str), "business_day")
+    order = p.get("order")
+    _need(isinstance(order, list) and len(order) <= MAX_QUEUE, "order")
+    _need(all(d is None or (isinstance(d, str) and DIGEST.match(d)) for d in order), "digest")
+    waits = p.get("waits")
+    _need(isinstance(waits, list) and len(waits) <= 200, "waits")
+    for w in waits:
+        _need(isinstance(w, list) and len(w) == 3 and all(_num(x) for x in w), "wait")
+    return p
+
+
+@dataclass
+class QueueState:
+    """One service's queue: each digest's place, and the wait range at some places."""
+
+    day: str
+    places: dict[str, int]
+    waits: list[tuple[float, float, float]]
+    length: int
+
+    def wait_at(self, place: int) -> tuple[int, int]:
+        """The range at `place`, interpolated between the places the hall sent."""
+        pts = self.waits
+        if not pts:
+            return (0, 0)
+        if place <= pts[0][0]:
+            return (round(pts[0][1]), round(pts[0][2]))
+        for (p0, lo0, hi0), (p1, lo1, hi1) in zip(pts, pts[1:], strict=False):
+            if p0 <= place <= p1:
+                f = (place - p0) / (p1 - p0) if p1 > p0 else 0.0
+                return (round(lo0 + f * (lo1 - lo0)), round(hi0 + f * (hi1 - hi0)))
+        return (round(pts[-1][1]), round(pts[-1][2]))
+
+
 class CityState:
     """Halls by id and the tickets phones follow, by (hall id, code)."""
 
     def __init__(self) -> None:
         self.halls: dict[str, HallState] = {}
         self.tickets: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self.queues: dict[tuple[str, str], QueueState | None] = {}  # (hall id, service)
         self.junk = 0
+
+    def view(self, key: tuple[str, str]) -> dict[str, Any] | None:
+        """A ticket as its page shows it: its own message, with its place and wait taken from
+        its service's queue message while it waits there (the queue is newer: the hall
+        sends it when places move, the ticket only when the ticket itself changes)."""
+        t = self.tickets.get(key)
+        if t is None or t.get("status") != "waiting":
+            return t
+        q = self.queues.get((key[0], str(t.get("service"))))
+        if q is None or q.day != t.get("business_day"):
+            return t
+        place = q.places.get(code_digest(key[0], q.day, key[1]))
+        if place is None:
+            return t  # left the queue: its own message (called, ...) is on its way
+        low, high = q.wait_at(place)
+        return {**t, "ahead": place, "wait_low_min": low, "wait_high_min": high}
 
     def hall(self, hall_id: str) -> HallState:
         h = self.halls.get(hall_id)
@@ -110,7 +174,8 @@ class CityState:
 
     def apply(self, topic: str, payload: Any) -> tuple[str, Any] | None:
         """Take one message (payload already parsed from JSON, or None for an empty one).
-        Returns what changed: ("status", hall_id), ("online", hall_id), ("ticket", key)."""
+        Returns what changed: ("status", hall_id), ("online", hall_id), ("ticket", key),
+        ("queue", (hall_id, service))."""
         parts = topic.split("/")
         try:
             _need(len(parts) >= 4 and parts[:2] == ["hall", "v1"], "topic")
@@ -146,6 +211,18 @@ class CityState:
                 key = (hall_id, code)
                 self.tickets[key] = None if payload is None else check_ticket(hall_id, payload)
                 return ("ticket", key)
+            if kind == "queues" and len(parts) == 5:
+                service = parts[4]
+                _need(bool(SERVICE_CODE.match(service)), "service code")
+                qkey = (hall_id, service)
+                if payload is None:
+                    self.queues[qkey] = None
+                    return ("queue", qkey)
+                p = check_queue(hall_id, service, payload)
+                places = {d: i for i, d in enumerate(p["order"]) if d is not None}
+                waits = sorted((float(a), float(b), float(c)) for a, b, c in p["waits"])
+                self.queues[qkey] = QueueState(p["business_day"], places, waits, len(p["order"]))
+                return ("queue", qkey)
             raise Junk("unknown topic")
         except Junk as err:
             self.junk += 1

@@ -7,8 +7,17 @@ one background thread builds and publishes, at most once per `status_interval_s`
 - `hall/v1/{hall_id}/status` (retained, QoS 1): the hall and its services, only on change;
 - `hall/v1/{hall_id}/online` (retained, QoS 1): a heartbeat; the connection's will says
   `online: false` when the link dies;
-- `hall/v1/{hall_id}/tickets/{code}` (retained, QoS 1): the progress of each ticket with a
-  public code, never an ID number or a name; emptied when the ticket's business day ends.
+- `hall/v1/{hall_id}/queues/{service}` (retained, QoS 0): the service's waiting order as
+  short keyed digests of the ticket codes and the wait range by place, only on change; the
+  gateway, which learns a code only from the phone holding it, finds the ticket's place;
+- `hall/v1/{hall_id}/tickets/{code}` (retained, QoS 0): a ticket's own state when it changes
+  (issued, called, finished, ...; not when its place moves), never an ID number or a name;
+  emptied when the ticket's business day ends.
+
+Queue and ticket messages go at QoS 0: the many small messages of a busy hall then cost no
+acknowledgement each. What a broken connection may lose is published again on the next
+connection (every queue and every ticket of the day), so the retained picture on the broker
+still ends right; the status, the heartbeat, requests and answers keep QoS 1.
 
 Phone actions arrive on `hall/v1/{hall_id}/req/{kind}` (QoS 1, a persistent session, so the
 broker keeps them while the link is down) and are answered on the MQTT 5 response topic with
@@ -19,6 +28,7 @@ applied. With the broker down the hall works exactly as before; only the city vi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -49,9 +59,9 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 TICKET_CODE = re.compile(r"^[0-9a-f]{20}$")
 KINDS = ("rate",)
 MAX_REQUEST_BYTES = 4096
-FRONT = 10  # tickets this near the front get every change of their place
-FAR_STEP = 5  # further back: when the place moved this much ...
-FAR_REFRESH_S = 60.0  # ... or this long passed
+QUEUE_REFRESH_S = 60.0  # every queue is rebuilt this often (priorities age, estimates drift)
+DIGEST_BYTES = 8  # of SHA-256 in a queue message: 64 bits, a code has 80
+ESTIMATE_REUSE_S = 10.0  # a queue's wait at a place is estimated again after this (or staffing)
 DAY_KEY = "city_published_day"  # meta: the business day whose tickets are on the broker
 PUBLIC_STATUSES = ("waiting", "called", "no_show", "done", "cancelled", "expired")
 
@@ -61,6 +71,36 @@ def response_topic_pattern(hall_id: str) -> re.Pattern[str]:
     return re.compile(
         rf"^gw/v1/[A-Za-z0-9_-]{{1,40}}/resp/{re.escape(hall_id)}/[A-Za-z0-9_-]{{8,64}}$"
     )
+
+
+def code_digest(hall_id: str, day: str, code: str) -> str:
+    """A ticket's name in its queue message: the first `DIGEST_BYTES` of SHA-256 over the hall,
+    the business day and the code, in hex. Only who holds the code can find it; the code has
+    80 random bits, so the digest cannot be turned back into one (city/state.py: the same)."""
+    raw = f"{hall_id}|{day}|{code}".encode()
+    return hashlib.sha256(raw).digest()[:DIGEST_BYTES].hex()
+
+
+WAIT_POINTS = (0, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+def wait_points(n: int) -> list[int]:
+    """The places whose wait range a queue message carries (the gateway interpolates between
+    them): a few steps that widen down the queue, and `n`, the place of a ticket issued now
+    (the status's figure). Each is one estimate, the costly part of a queue message."""
+    return [p for p in WAIT_POINTS if p < n] + [n]
+
+
+def wait_at(waits: list[list[Any]], place: int) -> tuple[int, int]:
+    """The wait range at `place`, interpolated between the points (city/state.py: the same)."""
+    if not waits:
+        return (0, 0)
+    for (p0, lo0, hi0), (p1, lo1, hi1) in zip(waits, waits[1:], strict=False):
+        if p0 <= place <= p1:
+            f = (place - p0) / (p1 - p0) if p1 > p0 else 0.0
+            return (round(lo0 + f * (lo1 - lo0)), round(hi0 + f * (hi1 - hi0)))
+    p, lo, hi = waits[0] if place < waits[0][0] else waits[-1]
+    return (round(lo), round(hi))
 
 
 def broker_address(url: str) -> tuple[str, int, bool]:
@@ -82,16 +122,27 @@ class CityLink:
         self._status_dirty = True
         self._tickets_dirty: set[int] = set()
         self._services_dirty: set[str] = set()
+        self._all_queues = True  # every service's queue to be rebuilt
+        self._queues_at = 0.0  # monotonic time all queues were last rebuilt
         self._full_sweep = True
         self._last_status: bytes | None = None
         self._published: dict[str, bytes] = {}  # ticket code -> last payload sent
-        self._places: dict[str, tuple[int, float]] = {}  # code -> (ahead, when) last sent
+        self._queues: dict[str, bytes] = {}  # service -> last queue payload (without seq)
         self._seq = 0
+        self._queue_seq = 0
+        self._session = 0  # counts connections: a publication that spans a new one is redone
+        self._waits: dict[str, list[Any]] = {}  # service -> [n waiting, low, high] for a new one
+        self._estimates: dict[tuple[str, int], tuple[float, int, int]] = {}  # (svc, place) ->
+        self._digests: dict[str, str] = {}  # ticket code -> its digest today
+        self._reasons_of: Any = None
+        self._reasons_list: list[dict[str, str]] = []
         self._day = ""
         self._conn: Any = None
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
         self.published_count = 0
+        self.cycles = 0  # publications made by the publishing thread
+        self.cycle_cpu_s = 0.0  # and the CPU they took (that thread's own time)
         self.client = self._make_client()
 
     # -- wiring ------------------------------------------------------------------------------
@@ -160,14 +211,16 @@ class CityLink:
                 tid = ev.data.get("id")
                 if tid is not None:
                     self._tickets_dirty.add(tid)
-                svc = ev.data.get("service")
-                # An ordinary ticket joins the end of its queue: nobody else's place changes.
-                if svc and not (t == "ticket.issued" and ev.data.get("priority") == "ordinary"):
-                    self._services_dirty.add(svc)
+                for key in ("service", "from_service"):
+                    svc = ev.data.get(key)
+                    if isinstance(svc, str):
+                        self._services_dirty.add(svc)
             elif t == "evaluation.created":
                 tid = ev.data.get("ticket_id")
                 if tid is not None:
                     self._tickets_dirty.add(tid)
+            elif t.startswith("window.") or t.startswith("staff."):
+                self._all_queues = True  # staffing moves every wait estimate
         self._status_dirty = True
         self._wake.set()
 
@@ -178,11 +231,20 @@ class CityLink:
             return
         client.subscribe(f"{self.base}/req/+", qos=1)
         client.publish(f"{self.base}/online", self._online_payload(True), qos=1, retain=True)
-        self._last_status = None  # a new session: publish the status again
-        self._full_sweep = True
+        self._session += 1
+        self._forget_published()
         self.connected.set()
         self._wake.set()
         log.info("city link up: %s as %s", self.cfg.broker, self.cfg.hall_id)
+
+    def _forget_published(self) -> None:
+        """Publish everything again: after a new connection, the QoS 0 messages sent around the
+        old one's end may be lost (and a broker without persistence has lost them all)."""
+        self._last_status = None
+        self._published.clear()
+        self._queues.clear()
+        self._all_queues = True
+        self._full_sweep = True
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if self.connected.is_set():
@@ -291,10 +353,13 @@ class CityLink:
             self._wake.clear()
             if not self.connected.is_set():
                 continue  # everything is published again on reconnect
+            cpu = time.thread_time()
             try:
                 self.publish_once()
             except Exception:  # the city view must never take the hall down
                 log.exception("city publication failed")
+            self.cycles += 1
+            self.cycle_cpu_s += time.thread_time() - cpu
             last_pub = time.monotonic()
             if time.monotonic() >= beat_due:
                 self.client.publish(
@@ -303,6 +368,12 @@ class CityLink:
                 last_beat = time.monotonic()
 
     def publish_once(self) -> None:
+        session = self._session
+        self._publish_changes()
+        if self._session != session:  # reconnected meanwhile: what went out may be lost
+            self._forget_published()
+
+    def _publish_changes(self) -> None:
         conn = self._conn
         today = self.hall.clock.business_day()
         if today != self._day:
@@ -310,68 +381,114 @@ class CityLink:
         tickets, self._tickets_dirty = self._tickets_dirty, set()
         services, self._services_dirty = self._services_dirty, set()
         full, self._full_sweep = self._full_sweep, False
-        self._status_dirty = False
-        self._publish_status(conn)
-        rows: dict[int, Any] = {}
-        if full:
-            for r in conn.execute(
-                "SELECT * FROM tickets WHERE business_day = ? AND code IS NOT NULL", (today,)
-            ):
-                rows[r["id"]] = r
-        else:
-            for svc in services:  # the people ahead changed for everyone waiting there
-                for r in conn.execute(
-                    "SELECT * FROM tickets WHERE service = ? AND status = 'waiting'"
-                    " AND business_day = ?",
-                    (svc, today),
-                ):
-                    rows[r["id"]] = r
-            for tid in tickets - rows.keys():
-                r = conn.execute("SELECT * FROM tickets WHERE id = ?", (tid,)).fetchone()
-                if r is not None:
-                    rows[tid] = r
-        swept = [r for tid, r in rows.items() if tid not in tickets]
-        places = {} if full else self._places_in_queue(swept)
         now = time.monotonic()
-        for tid, r in rows.items():
-            if tid in places and not self._worth_sending(r["code"], places[tid], now):
-                continue
-            self._publish_ticket(conn, r, today)
+        if full or self._all_queues or now - self._queues_at >= QUEUE_REFRESH_S:
+            if self._all_queues:
+                self._estimates.clear()  # staffing changed: every wait moves
+            self._all_queues = False
+            self._queues_at = now
+            services = {s.code for s in self.hall.config.services}
+        self._status_dirty = False
+        # The queues first (the status and the tickets' places come from them), published
+        # last: a called ticket says so before it leaves its queue (the gateway keeps the
+        # ticket's own figures while it is in no queue).
+        queues = {}
+        for svc in sorted(services):
+            if self.hall.config.service(svc) is not None:
+                queues[svc] = self.queue_payload(conn, svc, today)
+                self._waits[svc] = queues[svc]["waits"][-1]
+        self._publish_status(conn)
+        if full:
+            rows = conn.execute(
+                "SELECT * FROM tickets WHERE business_day = ? AND code IS NOT NULL", (today,)
+            ).fetchall()
+        else:
+            ids = sorted(tickets)
+            rows = []
+            for i in range(0, len(ids), 500):  # one statement per 500 changed tickets
+                part = ids[i : i + 500]
+                rows += conn.execute(
+                    f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+        places: dict[str, dict[str, int]] = {}
+        done = [r["id"] for r in rows if r["status"] == "done"]
+        rated: dict[int, int] = {}
+        for i in range(0, len(done), 500):
+            part = done[i : i + 500]
+            rated.update(
+                conn.execute(
+                    "SELECT ticket_id, level FROM evaluations WHERE channel IN ('window', 'qr')"
+                    f" AND ticket_id IN ({','.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+            )
+        for r in rows:
+            q = queues.get(r["service"])
+            if r["status"] == "waiting" and q is None:  # not refreshed: rebuild it now
+                q = queues[r["service"]] = self.queue_payload(conn, r["service"], today)
+            if q is not None and r["service"] not in places:
+                places[r["service"]] = {d: i for i, d in enumerate(q["order"]) if d}
+            self._publish_ticket(r, today, q, places.get(r["service"], {}), rated.get(r["id"]))
+        for svc, body in queues.items():
+            self._publish_queue(svc, body)
 
-    def _places_in_queue(self, rows: list[Any]) -> dict[int, int]:
-        """Each waiting ticket's place in its service's calling order, from the rows alone
-        (score = class offset + rate × minutes waited; strict: class, then arrival). Only to
-        choose what to send again: what is sent is `ticket_view`'s exact count."""
+    def queue_order(self, conn: Any, service: str) -> list[Any]:
+        """The service's waiting tickets in calling order right now, as `HallContext.ahead`
+        counts them (score = class offset + rate × minutes waited, ties by arrival; strict:
+        the class's offset, then arrival): the codes (None for a ticket without one)."""
         classes = self.hall.config.routing.classes
         strict = self.hall.config.routing.policy == "strict"
         now = self.hall.clock.timestamp()
-        by_service: dict[str, list[tuple[float, float, int]]] = {}
-        for r in rows:
-            if r["status"] != "waiting":
-                continue
-            cls = classes.get(r["priority"]) or classes["ordinary"]
-            if strict:
-                score = cls.offset
-            else:
-                score = cls.offset + cls.rate * max(0.0, now - r["issued_ts"]) / 60.0
-            by_service.setdefault(r["service"], []).append((-score, r["issued_ts"], r["id"]))
-        places: dict[int, int] = {}
-        for queue in by_service.values():
-            queue.sort()
-            for place, (_s, _t, tid) in enumerate(queue):
-                places[tid] = place
-        return places
+        queue: list[tuple[float, float, int, Any]] = []
+        for tid, code, priority, ts in conn.execute(
+            "SELECT id, code, priority, issued_ts FROM tickets"
+            " WHERE status = 'waiting' AND service = ?",
+            (service,),
+        ):
+            cls = classes.get(priority) or classes["ordinary"]
+            score = cls.offset if strict else cls.offset + cls.rate * max(0.0, now - ts) / 60.0
+            queue.append((-score, ts, tid, code))
+        queue.sort()
+        return [q[3] for q in queue]
 
-    def _worth_sending(self, code: str, place: int, now: float) -> bool:
-        """A ticket whose place moved only because others were called: near the front, on
-        every move (its holder watches the count; 即将到号 comes from it); further back, when
-        it moved `FAR_STEP` places or `FAR_REFRESH_S` passed, which keeps a long queue cheap."""
-        last = self._places.get(code)
-        if last is None:
-            return True
-        if place <= FRONT:
-            return place != last[0]
-        return abs(place - last[0]) >= FAR_STEP or now - last[1] >= FAR_REFRESH_S
+    def queue_payload(self, conn: Any, service: str, today: str) -> dict[str, Any]:
+        """A service's queue: each waiting ticket by the digest of its code (null without a
+        code), in calling order, and the wait range at some places (`wait_points`)."""
+        hid = self.cfg.hall_id
+        codes = self.queue_order(conn, service)
+        digests = self._digests
+        order = []
+        for c in codes:
+            if c and c not in digests:
+                digests[c] = code_digest(hid, today, c)
+            order.append(digests[c] if c else None)
+        waits = []
+        now = time.monotonic()
+        for place in wait_points(len(order)):
+            known = self._estimates.get((service, place))
+            if known is None or now - known[0] > ESTIMATE_REUSE_S:
+                est = self.hall.ctx.estimate(conn, service, place)
+                known = self._estimates[(service, place)] = (now, est.low_min, est.high_min)
+            waits.append([place, known[1], known[2]])
+        return {
+            "v": SCHEMA,
+            "hall_id": hid,
+            "service": service,
+            "business_day": today,
+            "order": order,
+            "waits": waits,
+        }
+
+    def _publish_queue(self, service: str, body: dict[str, Any]) -> None:
+        key = orjson.dumps(body)
+        if self._queues.get(service) == key:
+            return  # unchanged: no message
+        self._queue_seq += 1
+        out = dict(body, updated_at=self.hall.clock.iso(self.hall.clock.timestamp()))
+        out["seq"] = self._queue_seq
+        self.client.publish(f"{self.base}/queues/{service}", orjson.dumps(out), qos=0, retain=True)
+        self._queues[service] = key
+        self.published_count += 1
 
     def _publish_status(self, conn: Any) -> None:
         body = self.status(conn)
@@ -396,18 +513,27 @@ class CityLink:
         cap = hall.ctx.capacity(conn)
         services = []
         hours: list[str] = []
+        open_now: dict[tuple[str, ...], bool] = {}  # most services share their hours
         for svc in cfg.services:
             n = int(waiting.get(svc.code, 0))
-            est = hall.ctx.estimate(conn, svc.code, n)
-            is_open = hall.clock.within(svc.hours)
+            known = self._waits.get(svc.code)  # the queue's figure for a ticket issued now
+            if known is not None and known[0] == n:
+                low, high = known[1], known[2]
+            else:
+                est = hall.ctx.estimate(conn, svc.code, n)
+                low, high = est.low_min, est.high_min
+            key = tuple(svc.hours)
+            is_open = open_now.get(key)
+            if is_open is None:
+                is_open = open_now[key] = hall.clock.within(svc.hours)
             services.append(
                 {
                     "code": svc.code,
                     "name": svc.name,
                     "name_en": svc.name_en,
                     "waiting": n,
-                    "wait_low_min": est.low_min,
-                    "wait_high_min": est.high_min,
+                    "wait_low_min": low,
+                    "wait_high_min": high,
                     "staffed_windows": int(cap.staffed.get(svc.code, 0)),
                     "open": is_open,
                 }
@@ -424,46 +550,70 @@ class CityLink:
             "hours": sorted(hours),
             "open_now": any(s["open"] for s in services),
             "accepts_remote": self.cfg.accepts_remote,
-            "rating_reasons": [{"code": r.code, "label": r.label} for r in cfg.ratings.domain()],
+            "rating_reasons": self._reasons(cfg),
             "services": services,
         }
 
-    def ticket_payload(self, conn: Any, row: Any) -> dict[str, Any]:
-        """A ticket's public progress: what its holder sees, and nothing that names them."""
-        view = self.hall.ctx.ticket_view(conn, row)
-        rated = conn.execute(
-            "SELECT level FROM evaluations WHERE ticket_id = ? AND channel IN ('window', 'qr')",
-            (row["id"],),
-        ).fetchone()
+    def _reasons(self, cfg: Any) -> list[dict[str, str]]:
+        """The 差评 reason list of the status, built once per configuration."""
+        if self._reasons_of is not cfg:
+            self._reasons_list = [{"code": r.code, "label": r.label} for r in cfg.ratings.domain()]
+            self._reasons_of = cfg
+        return self._reasons_list
+
+    def ticket_payload(
+        self,
+        row: Any,
+        queue: dict[str, Any] | None,
+        places: dict[str, int],
+        rated_level: int | None = None,
+    ) -> dict[str, Any]:
+        """A ticket's public progress: what its holder sees, and nothing that names them.
+        A waiting ticket's place and wait come from its service's queue of this cycle;
+        `rated_level`, the level of its window or QR rating if it has one."""
+        ahead, low, high = 0, 0, 0
+        if row["status"] == "waiting" and queue is not None:
+            digest = self._digests.get(row["code"]) or code_digest(
+                self.cfg.hall_id, queue["business_day"], row["code"]
+            )
+            ahead = places.get(digest, len(queue["order"]))
+            low, high = wait_at(queue["waits"], ahead)
+        done = row["status"] == "done"  # only a finished ticket is rated
+        svc = self.hall.config.service(row["service"])
         return {
             "v": SCHEMA,
             "hall_id": self.cfg.hall_id,
-            "number": view["number"],
-            "service": view["service"],
-            "service_name": view["service_name"],
-            "status": view["status"],
-            "ahead": view["ahead"],
-            "wait_low_min": view["wait_estimate"]["low_min"],
-            "wait_high_min": view["wait_estimate"]["high_min"],
-            "window": view["window"],
-            "issued_at": view["issued_at"],
-            "called_at": view["called_at"],
-            "finished_at": view["finished_at"],
-            "business_day": view["business_day"],
-            "rateable": view["status"] == "done" and rated is None and self.cfg.accepts_remote,
-            "rated_level": rated[0] if rated else None,
+            "number": row["number"],
+            "service": row["service"],
+            "service_name": svc.name if svc else row["service"],
+            "status": row["status"],
+            "ahead": ahead,
+            "wait_low_min": low,
+            "wait_high_min": high,
+            "window": row["window"],
+            "issued_at": row["issued_at"],
+            "called_at": row["called_at"],
+            "finished_at": row["finished_at"],
+            "business_day": row["business_day"],
+            "rateable": done and rated_level is None and self.cfg.accepts_remote,
+            "rated_level": rated_level if done else None,
         }
 
-    def _publish_ticket(self, conn: Any, row: Any, today: str) -> None:
+    def _publish_ticket(
+        self,
+        row: Any,
+        today: str,
+        queue: dict[str, Any] | None,
+        places: dict[str, int],
+        rated_level: int | None,
+    ) -> None:
         code = row["code"]
         if not code or row["business_day"] != today or row["status"] not in PUBLIC_STATUSES:
             return
-        body = self.ticket_payload(conn, row)
-        self._places[code] = (body["ahead"], time.monotonic())
-        payload = orjson.dumps(body)
+        payload = orjson.dumps(self.ticket_payload(row, queue, places, rated_level))
         if self._published.get(code) == payload:
             return
-        self.client.publish(f"{self.base}/tickets/{code}", payload, qos=1, retain=True)
+        self.client.publish(f"{self.base}/tickets/{code}", payload, qos=0, retain=True)
         self._published[code] = payload
         self.published_count += 1
 
@@ -482,6 +632,7 @@ class CityLink:
                 )
             )
         self._day = today
+        self._digests.clear()  # a digest names the day
         self._full_sweep = True
 
     def _clear_day(self, day: str) -> None:
@@ -491,7 +642,6 @@ class CityLink:
         ):
             self.client.publish(f"{self.base}/tickets/{code}", b"", qos=1, retain=True)
             self._published.pop(code, None)
-            self._places.pop(code, None)
 
     def clear_ticket(self, code: str) -> None:
         """Empty one ticket's retained message (a ticket that was purged)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from tests.city.conftest import issue, wait_for
+from tests.city.conftest import finish, issue, wait_for
 
 
 def test_the_gateway_is_rebuilt_from_retained_messages_after_a_restart(linked_hall, gateway):
@@ -103,3 +103,57 @@ def test_junk_in_a_halls_own_topics_is_ignored_with_a_log_line(
     assert gw.get("/api/v1/halls/h1").json()["name"] == hall.config.hall.name
     assert gw.get("/health").json()["status"] == "ok"
     assert "ignored a message on hall/v1/h1/status" in caplog.text
+
+
+def test_a_tickets_place_moves_on_the_gateway_through_its_queue(linked_hall, gateway):
+    hall, link = linked_hall("h1", publisher=False)
+    queue = [issue(hall) for _ in range(5)]
+    mine = queue[-1]
+    link.publish_once()
+    gw = gateway()
+    url = f"/api/v1/halls/h1/tickets/{mine['code']}"
+    got = wait_for(lambda: (r := gw.get(url)).status_code == 200 and r.json(), what="the ticket")
+    assert got["ahead"] == 4 and got["status"] == "waiting"
+    sent = len(link._published)
+
+    for t in queue[:3]:
+        finish(hall, t["id"])
+    link.publish_once()
+    got = wait_for(
+        lambda: (j := gw.get(url).json())["ahead"] == 1 and j, what="the new place on the gateway"
+    )
+    assert got["wait_high_min"] >= got["wait_low_min"] >= 0
+    page = gw.get(f"/h/h1/t/{mine['code']}")
+    assert page.status_code == 200 and '"ahead":1,' in page.text  # the page starts from it
+    # the three finished tickets were sent; the waiting one's own message was not
+    assert len(link._published) == sent and link._published[mine["code"]]
+    assert orjson.loads(link._published[mine["code"]])["ahead"] == 4
+
+
+def test_the_gateway_and_the_hall_digest_a_code_alike():
+    from city.state import code_digest as gateway_digest
+    from queue_server.runtime.city import code_digest as hall_digest
+
+    code = "f96c8550c23a120a87b4"
+    d = hall_digest("h1", "2026-11-30", code)
+    assert d == gateway_digest("h1", "2026-11-30", code) and len(d) == 16
+    assert d != hall_digest("h2", "2026-11-30", code) != hall_digest("h1", "2026-12-01", code)
+    assert code not in d
+
+
+def test_a_hall_cannot_read_another_halls_queue(broker, linked_hall, watcher_factory):
+    hall, link = linked_hall("h1", publisher=False)
+    issue(hall)
+    link.publish_once()
+    gw = watcher_factory("hall/v1/h1/queues/SW")
+    wait_for(lambda: gw.on("hall/v1/h1/queues/SW"), what="the gateway reads it")
+    rogue = watcher_factory(
+        "hall/v1/h1/queues/SW", "hall/v1/h2/req/+", user="hall-h2", pw=broker.hall_password("h2")
+    )
+    issue(hall)
+    link.publish_once()
+    wait_for(lambda: len(gw.on("hall/v1/h1/queues/SW")) == 2, what="the next queue message")
+    # a marker the rogue may read, sent after: once it arrives, the queue would have too
+    gw.client.publish("hall/v1/h2/req/rate", b"{}", qos=1)
+    wait_for(lambda: rogue.on("hall/v1/h2/req/rate"), what="the marker")
+    assert rogue.on("hall/v1/h1/queues/SW") == []  # neither the retained one nor the new one

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import tomli_w
 
 from tests.city.conftest import SW_WINDOW, city_config, finish, issue, wait_for
@@ -14,15 +15,25 @@ from tests.conftest import ID_YOUNG
 from tests.support import LiveServer
 
 
-def marker(link: Any) -> None:
-    """A heartbeat after what was published: once it arrives, everything before it has."""
-    link.client.publish(f"{link.base}/online", link._online_payload(True), qos=1, retain=True)
+def marker(link: Any) -> str:
+    """A heartbeat after what was published, with a nonce (a reader ignores fields it does not
+    know): once the watcher has it, everything the link sent before it has arrived too."""
+    import secrets
+
+    nonce = secrets.token_hex(4)
+    body = dict(orjson.loads(link._online_payload(True)), nonce=nonce)
+    link.client.publish(f"{link.base}/online", orjson.dumps(body), qos=1, retain=True)
+    return nonce
 
 
 def settle(watcher: Any, link: Any) -> None:
-    seen = len(watcher.on("hall/v1/h1/online"))
-    marker(link)
-    wait_for(lambda: len(watcher.on("hall/v1/h1/online")) > seen, what="the marker")
+    """Wait for this marker itself: counting heartbeats would also count the retained one the
+    broker hands a new subscriber, which may arrive just after the count."""
+    nonce = marker(link)
+    wait_for(
+        lambda: any((m or {}).get("nonce") == nonce for m in watcher.on(f"{link.base}/online")),
+        what="the marker",
+    )
 
 
 def sw(status: dict[str, Any]) -> dict[str, Any]:
@@ -85,17 +96,63 @@ def test_ticket_progress_is_published_without_personal_data(linked_hall, watcher
     assert done["status"] == "done" and done["window"] == SW_WINDOW and done["rateable"] is True
 
 
-def test_a_ticket_behind_another_learns_its_new_place(linked_hall, watcher_factory):
+def test_places_move_in_the_queue_message_not_in_each_tickets(linked_hall, watcher_factory):
+    from queue_server.runtime.city import code_digest
+
     hall, link = linked_hall("h1", publisher=False)
-    first, second = issue(hall), issue(hall)
-    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/online")
+    queue = [issue(hall) for _ in range(4)]
+    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/queues/+", "hall/v1/h1/online")
     link.publish_once()
     settle(w, link)
-    assert w.on(f"hall/v1/h1/tickets/{second['code']}")[-1]["ahead"] == 1
-    finish(hall, first["id"])
+    day = hall.clock.business_day()
+    digests = [code_digest("h1", day, t["code"]) for t in queue]
+    q = w.on("hall/v1/h1/queues/SW")[-1]
+    assert q["order"] == digests and q["business_day"] == day
+    assert [p for p, _lo, _hi in q["waits"]] == [0, 2, 4]  # 4: a ticket issued now
+    last = f"hall/v1/h1/tickets/{queue[-1]['code']}"
+    assert [m["ahead"] for m in w.on(last)] == [3]
+
+    finish(hall, queue[0]["id"])  # one called and done: everyone moves up one place
     link.publish_once()
     settle(w, link)
-    assert w.on(f"hall/v1/h1/tickets/{second['code']}")[-1]["ahead"] == 0
+    assert w.on("hall/v1/h1/queues/SW")[-1]["order"] == digests[1:]
+    assert [m["ahead"] for m in w.on(last)] == [3]  # its own message did not change
+    done = w.on(f"hall/v1/h1/tickets/{queue[0]['code']}")[-1]
+    assert done["status"] == "done"  # the ticket that changed itself is sent
+
+
+def test_a_queue_message_holds_no_code_nor_number(linked_hall, watcher_factory):
+    hall, link = linked_hall("h1", publisher=False)
+    named = issue(hall, "SB", id_number=ID_YOUNG)
+    tickets = [issue(hall) for _ in range(3)]
+    w = watcher_factory("hall/v1/h1/queues/+", "hall/v1/h1/online")
+    link.publish_once()
+    settle(w, link)
+    raw = b"".join(p for t, p, _ in w.messages if t.startswith("hall/v1/h1/queues/"))
+    assert b'"order"' in raw
+    for t in [named, *tickets]:
+        assert t["code"].encode() not in raw and t["code"][:10].encode() not in raw
+        assert t["number"].encode() not in raw
+    for secret in (ID_YOUNG[:6], ID_YOUNG[-4:], "id_masked", "name_masked"):
+        assert secret.encode() not in raw
+
+
+def test_an_unchanged_queue_sends_nothing(linked_hall, watcher_factory):
+    hall, link = linked_hall("h1", publisher=False)
+    issue(hall)
+    issue(hall, "QYKB")
+    w = watcher_factory("hall/v1/h1/queues/+", "hall/v1/h1/online")
+    link.publish_once()
+    settle(w, link)
+    assert len(w.on("hall/v1/h1/queues/SW")) == 1 and len(w.on("hall/v1/h1/queues/QYKB")) == 1
+    link.publish_once()  # nothing changed
+    settle(w, link)
+    assert len(w.on("hall/v1/h1/queues/SW")) == 1
+    issue(hall)  # only SW changes
+    link._all_queues = True  # even when every queue is rebuilt, only a changed one is sent
+    link.publish_once()
+    settle(w, link)
+    assert len(w.on("hall/v1/h1/queues/SW")) == 2 and len(w.on("hall/v1/h1/queues/QYKB")) == 1
 
 
 def test_tickets_are_cleared_when_their_day_ends(linked_hall, watcher_factory, clock):
@@ -154,27 +211,6 @@ def test_a_killed_server_is_marked_offline_by_its_will(tmp_path: Path, broker, w
         server.stop()
 
 
-def test_far_back_a_place_is_sent_again_only_when_it_moved_enough(linked_hall, watcher_factory):
-    from queue_server.runtime.city import FAR_STEP, FRONT
-
-    hall, link = linked_hall("h1", publisher=False)
-    queue = [issue(hall) for _ in range(FRONT + FAR_STEP + 2)]
-    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/online")
-    link.publish_once()
-    settle(w, link)
-    near, last = queue[3], queue[-1]
-    finish(hall, queue[0]["id"])  # one called: everyone moves up one place
-    link.publish_once()
-    settle(w, link)
-    assert [m["ahead"] for m in w.on(f"hall/v1/h1/tickets/{near['code']}")] == [3, 2]
-    assert [m["ahead"] for m in w.on(f"hall/v1/h1/tickets/{last['code']}")] == [len(queue) - 1]
-    for t in queue[1:FAR_STEP]:
-        finish(hall, t["id"])
-    link.publish_once()
-    settle(w, link)
-    assert w.on(f"hall/v1/h1/tickets/{last['code']}")[-1]["ahead"] == len(queue) - 1 - FAR_STEP
-
-
 def test_after_a_broker_restart_the_hall_links_again_and_publishes(
     linked_hall, broker, watcher_factory
 ):
@@ -191,6 +227,34 @@ def test_after_a_broker_restart_the_hall_links_again_and_publishes(
         lambda: any(sw(s)["waiting"] == 2 for s in w.on("hall/v1/h1/status")),
         what="the status with both tickets",
     )
+
+
+def test_a_new_connection_publishes_every_ticket_and_queue_again(
+    linked_hall, broker, watcher_factory
+):
+    """Queue and ticket messages go at QoS 0: what a broken connection lost, or a broker that
+    lost its retained messages (here: its persistence wiped), is sent again on reconnect, even
+    though nothing in the hall changed meanwhile."""
+    import shutil
+
+    hall, link = linked_hall("h1", publisher=False)
+    tickets = [issue(hall) for _ in range(2)]
+    w = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/queues/+", "hall/v1/h1/online")
+    link.publish_once()
+    settle(w, link)
+    assert all(w.on(f"hall/v1/h1/tickets/{t['code']}") for t in tickets)
+    broker.stop()
+    shutil.rmtree(broker.workdir / "data")
+    (broker.workdir / "data").mkdir()
+    wait_for(lambda: not link.connected.is_set(), what="the link noticing")
+    broker.start()
+    wait_for(link.connected.is_set, what="the link again")
+    link.publish_once()
+    fresh = watcher_factory("hall/v1/h1/tickets/+", "hall/v1/h1/queues/+", "hall/v1/h1/online")
+    settle(fresh, link)
+    for t in tickets:
+        assert fresh.on(f"hall/v1/h1/tickets/{t['code']}"), f"ticket {t['number']} not retained"
+    assert len(fresh.on("hall/v1/h1/queues/SW")[-1]["order"]) == 2
 
 
 def test_a_server_stopped_cleanly_says_it_is_offline(tmp_path: Path, broker, watcher_factory):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.city.conftest import SW_WINDOW, issue, wait_for
+from tests.city.conftest import SW_WINDOW, finish, issue, wait_for
 from tests.web.conftest import ARTIFACTS, launch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -98,6 +98,9 @@ def test_phone_pages_list_follow_and_rate(linked_hall, live_gateway, phone_brows
         wait_for(lambda: page.evaluate("window.__notes.length") > 0, what="即将到号")
         assert page.evaluate("window.__notes[0][0]") == "即将到号"
         fits(page, "ticket-waiting.png")
+
+        finish(hall, ahead[0]["id"])  # the place moves through the queue message alone
+        page.wait_for_function("document.getElementById('ahead').textContent.startsWith('2')")
 
         hall.run_sync(
             lambda tx: windows.call_ticket(hall.ctx, tx, SW_WINDOW, None, mine["id"], "staff")
