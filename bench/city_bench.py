@@ -349,11 +349,17 @@ CPU_WINDOWS = (11, 12, 13)  # the demo hall's tax windows, calling the SW ticket
 
 
 async def _hall_ops(
-    host: str, port: int, kiosk: str, staff: dict[int, str], ops: int, rate: float
+    host: str,
+    port: int,
+    kiosk: str,
+    staff: dict[int, str],
+    ops: int,
+    rate: float,
+    latencies: list[float] | None = None,
 ) -> int:
     """`ops` operations at `rate`/s, alternating: a SW ticket issued at the kiosk, the next
     called at one of the tax windows (which finishes the one before); with `ops` negative,
-    -`ops` tickets issued. Returns the failures."""
+    -`ops` tickets issued. Returns the failures; each answer's latency into `latencies`."""
     issue_only = ops < 0
     ops = abs(ops)
     k = Connection(host, port, kiosk)
@@ -369,6 +375,8 @@ async def _hall_ops(
                 no = CPU_WINDOWS[(n // 2) % len(CPU_WINDOWS)]
                 r = await w[no].request("POST", f"/api/v1/windows/{no}/call-next")
             failed += r.status not in (200, 201)
+            if latencies is not None:
+                latencies.append(r.elapsed)
     finally:
         for c in (k, *w.values()):
             await c.close()
@@ -440,6 +448,8 @@ def hall_cpu(
     from bench.halls import load_test_hall
     from bench.serverproc import ServerProcess, TokenSpec
 
+    lat: dict[bool, list[float]] = {False: [], True: []}
+
     def run(with_link: bool, n_ops: int, rate: float, root: Path) -> float:
         config = load_test_hall()
         if with_link:
@@ -458,7 +468,8 @@ def hall_cpu(
             failed += asyncio.run(_hall_ops(host, port, kiosk, windows, 40, 30.0))  # warm
             time.sleep(1.5)  # the warm-up's publications done
             span = server.span()
-            failed += asyncio.run(_hall_ops(host, port, kiosk, windows, n_ops, rate))
+            sink = lat[with_link] if rate == busy_rate else None
+            failed += asyncio.run(_hall_ops(host, port, kiosk, windows, n_ops, rate, sink))
             time.sleep(1.2)  # the last coalesced publication
             usage = span.end()
         finally:
@@ -479,6 +490,9 @@ def hall_cpu(
             out[f"{mode}_off_ms"] = a * 1000
             out[f"{mode}_on_ms"] = b * 1000
             out[f"{mode}_extra_pct"] = 100 * (b - a) / a
+    for with_link, key in ((False, "off"), (True, "on")):
+        latency = Latency.of(lat[with_link])
+        out[f"latency_{key}_p50"], out[f"latency_{key}_p99"] = latency.p50, latency.p99
     return out
 
 
@@ -496,6 +510,10 @@ def cpu_table(c: dict[str, float], ops: int, busy_rate: float) -> list[str]:
         f"{c['busy_off_ms']:.2f} | {c['busy_on_ms']:.2f} | {c['busy_extra_pct']:+.0f} % |",
         "| quiet hall: 1 operation/s, nearly each its own publication (the most per operation) | "
         f"{c['quiet_off_ms']:.2f} | {c['quiet_on_ms']:.2f} | {c['quiet_extra_pct']:+.0f} % |",
+        "",
+        f"Issue and call latency in the busy runs, p50 / p99: {c['latency_off_p50']:.1f} / "
+        f"{c['latency_off_p99']:.1f} ms without, {c['latency_on_p50']:.1f} / "
+        f"{c['latency_on_p99']:.1f} ms with the link.",
         "",
         f"The publishing thread's own CPU (`time.thread_time`, in-process, {ops} operations at "
         f"{busy_rate:.0f}/s): {c['per_publication_ms']:.2f} ms per publication "
