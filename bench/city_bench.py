@@ -7,7 +7,8 @@
 - Simulated halls (child processes, many MQTT clients each on one selector loop, no thread
   per hall) publish their retained status with realistic churn (a change every `--churn`
   seconds on average per hall, as the hall's 1 s coalescing allows at most), a heartbeat every
-  30 s and one ticket each whose place in the queue moves;
+  30 s, and one ticket each whose place moves in its service's queue message, as real halls
+  send them (queue_server/runtime/city.py);
 - the gateway (`city.app`, a child process under uvicorn) records, for every status it takes,
   how long after the hall sent it (staleness: hall change → visible on the gateway);
 - phones (this process, asyncio) ask for list pages and ticket pages at `--rate` requests/s
@@ -109,6 +110,8 @@ def simulate(args: argparse.Namespace) -> int:
         halls.append(h)
     last_beat = last_misc = time.monotonic()
 
+    day = time.strftime("%Y-%m-%d")
+
     def status(h: dict[str, Any]) -> bytes:
         h["seq"] += 1
         services = [
@@ -127,7 +130,7 @@ def simulate(args: argparse.Namespace) -> int:
             {
                 "v": 1, "hall_id": h["id"], "name": f"模拟大厅{h['id']}", "address": "",
                 "district": f"区{int(h['id'][1:]) % 12}", "lat": h["lat"], "lon": h["lon"],
-                "hours": ["08:30-17:30"], "open_now": True, "accepts_remote": True,
+                "hours": ["08:30-17:30"], "open_now": True, "accepts_remote": True, "queues": True,
                 "services": services, "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
                 "seq": h["seq"], "bench_ts": time.time(),
             }
@@ -139,7 +142,22 @@ def simulate(args: argparse.Namespace) -> int:
                 "v": 1, "hall_id": h["id"], "number": "A001", "service": "S0",
                 "service_name": "业务0", "status": "waiting", "ahead": h["ahead"],
                 "wait_low_min": h["ahead"], "wait_high_min": 3 * h["ahead"], "window": None,
-                "rateable": False, "rated_level": None,
+                "rateable": False, "rated_level": None, "business_day": day,
+            }
+        )  # fmt: skip
+
+    def queue(h: dict[str, Any], n: int) -> bytes:
+        """Service S0's queue as a real hall sends it: digests in calling order, the hall's
+        one followed ticket at its place `ahead`, others (codes nobody holds) around it."""
+        mine = hashlib.sha256(f"{h['id']}|{day}|{ticket_code(args.first + n)}".encode())
+        order = [hashlib.sha256(f"{h['id']}|{k}".encode()).digest()[:8].hex() for k in range(24)]
+        order[min(h["ahead"], 23)] = mine.digest()[:8].hex()
+        waits = [[0, 0, 2], [2, 3, 9], [5, 6, 21], [10, 12, 40], [20, 25, 80], [24, 30, 95]]
+        return orjson.dumps(
+            {
+                "v": 1, "hall_id": h["id"], "service": "S0", "business_day": day,
+                "order": order, "waits": waits, "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+                "seq": h["seq"],
             }
         )  # fmt: skip
 
@@ -157,6 +175,7 @@ def simulate(args: argparse.Namespace) -> int:
         )
         c.publish(f"hall/v1/{h['id']}/status", status(h), 1, True)
         c.publish(f"hall/v1/{h['id']}/tickets/{ticket_code(args.first + n)}", ticket(h), 1, True)
+        c.publish(f"hall/v1/{h['id']}/queues/S0", queue(h, n), 0, True)
     print("simulated halls ready", flush=True)
     due = [(h["next"], n) for n, h in enumerate(halls)]
     heapq.heapify(due)
@@ -170,10 +189,12 @@ def simulate(args: argparse.Namespace) -> int:
             h = halls[n]
             h["waiting"] = max(0, h["waiting"] + rng.choice((-1, 1)))
             h["c"].publish(f"hall/v1/{h['id']}/status", status(h), 1, True)
-            if rng.random() < 0.3:
+            if rng.random() < 0.3:  # the followed ticket moves up (or a new one is issued)
                 h["ahead"] = h["ahead"] - 1 if h["ahead"] > 0 else 20
-                code = ticket_code(args.first + n)
-                h["c"].publish(f"hall/v1/{h['id']}/tickets/{code}", ticket(h), 1, True)
+                h["c"].publish(f"hall/v1/{h['id']}/queues/S0", queue(h, n), 0, True)
+                if h["ahead"] == 20:  # the ticket's own message changes only when it does
+                    code = ticket_code(args.first + n)
+                    h["c"].publish(f"hall/v1/{h['id']}/tickets/{code}", ticket(h), 0, True)
             h["next"] = now + rng.expovariate(1.0 / args.churn) + 1.0  # coalesced: ≥ 1 s
             heapq.heappush(due, (h["next"], n))
         if now - last_beat > 30:

@@ -262,7 +262,9 @@ class GatewayLink:
                     self._arrived.pop(key, None)
             ticket = self.state.tickets.get(key)
             qkey = self._queue_of.get(key)
-            if ticket and ticket.get("status") == "waiting" and qkey:
+            hall = self.state.halls.get(hall_id)
+            sends_queues = hall is not None and hall.sends_queues
+            if ticket and ticket.get("status") == "waiting" and qkey and sends_queues:
                 await self._queue_ready(qkey)
             return self.state.view(key)
         finally:

@@ -54,6 +54,12 @@ class HallState:
     def waiting_total(self) -> int:
         return self.waiting
 
+    @property
+    def sends_queues(self) -> bool:
+        """Whether the hall publishes queue messages (its status says `"queues": true`); a
+        hall that does not keeps each ticket's place in the ticket's own message."""
+        return bool((self.status or {}).get("queues"))
+
 
 def _need(cond: bool, what: str) -> None:
     if not cond:

@@ -550,6 +550,7 @@ class CityLink:
             "hours": sorted(hours),
             "open_now": any(s["open"] for s in services),
             "accepts_remote": self.cfg.accepts_remote,
+            "queues": True,  # places move in queues/{service} (a hall without it: in tickets)
             "rating_reasons": self._reasons(cfg),
             "services": services,
         }

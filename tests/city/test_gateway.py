@@ -130,6 +130,41 @@ def test_a_tickets_place_moves_on_the_gateway_through_its_queue(linked_hall, gat
     assert orjson.loads(link._published[mine["code"]])["ahead"] == 4
 
 
+def test_a_hall_that_sends_no_queue_messages_shows_its_tickets_at_once(
+    broker, gateway, watcher_factory
+):
+    """A hall whose status does not say `"queues": true` (older software) keeps a ticket's
+    place in the ticket's own message: the gateway shows it without waiting for a queue
+    message that never comes (a wait of `lookup_timeout_s` on every waiting ticket)."""
+    import threading
+
+    code = "0123456789abcdef0123"
+    old_hall = watcher_factory(user="hall-h1", pw=broker.hall_password("h1"))
+    status = {
+        "v": 1, "hall_id": "h1", "name": "旧版大厅", "services": [], "open_now": True,
+        "updated_at": "2026-11-30T10:00:00+08:00", "seq": 1,
+    }  # fmt: skip
+    ticket = {
+        "v": 1, "hall_id": "h1", "number": "A007", "service": "SW", "service_name": "税务业务",
+        "status": "waiting", "ahead": 6, "wait_low_min": 5, "wait_high_min": 15,
+        "business_day": "2026-11-30",
+    }  # fmt: skip
+    for topic, body in (("status", status), (f"tickets/{code}", ticket)):
+        info = old_hall.client.publish(f"hall/v1/h1/{topic}", orjson.dumps(body), 1, True)
+        info.wait_for_publish(5)
+    gw = gateway(lookup_timeout_s=60.0)
+    wait_for(lambda: gw.get("/api/v1/halls/h1").status_code == 200, what="the hall's status")
+    box: dict[str, Any] = {}
+    asking = threading.Thread(
+        target=lambda: box.update(r=gw.get(f"/api/v1/halls/h1/tickets/{code}")), daemon=True
+    )
+    asking.start()
+    asking.join(20)  # far below the 60 s it would wait for a queue message
+    assert "r" in box, "the gateway waited for a queue message the hall never sends"
+    got = box["r"].json()
+    assert got["ahead"] == 6 and got["number"] == "A007"
+
+
 def test_the_gateway_and_the_hall_digest_a_code_alike():
     from city.state import code_digest as gateway_digest
     from queue_server.runtime.city import code_digest as hall_digest
