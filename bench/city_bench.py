@@ -276,10 +276,11 @@ async def phones(
     """Open `streams` ticket event streams, then ask at `rate`/s for list and ticket pages."""
     frames = 0
     opened = 0
+    closed = 0  # of those opened, ended before the load did
     stream_tasks = []
 
     async def stream(i: int) -> None:
-        nonlocal frames, opened
+        nonlocal frames, opened, closed
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
@@ -291,11 +292,14 @@ async def phones(
             if b" 200 " not in head.split(b"\r\n", 1)[0]:
                 return
             opened += 1
-            while True:
-                chunk = await reader.read(65536)
-                if not chunk:
-                    return
-                frames += chunk.count(b"data: ")
+            try:
+                while True:
+                    chunk = await reader.read(65536)
+                    if not chunk:
+                        return
+                    frames += chunk.count(b"data: ")
+            finally:
+                closed += 1
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             return
         finally:
@@ -350,6 +354,7 @@ async def phones(
     await asyncio.gather(*tasks)
     achieved = k / (time.monotonic() - t0)
     frames_during = frames
+    open_at_end = opened - closed
     for t in stream_tasks:
         t.cancel()
     await asyncio.gather(*stream_tasks, return_exceptions=True)
@@ -361,6 +366,7 @@ async def phones(
         "errors": errors,
         "achieved": achieved,
         "streams_open": opened_at_start,
+        "streams_open_end": open_at_end,
         "stream_frames": frames_during,
     }
 
@@ -693,8 +699,9 @@ def markdown(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
             "",
             f"Under load at {r['halls']:,} halls: phones offered {args.rate:.0f} requests/s, "
             f"{r['achieved']:.0f}/s sent, {r['errors']} errors; "
-            f"{r['streams_open']:,} ticket event streams open ({r['stream_frames']:,} frames "
-            f"received). Broker {r['load_broker_cpu']:.2f} cores, {r['load_broker_rss']:.0f} MiB; "
+            f"ticket event streams open: {r['streams_open']:,} of {args.streams:,} 2 s after "
+            f"they were asked for, {r['streams_open_end']:,} at the end of the load "
+            f"({r['stream_frames']:,} frames received). Broker {r['load_broker_cpu']:.2f} cores, {r['load_broker_rss']:.0f} MiB; "
             f"gateway {r['load_gateway_cpu']:.2f} cores, {r['load_gateway_rss']:.0f} MiB; "
             f"status staleness meanwhile {r['stale'].cells()} ms (p50 / p95 / p99).",
             "",
