@@ -71,6 +71,8 @@ def simulate(args: argparse.Namespace) -> int:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
+    from halldomain.queues import code_digest
+
     raise_fd_limit()
     passwords = json.loads(Path(args.passwords).read_text())
     host, port = args.broker.rsplit(":", 1)
@@ -149,9 +151,8 @@ def simulate(args: argparse.Namespace) -> int:
     def queue(h: dict[str, Any], n: int) -> bytes:
         """Service S0's queue as a real hall sends it: digests in calling order, the hall's
         one followed ticket at its place `ahead`, others (codes nobody holds) around it."""
-        mine = hashlib.sha256(f"{h['id']}|{day}|{ticket_code(args.first + n)}".encode())
-        order = [hashlib.sha256(f"{h['id']}|{k}".encode()).digest()[:8].hex() for k in range(24)]
-        order[min(h["ahead"], 23)] = mine.digest()[:8].hex()
+        order = [code_digest(h["id"], day, f"other-{k}") for k in range(24)]
+        order[min(h["ahead"], 23)] = code_digest(h["id"], day, ticket_code(args.first + n))
         waits = [[0, 0, 2], [2, 3, 9], [5, 6, 21], [10, 12, 40], [20, 25, 80], [24, 30, 95]]
         return orjson.dumps(
             {

@@ -6,13 +6,14 @@ Every message is checked before it is believed: a hall publishing junk into its 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import re
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from halldomain.queues import code_digest, wait_at
 
 log = logging.getLogger("city.state")
 SCHEMA = 1
@@ -22,12 +23,6 @@ TICKET_STATUSES = ("waiting", "called", "no_show", "done", "cancelled", "expired
 SERVICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 DIGEST = re.compile(r"^[0-9a-f]{16}$")
 MAX_QUEUE = 20_000
-
-
-def code_digest(hall_id: str, day: str, code: str) -> str:
-    """A ticket's name in its hall's queue message (the hall computes the same:
-    queue_server/runtime/city.py): 8 bytes of SHA-256 over hall, business day and code."""
-    return hashlib.sha256(f"{hall_id}|{day}|{code}".encode()).digest()[:8].hex()
 
 
 class Junk(ValueError):
@@ -135,16 +130,7 @@ class QueueState:
 
     def wait_at(self, place: int) -> tuple[int, int]:
         """The range at `place`, interpolated between the places the hall sent."""
-        pts = self.waits
-        if not pts:
-            return (0, 0)
-        if place <= pts[0][0]:
-            return (round(pts[0][1]), round(pts[0][2]))
-        for (p0, lo0, hi0), (p1, lo1, hi1) in zip(pts, pts[1:], strict=False):
-            if p0 <= place <= p1:
-                f = (place - p0) / (p1 - p0) if p1 > p0 else 0.0
-                return (round(lo0 + f * (lo1 - lo0)), round(hi0 + f * (hi1 - hi0)))
-        return (round(pts[-1][1]), round(pts[-1][2]))
+        return wait_at(self.waits, place)
 
 
 class CityState:

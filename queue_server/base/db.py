@@ -26,7 +26,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,6 +43,14 @@ MAX_BATCH = 256
 # After a write failed on storage, /health reports writes failing until a real write succeeds,
 # or for this long with its small test writes going through.
 FAULT_HOLD_S = 60.0
+
+
+def in_chunks(ids: Sequence[Any], size: int = 500) -> Iterator[tuple[Sequence[Any], str]]:
+    """`ids` for an `IN (…)` list, in slices of at most `size` (under SQLite's limit on
+    variables), each with its `?,?,…` marks."""
+    for i in range(0, len(ids), size):
+        part = ids[i : i + size]
+        yield part, ",".join("?" * len(part))
 
 
 @dataclass(frozen=True)

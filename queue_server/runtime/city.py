@@ -28,7 +28,6 @@ applied. With the broker down the hall works exactly as before; only the city vi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
@@ -42,6 +41,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from halldomain.queues import code_digest, wait_at
 from queue_server.base import db as dbmod
 from queue_server.base.config import CitySection
 from queue_server.base.errors import HallError, Invalid
@@ -60,7 +60,6 @@ TICKET_CODE = re.compile(r"^[0-9a-f]{20}$")
 KINDS = ("rate",)
 MAX_REQUEST_BYTES = 4096
 QUEUE_REFRESH_S = 60.0  # every queue is rebuilt this often (priorities age, estimates drift)
-DIGEST_BYTES = 8  # of SHA-256 in a queue message: 64 bits, a code has 80
 ESTIMATE_REUSE_S = 10.0  # a queue's wait at a place is estimated again after this (or staffing)
 DAY_KEY = "city_published_day"  # meta: the business day whose tickets are on the broker
 PUBLIC_STATUSES = ("waiting", "called", "no_show", "done", "cancelled", "expired")
@@ -73,14 +72,6 @@ def response_topic_pattern(hall_id: str) -> re.Pattern[str]:
     )
 
 
-def code_digest(hall_id: str, day: str, code: str) -> str:
-    """A ticket's name in its queue message: the first `DIGEST_BYTES` of SHA-256 over the hall,
-    the business day and the code, in hex. Only who holds the code can find it; the code has
-    80 random bits, so the digest cannot be turned back into one (city/state.py: the same)."""
-    raw = f"{hall_id}|{day}|{code}".encode()
-    return hashlib.sha256(raw).digest()[:DIGEST_BYTES].hex()
-
-
 WAIT_POINTS = (0, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 
 
@@ -89,18 +80,6 @@ def wait_points(n: int) -> list[int]:
     them): a few steps that widen down the queue, and `n`, the place of a ticket issued now
     (the status's figure). Each is one estimate, the costly part of a queue message."""
     return [p for p in WAIT_POINTS if p < n] + [n]
-
-
-def wait_at(waits: list[list[Any]], place: int) -> tuple[int, int]:
-    """The wait range at `place`, interpolated between the points (city/state.py: the same)."""
-    if not waits:
-        return (0, 0)
-    for (p0, lo0, hi0), (p1, lo1, hi1) in zip(waits, waits[1:], strict=False):
-        if p0 <= place <= p1:
-            f = (place - p0) / (p1 - p0) if p1 > p0 else 0.0
-            return (round(lo0 + f * (lo1 - lo0)), round(hi0 + f * (hi1 - hi0)))
-    p, lo, hi = waits[0] if place < waits[0][0] else waits[-1]
-    return (round(lo), round(hi))
 
 
 def broker_address(url: str) -> tuple[str, int, bool]:
@@ -403,22 +382,18 @@ class CityLink:
                 "SELECT * FROM tickets WHERE business_day = ? AND code IS NOT NULL", (today,)
             ).fetchall()
         else:
-            ids = sorted(tickets)
             rows = []
-            for i in range(0, len(ids), 500):  # one statement per 500 changed tickets
-                part = ids[i : i + 500]
+            for part, marks in dbmod.in_chunks(sorted(tickets)):
                 rows += conn.execute(
-                    f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(part))})", part
+                    f"SELECT * FROM tickets WHERE id IN ({marks})", part
                 ).fetchall()
         places: dict[str, dict[str, int]] = {}
-        done = [r["id"] for r in rows if r["status"] == "done"]
         rated: dict[int, int] = {}
-        for i in range(0, len(done), 500):
-            part = done[i : i + 500]
+        for part, marks in dbmod.in_chunks([r["id"] for r in rows if r["status"] == "done"]):
             rated.update(
                 conn.execute(
                     "SELECT ticket_id, level FROM evaluations WHERE channel IN ('window', 'qr')"
-                    f" AND ticket_id IN ({','.join('?' * len(part))})",
+                    f" AND ticket_id IN ({marks})",
                     part,
                 ).fetchall()
             )

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from queue_server.admin import broadcasts, retention
+from queue_server.base.db import in_chunks
 
 if TYPE_CHECKING:
     from queue_server.runtime.hall import Hall
@@ -84,9 +85,7 @@ def forget_revoked(hall: Hall) -> int:
     if not ids:
         return 0
     gone: list[int] = []
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         gone += [
             r[0]
             for r in hall.db.rows(
