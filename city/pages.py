@@ -149,9 +149,9 @@ td.n{text-align:right}td.w{white-space:nowrap}
 .kv{display:flex;justify-content:space-between;padding:.35rem 0;border-top:1px solid #eee}
 .kv b{font-size:1.2rem}button.main{width:100%;font:inherit;font-size:1.05rem;padding:.7rem;
 border:0;border-radius:.6rem;background:var(--acc);color:#fff;margin-top:.6rem;min-height:3rem}
-.levels{display:grid;grid-template-columns:repeat(5,1fr);gap:.3rem}
-.levels label{border:1px solid #c5ccd6;border-radius:.5rem;text-align:center;padding:.4rem .1rem;
-font-size:.8rem}.levels input{display:none}.levels input:checked+span{font-weight:700;color:var(--acc)}
+.levels{display:flex;flex-direction:column;gap:.4rem}
+.levels label{border:1px solid #c5ccd6;border-radius:.5rem;text-align:center;padding:.7rem .5rem;
+font-size:1.05rem}.levels input{display:none}.levels input:checked+span{font-weight:700;color:var(--acc)}
 .levels label:has(input:checked){border-color:var(--acc);background:#e8f0fe}
 textarea{width:100%;font:inherit;min-height:4rem}.msg{margin-top:.5rem;font-weight:600}
 .msg.bad{color:var(--bad)}.msg.good{color:var(--ok)}.live{font-size:.8rem;color:var(--mut);text-align:center}
